@@ -1,0 +1,11 @@
+# Third-party dependencies: Debian 12 packages only (scripts/setup.sh installs them).
+find_package(Threads REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
+if(HG_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()

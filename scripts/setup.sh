@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages HaloGuard builds and tests with (idempotent; needs root or sudo).
+set -euo pipefail
+PKGS=(
+  build-essential cmake ninja-build pkg-config ccache git curl ca-certificates
+  nlohmann-json3-dev libcpp-httplib-dev libcurl4-openssl-dev libhiredis-dev libutf8proc-dev
+  libssl-dev libgtest-dev libgmock-dev
+  python3 python3-numpy python3-jinja2 nodejs npm redis-server
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}" >&2
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs what it needs, builds, runs every CTest suite.
+# HG_TEST_LABELS / HG_TEST_EXCLUDE select CTest labels (default: everything but 'slow').
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/oracles.sh
+HG_WERROR="${HG_WERROR:-ON}"
+scripts/build.sh -DHG_WERROR="$HG_WERROR"
+cd "${HG_BUILD_DIR:-build}"
+args=(--output-on-failure -j "$(nproc)")
+if [ -n "${HG_TEST_LABELS:-}" ]; then args+=(-L "$HG_TEST_LABELS"); fi
+args+=(-LE "${HG_TEST_EXCLUDE:-slow}")
+ctest "${args[@]}"

@@ -1,0 +1,25 @@
+// Subcommand registry for the `haloguard` CLI. Each cmd_*.cc registers itself with
+// HG_REGISTER_COMMAND; main.cc dispatches on argv[1]. All cli sources link into the executable.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace haloguard::cli {
+
+// A subcommand: `run` receives argv with argv[0] == the command name; returns the exit code.
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(int argc, char** argv);
+};
+
+// Adds a command (called from static initialisers). Returns true.
+bool RegisterCommand(const Command& c);
+// All registered commands, sorted by name.
+std::vector<Command> Commands();
+
+}  // namespace haloguard::cli
+
+#define HG_REGISTER_COMMAND(name, summary, fn) \
+  static const bool hg_registered_##fn = ::haloguard::cli::RegisterCommand({name, summary, fn})

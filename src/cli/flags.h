@@ -1,0 +1,60 @@
+// FlagSet: declarative command-line flags for the CLI (--name value, --name=value, --bool).
+// Each flag can also come from an environment variable HALOGUARD_<NAME> (dashes -> underscores),
+// which the command line overrides. Declared once with default and help, so --help is generated.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace haloguard::cli {
+
+class FlagSet {
+ public:
+  // `usage` is the one-line synopsis shown by --help; `use_env` enables HALOGUARD_* variables.
+  FlagSet(std::string command, std::string usage, bool use_env = false);
+
+  void String(const std::string& name, std::string* dst, const std::string& help);
+  void Int(const std::string& name, int64_t* dst, const std::string& help);
+  void Double(const std::string& name, double* dst, const std::string& help);
+  void Bool(const std::string& name, bool* dst, const std::string& help);
+  // Repeatable flag: every occurrence appends.
+  void List(const std::string& name, std::vector<std::string>* dst, const std::string& help);
+
+  // Parses argv[1..] (argv[0] is the command name). Non-flag arguments and everything after
+  // "--" are positional. Errors: unknown flag, missing value, malformed number (INVALID_ARGUMENT).
+  // Sets help_requested() for -h/--help.
+  Status Parse(int argc, char** argv);
+
+  const std::vector<std::string>& positional() const { return positional_; }
+  bool help_requested() const { return help_requested_; }
+  std::string Help() const;
+
+ private:
+  struct Flag {
+    std::string name;
+    std::string help;
+    std::string default_text;
+    bool is_bool = false;
+    std::function<Status(const std::string&)> set;
+  };
+  Flag* Find(const std::string& name);
+  Status ApplyEnv();
+  void Add(Flag f);
+
+  std::string command_;
+  std::string usage_;
+  bool use_env_;
+  std::vector<Flag> flags_;
+  std::vector<std::string> positional_;
+  bool help_requested_ = false;
+};
+
+// Runs Parse; on --help prints Help() to stdout and returns 0 through `exit_code`; on error prints
+// the message and usage to stderr and sets exit_code 2. Returns true if the command should go on.
+bool ParseOrExit(FlagSet& flags, int argc, char** argv, int* exit_code);
+
+}  // namespace haloguard::cli
