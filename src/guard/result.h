@@ -1,0 +1,93 @@
+// GuardResult: the classification result for one input, with exactly the model card's
+// /v1/classify fields (plus category_scores, action, threshold), and the Classifier interface
+// that the server, eval and monitor lanes call. The model-backed implementation is guard/guard.h.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace haloguard::guard {
+
+// The 29 runtime categories, in the order of the guard system prompt (model card).
+inline constexpr std::array<std::string_view, 29> kCategories = {
+    "chemical_weapons", "biological_weapons", "radiological_nuclear", "violence",
+    "terrorism_and_extremism", "offensive_cyber", "csam", "non_consensual_sexual_content",
+    "sexual_content_general", "self_harm_and_suicide", "eating_disorders", "hate_speech",
+    "harassment_and_bullying", "bias_and_stereotyping", "general",
+    "defamation_and_reputational_harm", "property_crime_and_theft", "non_violent_illegal",
+    "animal_cruelty", "fraud_and_social_engineering", "disinformation", "privacy_violations",
+    "illegal_drugs", "weapons_and_firearms", "human_trafficking", "regulated_professional_advice",
+    "copyright_infringement", "unethical_acts", "politically_sensitive"};
+
+struct CategoryScore {
+  std::string label;  // one of kCategories
+  double score = 0;   // probability; the 29 scores sum to 1
+};
+
+struct GuardResult {
+  std::string status;          // "HARMFUL" | "HARMLESS"
+  std::string safety_label;    // "Safe" | "Unsafe"
+  std::string category;        // top label when unsafe, "none" when safe
+  std::string attack_overlay;  // "none" | "jailbreak" | "prompt_injection"
+  double confidence = 0;       // probability of the winning tier
+  double p_safe = 0;           // tier_probs.safe
+  double p_unsafe = 0;         // tier_probs.unsafe
+  std::string raw_response;    // "Safety: unsafe\nCategory: offensive_cyber"
+  std::string generated_text;  // same as raw_response (card field)
+  std::string tier;            // "Safe" | "Unsafe"
+  int window_count = 1;
+  int selected_window_index = 0;
+  std::vector<double> window_risk_scores;    // p_unsafe per window
+  std::vector<CategoryScore> category_scores;  // all 29, in kCategories order
+  std::string action;          // policy action: "allow" | "block" | "review" | "log"
+  double threshold = 0.65;     // the threshold that decided safety_label
+  int64_t prompt_tokens = 0;   // tokens of the user text (for usage accounting)
+  std::map<std::string, std::string> debug;  // "_debug" object (model_id, revision, device, ...)
+};
+
+// Serialises in the card's field order:
+// {status, safety_label, category, attack_overlay, confidence, tier_probs{safe,unsafe},
+//  raw_response, generated_text, tier, window_count, selected_window_index, window_risk_scores,
+//  category_scores{label: score}, action, threshold, _debug{...}}.
+// `include_debug` = false omits "_debug". Probabilities are rounded to 4 decimals as in the card.
+std::string GuardResultToJson(const GuardResult& r, bool include_debug = true);
+
+// One input to classify: the user text (already extracted from messages if needed).
+struct ClassifyRequest {
+  std::string text;
+  bool generate = false;  // also run the literal greedy decode for raw_response
+};
+
+// Identity of the loaded model and its limits (for /health and _debug).
+struct ModelInfo {
+  std::string model_id;
+  std::string model_revision;
+  std::string device = "cpu";
+  std::string dtype;
+  int64_t max_input_tokens = 1250;
+  int64_t window_length = 1200;
+  int64_t window_stride = 256;
+  std::map<std::string, std::string> artifact_digests;  // file name -> "sha256:..."
+};
+
+// What the server, eval and monitor lanes call. Implementations are thread-safe.
+class Classifier {
+ public:
+  virtual ~Classifier() = default;
+  // Classifies every request (batched internally); result i belongs to request i. A bad input
+  // (invalid UTF-8, empty) yields an error Status in its slot without failing the others.
+  virtual std::vector<StatusOr<GuardResult>> ClassifyBatch(
+      std::span<const ClassifyRequest> requests) = 0;
+  // Number of tokens `text` encodes to (no template), for usage accounting.
+  virtual StatusOr<int64_t> CountTokens(std::string_view text) const = 0;
+  virtual const ModelInfo& info() const = 0;
+};
+
+}  // namespace haloguard::guard
