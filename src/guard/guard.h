@@ -1,0 +1,31 @@
+// The model-backed guard: loads a checkpoint + tokenizer and implements guard::Classifier
+// (prompt rendering, verdict, category scores, windows, policy, attack overlay).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "guard/result.h"
+
+namespace haloguard::guard {
+
+struct GuardOptions {
+  std::string model;             // checkpoint directory or Hub repo id (resolved by hub/)
+  double threshold = 0.65;       // unsafe iff p_unsafe >= threshold (policy may override)
+  int64_t window_length = 1200;  // user-text tokens per window
+  int64_t window_stride = 256;   // tokens between window starts
+  std::string policy_file;       // JSON policy ("" = defaults: block unsafe, allow safe)
+  std::string calibration_file;  // temperature-scaling file from `haloguard calibrate` ("" = none)
+  std::string attack_rules_file; // extra attack-overlay rules ("" = built-in rules only)
+  int threads = 0;               // compute threads (0 = all cores)
+  int max_batch = 16;            // sequences per batched forward pass
+  bool offline = false;          // never touch the network when resolving `model`
+};
+
+// Loads the model, tokenizer, policy and calibration, and precomputes the prefix cache.
+// Errors name the file or key at fault (NOT_FOUND, INVALID_ARGUMENT, DATA_LOSS, ...).
+StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options);
+
+}  // namespace haloguard::guard
