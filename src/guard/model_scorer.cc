@@ -1,0 +1,197 @@
+// ModelScorer implementation: one committed pass per window group (content + cue [+ category
+// prefix]), one read-only pass for the category trie's branching nodes, optional greedy decode.
+#include "guard/model_scorer.h"
+
+#include <algorithm>
+#include <map>
+
+namespace haloguard::guard {
+namespace {
+
+using model::InferenceState;
+using model::SequenceInput;
+
+Status CheckIds(const std::vector<int32_t>& ids, int64_t vocab, const char* what) {
+  for (int32_t t : ids) {
+    if (t < 0 || t >= vocab) {
+      return InvalidArgumentError(std::string("guard prompt: ") + what + " token id " +
+                                  std::to_string(t) + " outside the model vocabulary of " +
+                                  std::to_string(vocab) + "; hint: tokenizer and checkpoint do not match");
+    }
+  }
+  return OkStatus();
+}
+
+int32_t Argmax(const float* v, int64_t n) {
+  return static_cast<int32_t>(std::max_element(v, v + n) - v);
+}
+
+}  // namespace
+
+ModelScorer::ModelScorer(const model::Model& model, ThreadPool& pool, GuardPromptIds ids,
+                         LabelTrie trie, const ModelScorerOptions& options)
+    : model_(model), pool_(pool), ids_(std::move(ids)), trie_(std::move(trie)), options_(options),
+      prefix_state_(model.NewState()) {
+  root_rows_ = {ids_.safe_id, ids_.unsafe_id};
+  const auto& root = trie_.nodes()[0];
+  root_rows_.insert(root_rows_.end(), root.child_tokens.begin(), root.child_tokens.end());
+}
+
+StatusOr<std::unique_ptr<ModelScorer>> ModelScorer::Create(const model::Model& model,
+                                                           ThreadPool& pool, GuardPromptIds ids,
+                                                           const ModelScorerOptions& options) {
+  const int64_t V = model.config().vocab_size;
+  HG_RETURN_IF_ERROR(CheckIds(ids.prefix, V, "prefix"));
+  HG_RETURN_IF_ERROR(CheckIds(ids.suffix, V, "suffix"));
+  HG_RETURN_IF_ERROR(CheckIds({ids.safe_id, ids.unsafe_id}, V, "verdict"));
+  HG_RETURN_IF_ERROR(CheckIds(ids.category_prefix, V, "category prefix"));
+  for (const auto& l : ids.category_labels) HG_RETURN_IF_ERROR(CheckIds(l, V, "category label"));
+  if (ids.suffix.empty() || ids.category_prefix.empty()) {
+    return InvalidArgumentError("guard prompt: empty suffix or category prefix");
+  }
+  HG_ASSIGN_OR_RETURN(LabelTrie trie, LabelTrie::Build(ids.category_labels));
+  std::unique_ptr<ModelScorer> s(new ModelScorer(model, pool, std::move(ids), std::move(trie), options));
+  if (options.use_prefix_cache && !s->ids_.prefix.empty()) {
+    SequenceInput in{&s->prefix_state_, s->ids_.prefix};
+    std::span<SequenceInput> batch(&in, 1);
+    HG_RETURN_IF_ERROR(model.Forward(pool, batch));
+  }
+  return s;
+}
+
+Status ModelScorer::Score(std::span<const WindowRequest> windows, std::vector<WindowScore>* out) {
+  out->assign(windows.size(), WindowScore{});
+  const size_t step = static_cast<size_t>(std::max(1, options_.max_batch));
+  for (size_t i = 0; i < windows.size(); i += step) {
+    const size_t n = std::min(step, windows.size() - i);
+    HG_RETURN_IF_ERROR(ScoreGroup(windows.subspan(i, n), out->data() + i));
+  }
+  return OkStatus();
+}
+
+Status ModelScorer::ScoreGroup(std::span<const WindowRequest> windows, WindowScore* out) {
+  const size_t n = windows.size();
+  const bool cached = options_.use_prefix_cache;
+  const int64_t V = model_.config().vocab_size;
+  std::vector<InferenceState> states(n, prefix_state_);
+  std::vector<std::vector<int32_t>> tokens(n);
+  std::vector<std::vector<float>> logits(n);
+  std::vector<SequenceInput> batch(n);
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<int32_t>& t = tokens[i];
+    if (!cached) t = ids_.prefix;
+    t.insert(t.end(), windows[i].content.begin(), windows[i].content.end());
+    t.insert(t.end(), ids_.suffix.begin(), ids_.suffix.end());
+    const int32_t cue = static_cast<int32_t>(t.size()) - 1;
+    SequenceInput& in = batch[i];
+    in.state = &states[i];
+    in.logits = &logits[i];
+    in.logit_positions = {cue};
+    if (!windows[i].generate) {  // category prefix in the same pass; root of the trie at the end
+      t.insert(t.end(), ids_.category_prefix.begin(), ids_.category_prefix.end());
+      in.logit_positions.push_back(static_cast<int32_t>(t.size()) - 1);
+      in.logit_rows = root_rows_;
+    }
+    in.tokens = t;
+    out[i].tokens_processed = static_cast<int64_t>(t.size());
+  }
+  HG_RETURN_IF_ERROR(model_.Forward(pool_, batch));
+  std::vector<int32_t> first_generated(n, -1);
+  for (size_t i = 0; i < n; ++i) {
+    const std::vector<float>& l = logits[i];
+    if (windows[i].generate) {  // full vocabulary at the cue
+      out[i].logit_safe = l[ids_.safe_id];
+      out[i].logit_unsafe = l[ids_.unsafe_id];
+      first_generated[i] = Argmax(l.data(), V);
+    } else {
+      out[i].logit_safe = l[0];
+      out[i].logit_unsafe = l[1];
+    }
+  }
+  std::vector<bool> prefix_done(n);
+  for (size_t i = 0; i < n; ++i) prefix_done[i] = !windows[i].generate;
+  HG_RETURN_IF_ERROR(ScoreCategories(states, logits, prefix_done, std::span<WindowScore>(out, n)));
+  return Generate(states, std::move(first_generated), windows, std::span<WindowScore>(out, n));
+}
+
+Status ModelScorer::ScoreCategories(std::vector<InferenceState>& states,
+                                    const std::vector<std::vector<float>>& main_logits,
+                                    const std::vector<bool>& prefix_done,
+                                    std::span<WindowScore> out) {
+  const auto& nodes = trie_.nodes();
+  struct Job {
+    size_t window;
+    int node;
+  };
+  std::vector<Job> jobs;
+  std::vector<std::vector<int32_t>> tokens;
+  for (size_t i = 0; i < states.size(); ++i) {
+    for (int node : trie_.branching_nodes()) {
+      if (node == 0 && prefix_done[i]) continue;  // the main pass produced the root's logits
+      std::vector<int32_t> t;
+      if (!prefix_done[i]) t = ids_.category_prefix;
+      t.insert(t.end(), nodes[node].path.begin(), nodes[node].path.end());
+      jobs.push_back({i, node});
+      tokens.push_back(std::move(t));
+    }
+  }
+  std::vector<std::vector<float>> logits(jobs.size());
+  std::vector<SequenceInput> batch(jobs.size());
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    SequenceInput& in = batch[j];
+    in.state = &states[jobs[j].window];
+    in.tokens = tokens[j];
+    in.commit = false;
+    in.logit_positions = {static_cast<int32_t>(tokens[j].size()) - 1};
+    in.logit_rows = nodes[jobs[j].node].child_tokens;
+    in.logits = &logits[j];
+  }
+  if (!batch.empty()) HG_RETURN_IF_ERROR(model_.Forward(pool_, batch));
+  std::map<std::pair<size_t, int>, const float*> at;
+  for (size_t j = 0; j < jobs.size(); ++j) at[{jobs[j].window, jobs[j].node}] = logits[j].data();
+  const size_t root_offset = root_rows_.size() + 2;  // second position, after safe/unsafe
+  for (size_t i = 0; i < states.size(); ++i) {
+    out[i].category_probs = trie_.LabelProbabilities([&](int node) -> const float* {
+      if (node == 0 && prefix_done[i]) return main_logits[i].data() + root_offset;
+      return at.at({i, node});
+    });
+    for (const Job& job : jobs)
+      if (job.window == i) out[i].tokens_processed += static_cast<int64_t>(nodes[job.node].path.size());
+  }
+  return OkStatus();
+}
+
+Status ModelScorer::Generate(std::vector<InferenceState>& states, std::vector<int32_t> next,
+                             std::span<const WindowRequest> windows, std::span<WindowScore> out) {
+  const int64_t V = model_.config().vocab_size;
+  auto is_stop = [&](int32_t t) {
+    return std::find(ids_.stop_ids.begin(), ids_.stop_ids.end(), t) != ids_.stop_ids.end();
+  };
+  std::vector<size_t> active;
+  for (size_t i = 0; i < windows.size(); ++i)
+    if (windows[i].generate) active.push_back(i);
+  for (int step = 0; step < options_.max_new_tokens && !active.empty(); ++step) {
+    std::vector<size_t> still;
+    for (size_t i : active) {
+      if (is_stop(next[i])) continue;
+      out[i].generated.push_back(next[i]);
+      still.push_back(i);
+    }
+    active.swap(still);
+    if (step + 1 == options_.max_new_tokens || active.empty()) break;
+    std::vector<std::vector<float>> logits(active.size());
+    std::vector<SequenceInput> batch(active.size());
+    for (size_t a = 0; a < active.size(); ++a) {
+      const size_t i = active[a];
+      batch[a] = SequenceInput{&states[i], std::span<const int32_t>(&next[i], 1), true, {0}, {}, &logits[a]};
+    }
+    HG_RETURN_IF_ERROR(model_.Forward(pool_, batch));
+    for (size_t a = 0; a < active.size(); ++a) {
+      next[active[a]] = Argmax(logits[a].data(), V);
+      out[active[a]].tokens_processed += 1;
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace haloguard::guard

@@ -1,0 +1,56 @@
+// ModelScorer: the Scorer backed by a Qwen3.5 Model. The state after the fixed prompt prefix is
+// computed once (the prefix cache) and forked per window; windows are batched into one forward
+// pass; the category trie's branching nodes are scored as read-only continuations.
+#pragma once
+
+#include <memory>
+
+#include "core/thread_pool.h"
+#include "guard/label_trie.h"
+#include "guard/scorer.h"
+#include "model/qwen35.h"
+
+namespace haloguard::guard {
+
+struct ModelScorerOptions {
+  int max_batch = 16;        // windows per forward pass
+  int max_new_tokens = 32;   // greedy decode length (generate mode)
+  bool use_prefix_cache = true;  // false: run the prefix for every window (for equivalence tests)
+};
+
+class ModelScorer : public Scorer {
+ public:
+  // Builds the label trie and runs the prefix once. `model` and `pool` must outlive the scorer.
+  // Errors: ids out of the model's vocabulary, ambiguous label sequences.
+  static StatusOr<std::unique_ptr<ModelScorer>> Create(const model::Model& model, ThreadPool& pool,
+                                                       GuardPromptIds ids,
+                                                       const ModelScorerOptions& options);
+
+  // Thread-compatible: concurrent Score calls are serialised by the caller (the scheduler).
+  Status Score(std::span<const WindowRequest> windows, std::vector<WindowScore>* out) override;
+
+  const GuardPromptIds& ids() const { return ids_; }
+  int64_t prefix_tokens() const { return static_cast<int64_t>(ids_.prefix.size()); }
+
+ private:
+  ModelScorer(const model::Model& model, ThreadPool& pool, GuardPromptIds ids, LabelTrie trie,
+              const ModelScorerOptions& options);
+  Status ScoreGroup(std::span<const WindowRequest> windows, WindowScore* out);
+  // Category distribution per window. prefix_done[i]: the category prefix is already in
+  // states[i] and main_logits[i] holds the trie root's logits (second position).
+  Status ScoreCategories(std::vector<model::InferenceState>& states,
+                         const std::vector<std::vector<float>>& main_logits,
+                         const std::vector<bool>& prefix_done, std::span<WindowScore> out);
+  Status Generate(std::vector<model::InferenceState>& states, std::vector<int32_t> first,
+                  std::span<const WindowRequest> windows, std::span<WindowScore> out);
+
+  const model::Model& model_;
+  ThreadPool& pool_;
+  GuardPromptIds ids_;
+  LabelTrie trie_;
+  ModelScorerOptions options_;
+  model::InferenceState prefix_state_;
+  std::vector<int32_t> root_rows_;  // safe, unsafe, then the root's child tokens
+};
+
+}  // namespace haloguard::guard
