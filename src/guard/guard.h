@@ -21,6 +21,7 @@ struct GuardOptions {
   std::string attack_rules_file; // extra attack-overlay rules ("" = built-in rules only)
   int threads = 0;               // compute threads (0 = all cores)
   int max_batch = 16;            // sequences per batched forward pass
+  int64_t max_input_tokens = 16384;  // user-text tokens accepted per synchronous request
   bool offline = false;          // never touch the network when resolving `model`
 };
 

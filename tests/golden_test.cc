@@ -1,0 +1,146 @@
+// Golden tests: the C++ engine against the independent float64 Python reference
+// (tools/reference, written from HF modeling_qwen3_5.py) on committed tiny random checkpoints:
+// every layer's hidden states, the final norm and the full logits, for a whole 100-token pass and
+// for a 37 + 63 split through the inference state. Tolerances: docs/TOLERANCES.md.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <map>
+
+#include "core/tolerance.h"
+#include "model/qwen35.h"
+
+namespace haloguard {
+namespace {
+
+const char* kFixtures[] = {"tiny_gqa_bf16", "tiny_flat_f32", "tiny_gqa_f16"};
+
+std::string FixtureDir(const std::string& name) {
+  return std::string(HG_SOURCE_DIR) + "/tests/data/golden/" + name;
+}
+
+struct Golden {
+  std::unique_ptr<model::TensorStore> store;
+  std::vector<int32_t> ids;
+  std::vector<float> Get(const std::string& name) const {
+    const model::TensorInfo* t = store->Find(name);
+    HG_CHECK(t != nullptr && t->dtype == DType::kF32) << "golden tensor " << name;
+    std::vector<float> v(t->numel());
+    std::memcpy(v.data(), t->data, t->nbytes);
+    return v;
+  }
+};
+
+Golden LoadGolden(const std::string& name) {
+  Golden g;
+  auto s = model::TensorStore::Open(FixtureDir(name) + "/golden.safetensors");
+  HG_CHECK(s.ok()) << s.status().ToString();
+  g.store = std::move(*s);
+  const model::TensorInfo* ids = g.store->Find("input_ids");
+  HG_CHECK(ids && ids->dtype == DType::kI32);
+  g.ids.resize(ids->numel());
+  std::memcpy(g.ids.data(), ids->data, ids->nbytes);
+  return g;
+}
+
+// Derived bound (docs/TOLERANCES.md): each decoder layer adds a local fp32 error of at most
+// ProbGamma(n) relative, n = the longest reduction chain in a layer (D + F + T + C * Dk), and a
+// residual layer x + f(RmsNorm(x)) amplifies an incoming relative error by at most 2 with these
+// initialisations, so after layer L the bound is ProbGamma(n) * sum_{j<=L} 2^(L-j) * max|ref|.
+double LayerTolerance(const model::TextConfig& c, int64_t T, int layer, double max_ref) {
+  const double n = double(c.hidden_size + c.intermediate_size + T + 64 * c.linear_key_head_dim);
+  double amplification = 0;
+  for (int j = 0; j <= layer; ++j) amplification += std::pow(2.0, layer - j);
+  return ProbGamma(n) * amplification * max_ref;
+}
+
+double MaxAbs(const std::vector<float>& v) {
+  double m = 0;
+  for (float x : v) m = std::max(m, double(std::fabs(x)));
+  return m;
+}
+
+void ExpectWithin(const std::string& what, const std::vector<float>& got,
+                  const std::vector<float>& want, double tol) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  double err = 0;
+  for (size_t i = 0; i < got.size(); ++i) err = std::max(err, double(std::fabs(got[i] - want[i])));
+  EXPECT_LE(err, tol) << what << ": max |C++ - reference| = " << err;
+  ::testing::Test::RecordProperty(what + "_max_abs_err", std::to_string(err));
+}
+
+class GoldenTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(GoldenTest, EveryLayerAndTheLogitsMatchTheReference) {
+  const std::string name = GetParam();
+  auto m = model::Model::Load(FixtureDir(name));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  const model::TextConfig& c = (*m)->config();
+  Golden g = LoadGolden(name);
+  const int64_t T = static_cast<int64_t>(g.ids.size());
+  std::map<std::string, std::vector<float>> taps;
+  model::ForwardOptions opt;
+  opt.tap = [&](const std::string& n, const float* d, int64_t rows, int64_t cols) {
+    taps[n].assign(d, d + rows * cols);
+  };
+  ThreadPool pool(2);
+  model::InferenceState st = (*m)->NewState();
+  std::vector<float> logits;
+  model::SequenceInput in{&st, g.ids};
+  for (int64_t p = 0; p < T; ++p) in.logit_positions.push_back(static_cast<int32_t>(p));
+  in.logits = &logits;
+  std::span<model::SequenceInput> batch(&in, 1);
+  ASSERT_TRUE((*m)->Forward(pool, batch, opt).ok());
+  ExpectWithin("embed", taps["embed"], g.Get("embed"), 0.0);  // a lookup: exact
+  const int L = static_cast<int>(c.num_hidden_layers);
+  for (int l = 0; l < L; ++l) {
+    const std::string n = "layer." + std::to_string(l);
+    const auto want = g.Get(n);
+    ExpectWithin(n, taps[n], want, LayerTolerance(c, T, l, MaxAbs(want)));
+  }
+  const auto norm = g.Get("final_norm");
+  // RMSNorm maps a relative input error e to at most 2e (normalisation + scale), plus its own
+  // D-term reduction.
+  const double rel = LayerTolerance(c, T, L - 1, 1.0) / 1.0;
+  ExpectWithin("final_norm", taps["final_norm"], norm, (2 * rel + ProbGamma(c.hidden_size)) * MaxAbs(norm));
+  // Logits: a D-term dot product of the normalised state (relative error 2 rel + ...) with a
+  // head row: |err| <= (2 rel + ProbGamma(D)) * max|final_norm| * max row L1 norm, bounded here by
+  // the same relative factor times sqrt(D) * max|logit| (rows are N(0, 1/D)).
+  const auto want_logits = g.Get("logits");
+  const double logit_tol =
+      (2 * rel + ProbGamma(c.hidden_size)) * 2 * std::sqrt(double(c.hidden_size)) * MaxAbs(want_logits);
+  ExpectWithin("logits", logits, want_logits, logit_tol);
+}
+
+TEST_P(GoldenTest, SplitThroughTheStateMatchesTheReferenceSplit) {
+  const std::string name = GetParam();
+  auto m = model::Model::Load(FixtureDir(name));
+  ASSERT_TRUE(m.ok());
+  Golden g = LoadGolden(name);
+  const int64_t T = static_cast<int64_t>(g.ids.size()), K = 37;
+  ThreadPool pool(2);
+  model::InferenceState st = (*m)->NewState();
+  std::vector<float> first, second;
+  model::SequenceInput a{&st, std::span<const int32_t>(g.ids.data(), K)};
+  for (int64_t p = 0; p < K; ++p) a.logit_positions.push_back(static_cast<int32_t>(p));
+  a.logits = &first;
+  std::span<model::SequenceInput> ba(&a, 1);
+  ASSERT_TRUE((*m)->Forward(pool, ba).ok());
+  model::SequenceInput b{&st, std::span<const int32_t>(g.ids.data() + K, T - K)};
+  for (int64_t p = 0; p < T - K; ++p) b.logit_positions.push_back(static_cast<int32_t>(p));
+  b.logits = &second;
+  std::span<model::SequenceInput> bb(&b, 1);
+  ASSERT_TRUE((*m)->Forward(pool, bb).ok());
+  first.insert(first.end(), second.begin(), second.end());
+  const auto want = g.Get("logits_split");
+  const model::TextConfig& c = (*m)->config();
+  const double rel = LayerTolerance(c, T, static_cast<int>(c.num_hidden_layers) - 1, 1.0);
+  ExpectWithin("logits_split", first, want,
+               (2 * rel + ProbGamma(c.hidden_size)) * 2 * std::sqrt(double(c.hidden_size)) * MaxAbs(want));
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenTest, ::testing::ValuesIn(kFixtures));
+
+}  // namespace
+}  // namespace haloguard
