@@ -88,7 +88,8 @@ void Fetcher::Sleep(int attempt, const Status& why) const {
   std::this_thread::sleep_for(std::chrono::duration<double>(s));
 }
 
-StatusOr<HttpResponse> Fetcher::HeadWithRetries(const std::string& url, bool send_token) const {
+StatusOr<HttpResponse> Fetcher::HeadWithRetries(const std::string& url, bool send_token,
+                                                int max_retries) const {
   for (int attempt = 0;; ++attempt) {
     StatusOr<HttpResponse> r = client_.Head(url, Headers(send_token));
     Status err = r.status();
@@ -96,19 +97,20 @@ StatusOr<HttpResponse> Fetcher::HeadWithRetries(const std::string& url, bool sen
       err = UnavailableError("HEAD " + url + ": HTTP " + std::to_string(r->status));
     }
     if (err.ok()) return r;
-    if (!IsTransient(err) || attempt >= options_.max_retries) return err;
+    if (!IsTransient(err) || attempt >= max_retries) return err;
     Sleep(attempt, err);
   }
 }
 
-StatusOr<FileMetadata> Fetcher::Metadata(const std::string& revision,
-                                         const std::string& file) const {
+StatusOr<FileMetadata> Fetcher::Metadata(const std::string& revision, const std::string& file,
+                                         int max_retries) const {
+  if (max_retries < 0) max_retries = options_.max_retries;
   const RequestContext ctx{settings_.endpoint, repo_id_, revision, file, !settings_.token.empty()};
   std::string url = ResolveUrl(settings_.endpoint, repo_id_, revision, file);
   FileMetadata meta;
   bool send_token = true;
   for (int hop = 0; hop < 10; ++hop) {
-    HG_ASSIGN_OR_RETURN(HttpResponse r, HeadWithRetries(url, send_token));
+    HG_ASSIGN_OR_RETURN(HttpResponse r, HeadWithRetries(url, send_token, max_retries));
     if (meta.commit.empty()) meta.commit = r.Header("x-repo-commit");
     const bool redirect = r.status >= 300 && r.status < 400;
     if (!redirect && (r.status < 200 || r.status >= 300)) return HubError(r, ctx);

@@ -20,10 +20,11 @@ class Fetcher {
   // `repo_id` must be valid. Keeps references to nothing; cheap to construct.
   Fetcher(const HubSettings& settings, const PullOptions& options, std::string repo_id);
 
-  // HEAD {endpoint}/{repo}/resolve/{revision}/{file} with retries. Errors: HubError's (an absent
-  // file gives IsEntryNotFound), UNAVAILABLE after the retries, DATA_LOSS for a response without
-  // an ETag or with one that cannot name a blob.
-  StatusOr<FileMetadata> Metadata(const std::string& revision, const std::string& file) const;
+  // HEAD {endpoint}/{repo}/resolve/{revision}/{file} with up to `max_retries` retries (-1: the
+  // options' value). Errors: HubError's (an absent file gives IsEntryNotFound), UNAVAILABLE after
+  // the retries, DATA_LOSS for a response without an ETag or with one that cannot name a blob.
+  StatusOr<FileMetadata> Metadata(const std::string& revision, const std::string& file,
+                                  int max_retries = -1) const;
 
   // Makes snapshots/<commit>/<file> point at a verified blob named meta.etag, downloading it
   // (resuming any .incomplete, under the blob's lock) unless the blob is already cached. A blob
@@ -34,7 +35,8 @@ class Fetcher {
   const RepoCache& cache() const { return cache_; }
 
  private:
-  StatusOr<HttpResponse> HeadWithRetries(const std::string& url, bool send_token) const;
+  StatusOr<HttpResponse> HeadWithRetries(const std::string& url, bool send_token,
+                                         int max_retries) const;
   Status FetchBlob(const std::string& file, const FileMetadata& meta);
   Status TransferWithRetries(const std::string& file, const FileMetadata& meta,
                              const std::string& path);

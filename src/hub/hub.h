@@ -59,9 +59,11 @@ inline constexpr uint64_t kSmallFileBytes = 64ull << 20;
 // shard it lists, all from the commit `options.revision` resolves to.
 // `repo_id` is "owner/name". Errors: INVALID_ARGUMENT (bad repo id / revision), UNAUTHENTICATED /
 // PERMISSION_DENIED (gated or private repo; the message says how to set HF_TOKEN), NOT_FOUND (repo,
-// revision or required file missing), UNAVAILABLE (no network and nothing usable in the cache;
-// the message lists what to download and where to put it), DATA_LOSS (sha256 still wrong after
-// re-downloading). Thread-safe; concurrent pulls of the same files (threads or processes, ours or
+// revision or required file missing; also offline mode with nothing usable in the cache),
+// UNAVAILABLE (Hub unreachable and nothing usable in the cache), DATA_LOSS (sha256 still wrong
+// after re-downloading). Both "nothing in the cache" messages list exactly what to download and
+// where to put it. When the Hub is unreachable but the cache holds a complete snapshot of the
+// revision, that snapshot is returned (from_cache_only) after one quick retry. Thread-safe; concurrent pulls of the same files (threads or processes, ours or
 // huggingface_hub's) serialise on the same lock files.
 StatusOr<ResolvedModel> Pull(const std::string& repo_id, const PullOptions& options);
 

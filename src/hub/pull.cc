@@ -1,5 +1,6 @@
 // Pull: resolve a revision to a commit, fetch every checkpoint file of that commit into the hub
 // cache (or find them there), fall back to the cache when the Hub is unreachable.
+#include <algorithm>
 #include <string>
 
 #include "core/log.h"
@@ -95,14 +96,15 @@ StatusOr<ResolvedModel> PullOnline(const PullRequest& req) {
   Fetcher fetcher(req.settings, req.options, req.repo_id);
   const RepoCache& cache = fetcher.cache();
   const std::string& rev = req.options.revision;
-  if (IsCommitHash(rev) && !req.options.verify_cache) {
-    StatusOr<ResolvedModel> cached = FromCache(req, cache);
-    if (cached.ok()) return cached;
-  }
-  StatusOr<FileMetadata> config = fetcher.Metadata(rev, "config.json");
+  StatusOr<ResolvedModel> cached = FromCache(req, cache);
+  // An immutable commit already complete in the cache needs no request at all.
+  if (cached.ok() && IsCommitHash(rev) && !req.options.verify_cache) return cached;
+  // With a usable copy at hand, an unreachable Hub should not cost the full retry schedule
+  // (~15 s): one quick retry, then the cache, as huggingface_hub does.
+  StatusOr<FileMetadata> config =
+      fetcher.Metadata(rev, "config.json", cached.ok() ? std::min(1, req.options.max_retries) : -1);
   if (!config.ok()) {
     if (!IsTransient(config.status())) return config.status();
-    StatusOr<ResolvedModel> cached = FromCache(req, cache);
     if (!cached.ok()) return NoModelError(req, cache, config.status(), cached.status());
     HG_LOG(WARNING) << "the Hub is unreachable (" << config.status().message()
                     << "); using the cached snapshot " << cached->dir;
