@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/mapped_file.h"
+#include "hub/testing/temp_dir.h"
 
 namespace haloguard::hub {
 namespace {
@@ -19,13 +20,8 @@ constexpr const char* kCommit = "aaaaaaaaaabbbbbbbbbbccccccccccdddddddddd";
 
 class CacheTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/hg_cache_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    tmp_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(tmp_); }
-  std::string tmp_;
+  testing::TempDir dir_;
+  const std::string tmp_ = dir_.path();
 };
 
 TEST_F(CacheTest, PathsMatchHuggingfaceHub) {

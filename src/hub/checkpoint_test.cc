@@ -8,6 +8,7 @@
 
 #include "core/mapped_file.h"
 #include "hub/digest.h"
+#include "hub/testing/temp_dir.h"
 
 namespace haloguard::hub {
 namespace {
@@ -34,16 +35,11 @@ TEST(ShardList, RejectsBadIndexes) {
 
 class CheckpointDirTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/hg_ckpt_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   void Put(const std::string& name, const std::string& data = "x") {
     ASSERT_TRUE(WriteFileAtomic(dir_ + "/" + name, data).ok());
   }
-  std::string dir_;
+  testing::TempDir tmp_;
+  const std::string dir_ = tmp_.path();
 };
 
 TEST_F(CheckpointDirTest, ListsPresentAndMissingFiles) {

@@ -56,6 +56,11 @@ Status CheckFreeSpace(const std::string& path, uint64_t needed) {
                                 " (hint: set HF_HUB_CACHE or --cache-dir to a larger disk)");
 }
 
+uint64_t SizeOrZero(const std::string& path) {
+  StatusOr<uint64_t> size = FileSize(path);
+  return size.ok() ? *size : 0;
+}
+
 DigestKind KindForEtag(const std::string& etag, bool* known) {
   *known = IsLowerHex(etag, 64) || IsLowerHex(etag, 40);
   return IsLowerHex(etag, 64) ? DigestKind::kSha256 : DigestKind::kGitBlobSha1;
@@ -212,7 +217,7 @@ Status Fetcher::TransferWithRetries(const std::string& file, const FileMetadata&
   const RequestContext ctx{settings_.endpoint, repo_id_, "", file, !settings_.token.empty()};
   int failures = 0;  // consecutive attempts that made no progress
   for (;;) {
-    uint64_t offset = FileSize(path).ok() ? *FileSize(path) : 0;
+    uint64_t offset = SizeOrZero(path);
     if (meta.size && offset > *meta.size) {
       ::truncate(path.c_str(), 0);
       offset = 0;
@@ -234,7 +239,7 @@ Status Fetcher::TransferWithRetries(const std::string& file, const FileMetadata&
       err = HubError(*r, ctx);
     }
     if (!IsTransient(err)) return err;
-    const uint64_t now = FileSize(path).ok() ? *FileSize(path) : 0;
+    const uint64_t now = SizeOrZero(path);
     failures = now > offset ? 0 : failures + 1;
     if (failures > options_.max_retries) {
       return UnavailableError(err.message() + "; gave up after " + std::to_string(failures) +

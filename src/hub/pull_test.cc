@@ -292,6 +292,21 @@ TEST_F(PullTest, HfEndpointAndHfHubCacheComeFromTheEnvironment) {
   EXPECT_GT(hub_->requests().size(), 0u);
 }
 
+TEST_F(PullTest, ProxyFromTheEnvironmentIsUsed) {
+  // The Hub's host does not resolve; only the proxy (the mock, via http_proxy) can reach it.
+  PullOptions o = Options();
+  o.endpoint = "http://hub.invalid";
+  o.max_retries = 0;
+  ::setenv("http_proxy", hub_->endpoint().c_str(), 1);
+  ::unsetenv("no_proxy");
+  ::unsetenv("NO_PROXY");
+  StatusOr<ResolvedModel> m = Pull(kRepo, o);
+  ::unsetenv("http_proxy");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(hub_->requests().front().proxied_host, "hub.invalid");
+  EXPECT_EQ(Read(m->dir + "/model.safetensors"), File("model.safetensors"));
+}
+
 TEST_F(PullTest, CacheWrittenByPythonHubIsReused) {
   // The layout huggingface_hub's file_download.py writes: content-addressed blobs, relative
   // symlinks, refs/main. Built by hand (no Python hub on this machine), then read offline.

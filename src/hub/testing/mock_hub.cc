@@ -20,6 +20,7 @@ namespace haloguard::hub::testing {
 struct MockHub::Request {
   std::string method;
   std::string path;
+  std::string proxied_host;                    // host of an absolute-form (proxy) request
   std::map<std::string, std::string> headers;  // lower-case names
   std::string Header(const std::string& name) const {
     auto it = headers.find(name);
@@ -224,6 +225,12 @@ void MockHub::Handle(int fd) {
   std::getline(in, line);
   std::istringstream first(line);
   first >> req.method >> req.path;
+  // Absolute-form request line: we are being used as an HTTP proxy (RFC 9112 3.2.2).
+  if (req.path.rfind("http://", 0) == 0) {
+    const size_t slash = req.path.find('/', 7);
+    req.proxied_host = req.path.substr(7, slash == std::string::npos ? slash : slash - 7);
+    req.path = slash == std::string::npos ? "/" : req.path.substr(slash);
+  }
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     size_t colon = line.find(':');
@@ -243,7 +250,8 @@ void MockHub::Handle(int fd) {
 
 MockHub::Response MockHub::Route(const Request& req) {
   std::lock_guard<std::mutex> l(mu_);
-  log_.push_back({req.method, req.path, req.Header("range"), req.Header("authorization")});
+  log_.push_back({req.method, req.path, req.Header("range"), req.Header("authorization"),
+                  req.proxied_host});
   if (fail_next_ > 0) {
     --fail_next_;
     return Error(503, "", "Service Unavailable");

@@ -2,7 +2,8 @@
 // X-Repo-Commit / ETag / X-Linked-Etag / X-Linked-Size, 302 redirects of LFS files to a "CDN" on
 // another origin (http://localhost:<port>/cdn/<sha256>), relative 307s for renamed repos, Range
 // requests, Hub error codes (RepoNotFound, GatedRepo, RevisionNotFound, EntryNotFound) and
-// injectable faults (dropped connections, corrupted bytes, ignored Range, 503s).
+// injectable faults (dropped connections, corrupted bytes, ignored Range, 503s). It also answers
+// absolute-form requests, so it can stand in as the HTTP proxy in front of a fake hub host.
 // Serves one connection at a time on its own thread; every method is thread-safe.
 #pragma once
 
@@ -33,6 +34,7 @@ struct RecordedRequest {
   std::string path;           // as sent (percent-encoded)
   std::string range;          // Range header or ""
   std::string authorization;  // Authorization header or ""
+  std::string proxied_host;   // target host when the request came through us as a proxy
 };
 
 class MockHub {

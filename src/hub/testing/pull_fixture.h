@@ -3,14 +3,13 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <memory>
 #include <string>
 
 #include "hub/hub.h"
 #include "hub/testing/mock_hub.h"
+#include "hub/testing/temp_dir.h"
 
 namespace haloguard::hub::testing {
 
@@ -32,13 +31,9 @@ inline MockRepo TinyRepo() {
 class PullTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/hg_hub_test_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    tmp_ = tmpl;
     hub_ = std::make_unique<MockHub>();
     hub_->AddRepo(kRepo, TinyRepo());
   }
-  void TearDown() override { std::filesystem::remove_all(tmp_); }
 
   // Options pointing at the mock and this test's cache, quiet, with fast retries.
   PullOptions Options() const {
@@ -53,7 +48,8 @@ class PullTest : public ::testing::Test {
   std::string RepoDir() const { return tmp_ + "/cache/models--astroware--HaloGuard-Tiny"; }
   const std::string& File(const std::string& name) const { return files_.at(name).content; }
 
-  std::string tmp_;
+  TempDir dir_;
+  const std::string tmp_ = dir_.path();
   std::unique_ptr<MockHub> hub_;
   const std::map<std::string, MockFile> files_ = TinyRepo().files;
 };
