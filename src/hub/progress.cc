@@ -78,7 +78,8 @@ void Progress::Draw(bool final) {
   std::string bar(filled, '#');
   bar.resize(kWidth, '.');
   std::string eta = "--:--";
-  if (total_ && rate > 0 && !final) {
+  // The first second's rate is mostly connection setup; an ETA from it is noise.
+  if (total_ && rate > 0 && !final && elapsed >= 1.0) {
     const long secs = static_cast<long>(static_cast<double>(total_ - std::min(done_, total_)) / rate);
     char buf[48];
     std::snprintf(buf, sizeof(buf), "%ld:%02ld", secs / 60, secs % 60);
