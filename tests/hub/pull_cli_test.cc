@@ -23,7 +23,7 @@ class PullCliTest : public PullTest {
   // Runs `haloguard pull ARGS` with the mock as HF_ENDPOINT and this test's HF_HUB_CACHE.
   CliResult Pull(const std::string& args, const std::string& extra_env = "") {
     const std::string err_path = tmp_ + "/stderr.txt";
-    const std::string cmd = "env -u HF_TOKEN -u HF_HUB_OFFLINE HF_ENDPOINT=" + hub_->endpoint() +
+    const std::string cmd = "env -u HF_TOKEN -u HF_HUB_OFFLINE -u http_proxy -u ALL_PROXY -u all_proxy HF_ENDPOINT=" + hub_->endpoint() +
                             " HF_HUB_CACHE=" + tmp_ + "/cache HF_HOME=" + tmp_ + "/home " +
                             extra_env + " " + HG_HALOGUARD_BIN + " pull " + args + " 2>" + err_path;
     CliResult r;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <memory>
 #include <string>
@@ -31,6 +32,12 @@ inline MockRepo TinyRepo() {
 class PullTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // Loopback only: a proxy inherited from the environment must not see the mock's traffic.
+    // (ctest runs each test in its own process, so this does not leak.)
+    for (const char* v : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                          "ALL_PROXY", "HF_TOKEN", "HF_HUB_OFFLINE", "HF_ENDPOINT"}) {
+      ::unsetenv(v);
+    }
     hub_ = std::make_unique<MockHub>();
     hub_->AddRepo(kRepo, TinyRepo());
   }
