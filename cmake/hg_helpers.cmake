@@ -21,6 +21,8 @@ function(hg_test name)
   if(NOT A_TIMEOUT)
     set(A_TIMEOUT 300)
   endif()
-  gtest_discover_tests(${name} PROPERTIES LABELS "${A_LABELS}" TIMEOUT ${A_TIMEOUT}
+  # Escape the list separator: PROPERTIES would otherwise split "a;b" into separate arguments.
+  string(REPLACE ";" "\\;" labels "${A_LABELS}")
+  gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" TIMEOUT ${A_TIMEOUT}
                        DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -1,0 +1,74 @@
+// `haloguard pull [REPO_ID]`: downloads (or finds in the Hugging Face cache) a HaloGuard/Qwen3.5
+// checkpoint, verified against the Hub's sha256, and prints the local directory to use as --model.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/command.h"
+#include "cli/flags.h"
+#include "hub/hub.h"
+
+namespace haloguard::cli {
+namespace {
+
+void PrintSummary(const hub::ResolvedModel& m) {
+  std::fprintf(stderr, "%s @ %s%s\n", m.repo_id.c_str(), m.revision.c_str(),
+               m.from_cache_only ? " (from the local cache, the Hub was not asked)" : "");
+  for (const auto& f : m.files) {
+    auto it = m.digests.find(f);
+    std::fprintf(stderr, "  %-36s %s\n", f.c_str(),
+                 it == m.digests.end() ? "(not hashed)" : it->second.c_str());
+  }
+}
+
+std::string ToJson(const hub::ResolvedModel& m) {
+  nlohmann::json j = {{"dir", m.dir},
+                      {"repo_id", m.repo_id},
+                      {"revision", m.revision},
+                      {"files", m.files},
+                      {"digests", m.digests},
+                      {"from_cache_only", m.from_cache_only}};
+  return j.dump(2);
+}
+
+int RunPull(int argc, char** argv) {
+  hub::PullOptions opts;
+  bool quiet = false, json = false;
+  FlagSet flags("pull", "[REPO_ID] [flags]   (default REPO_ID: " +
+                            std::string(hub::kDefaultRepoId) + ")",
+                /*use_env=*/true);
+  flags.String("revision", &opts.revision, "branch, tag or commit to fetch");
+  flags.Bool("offline", &opts.offline, "use only the local cache (also HF_HUB_OFFLINE=1)");
+  flags.String("endpoint", &opts.endpoint, "Hub URL (default $HF_ENDPOINT or https://huggingface.co)");
+  flags.String("token", &opts.token, "access token for gated repos (prefer $HF_TOKEN: flags show in ps)");
+  flags.String("cache-dir", &opts.cache_dir,
+               "cache root (default $HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub)");
+  flags.Bool("verify", &opts.verify_cache, "re-hash cached files; re-download any that are corrupt");
+  flags.Bool("quiet", &quiet, "no progress output");
+  flags.Bool("json", &json, "print the result (dir, revision, digests) as JSON");
+  int code = 0;
+  if (!ParseOrExit(flags, argc, argv, &code)) return code;
+  if (flags.positional().size() > 1) {
+    std::fprintf(stderr, "haloguard pull: expected at most one REPO_ID, got %zu\n%s",
+                 flags.positional().size(), flags.Help().c_str());
+    return 2;
+  }
+  const std::string repo = flags.positional().empty() ? hub::kDefaultRepoId : flags.positional()[0];
+  opts.progress = !quiet;
+  StatusOr<hub::ResolvedModel> m = hub::Pull(repo, opts);
+  if (!m.ok()) {
+    std::fprintf(stderr, "haloguard pull: %s\n", m.status().ToString().c_str());
+    return 1;
+  }
+  if (!quiet) PrintSummary(*m);
+  // stdout carries only the result, so `--model "$(haloguard pull)"` works.
+  std::printf("%s\n", json ? ToJson(*m).c_str() : m->dir.c_str());
+  return 0;
+}
+
+}  // namespace
+
+HG_REGISTER_COMMAND("pull", "download a model from the Hugging Face Hub into the local cache",
+                    RunPull);
+
+}  // namespace haloguard::cli

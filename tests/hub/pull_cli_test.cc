@@ -1,0 +1,87 @@
+// `haloguard pull` as a user runs it: the built executable, configured only through HF_*
+// environment variables, against the loopback mock Hub. Checks stdout/stderr and exit codes.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "hub/testing/pull_fixture.h"
+
+namespace haloguard::hub::testing {
+namespace {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+class PullCliTest : public PullTest {
+ protected:
+  // Runs `haloguard pull ARGS` with the mock as HF_ENDPOINT and this test's HF_HUB_CACHE.
+  CliResult Pull(const std::string& args, const std::string& extra_env = "") {
+    const std::string err_path = tmp_ + "/stderr.txt";
+    const std::string cmd = "env -u HF_TOKEN -u HF_HUB_OFFLINE -u http_proxy -u ALL_PROXY -u all_proxy HF_ENDPOINT=" + hub_->endpoint() +
+                            " HF_HUB_CACHE=" + tmp_ + "/cache HF_HOME=" + tmp_ + "/home " +
+                            extra_env + " " + HG_HALOGUARD_BIN + " pull " + args + " 2>" + err_path;
+    CliResult r;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (p == nullptr) return r;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
+    int status = ::pclose(p);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    FILE* e = std::fopen(err_path.c_str(), "r");
+    while (e && (n = std::fread(buf, 1, sizeof(buf), e)) > 0) r.err.append(buf, n);
+    if (e) std::fclose(e);
+    return r;
+  }
+};
+
+TEST_F(PullCliTest, PrintsTheSnapshotDirectoryOnStdout) {
+  CliResult r = Pull(std::string(kRepo) + " --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, RepoDir() + "/snapshots/" + kCommit + "\n");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(PullCliTest, JsonOutputAndSummary) {
+  CliResult r = Pull(std::string(kRepo) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["revision"], kCommit);
+  EXPECT_EQ(j["digests"]["model.safetensors"],
+            "sha256:" + MockHub::Sha256Hex(File("model.safetensors")));
+  EXPECT_NE(r.err.find(std::string(kRepo) + " @ " + kCommit), std::string::npos) << r.err;
+}
+
+TEST_F(PullCliTest, OfflineWithoutCacheFailsWithInstructions) {
+  CliResult r = Pull(std::string(kRepo) + " --quiet", "HF_HUB_OFFLINE=1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("To fix it"), std::string::npos) << r.err;
+  EXPECT_TRUE(hub_->requests().empty());
+}
+
+TEST_F(PullCliTest, GatedRepoTokenFromEnvironment) {
+  MockRepo gated = TinyRepo();
+  gated.gated = true;
+  hub_->AddRepo("o/gated", gated);
+  CliResult anon = Pull("o/gated --quiet");
+  EXPECT_EQ(anon.exit_code, 1);
+  EXPECT_NE(anon.err.find("UNAUTHENTICATED"), std::string::npos) << anon.err;
+  CliResult ok = Pull("o/gated --quiet", "HF_TOKEN=" + gated.token);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+TEST_F(PullCliTest, UsageErrors) {
+  EXPECT_EQ(Pull("a/b c/d").exit_code, 2);
+  EXPECT_EQ(Pull("--no-such-flag").exit_code, 2);
+  EXPECT_EQ(Pull("not-a-repo-id --quiet").exit_code, 1);
+}
+
+}  // namespace
+}  // namespace haloguard::hub::testing
