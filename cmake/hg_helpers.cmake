@@ -1,5 +1,6 @@
 # hg_library(name SOURCES ... DEPS ...): one static library per src/ folder.
-# hg_test(name SOURCES ... DEPS ... LABELS ...): a GoogleTest binary registered with CTest.
+# hg_test(name SOURCES ... DEPS ... LABELS label): a GoogleTest binary registered with CTest.
+# One label per binary: gtest_discover_tests splits a list of labels into separate arguments.
 function(hg_library name)
   cmake_parse_arguments(A "" "" "SOURCES;DEPS;PUBLIC_DEPS" ${ARGN})
   add_library(${name} STATIC ${A_SOURCES})
@@ -12,7 +13,7 @@ function(hg_test name)
   if(NOT HG_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(A "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(A "" "TIMEOUT;LABELS" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${A_SOURCES})
   target_link_libraries(${name} PRIVATE ${A_DEPS} GTest::gtest GTest::gtest_main Threads::Threads)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
@@ -21,8 +22,6 @@ function(hg_test name)
   if(NOT A_TIMEOUT)
     set(A_TIMEOUT 300)
   endif()
-  # Escape the list separator: PROPERTIES would otherwise split "a;b" into separate arguments.
-  string(REPLACE ";" "\\;" labels "${A_LABELS}")
-  gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" TIMEOUT ${A_TIMEOUT}
+  gtest_discover_tests(${name} PROPERTIES LABELS "${A_LABELS}" TIMEOUT ${A_TIMEOUT}
                        DISCOVERY_TIMEOUT 60)
 endfunction()
