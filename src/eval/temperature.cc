@@ -29,11 +29,12 @@ Derivs DerivsAt(std::span<const Scored> xs, double beta) {
 }
 
 Status CheckFitInput(std::span<const Scored> xs) {
-  int64_t pos = 0;
+  int64_t pos = 0, misranked = 0;
   bool any_nonzero = false;
   for (const Scored& x : xs) {
     pos += x.unsafe ? 1 : 0;
     any_nonzero |= x.logit != 0;
+    misranked += (x.unsafe ? x.logit : -x.logit) < 0;
   }
   const auto n = static_cast<int64_t>(xs.size());
   if (n < 2 || pos == 0 || pos == n) {
@@ -43,6 +44,14 @@ Status CheckFitInput(std::span<const Scored> xs) {
   }
   if (!any_nonzero) {
     return FailedPreconditionError("temperature fit: every logit is 0; expected scores that vary");
+  }
+  // With no logit on the wrong side, f'(beta) < 0 for every beta: the NLL falls towards 0 as
+  // T -> 0 and has no minimum (numerically, f' would underflow to exactly 0 instead).
+  if (misranked == 0) {
+    return FailedPreconditionError(
+        "temperature fit: the logits separate the labels perfectly, so the NLL has no minimum "
+        "(it falls as T -> 0); expected at least one prompt on the wrong side (hint: fit on "
+        "more, harder data)");
   }
   return OkStatus();
 }
@@ -70,8 +79,7 @@ StatusOr<TemperatureFit> FitTemperature(std::span<const Scored> xs) {
     if (hi > kMaxBeta) {
       return FailedPreconditionError(
           "temperature fit: the NLL still falls at T = " + std::to_string(1 / kMaxBeta) +
-          "; expected a minimum in T >= 0.001 (are the examples perfectly separated by the "
-          "logits? hint: fit on more, harder data)");
+          "; expected a minimum in T >= 0.001 (hint: fit on more, harder data)");
     }
   }
   double beta = 0.5 * (lo + hi);

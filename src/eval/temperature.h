@@ -28,9 +28,9 @@ inline constexpr double kMaxBeta = 1e3;   // T >= 0.001
 // f'(beta) = mean(-s_i z_i sigmoid(-s_i beta z_i)); the root of f' is bracketed by doubling and
 // refined until a step is below 1e-13 or the bracket below 1e-12 of beta. Errors
 // (FAILED_PRECONDITION, with the numbers): fewer than 2 examples or only one class; every logit
-// 0; logits that do not rank unsafe above safe (f'(0) >= 0: the optimum would need T <= 0 or
-// T = inf); an optimum outside [kMinBeta, kMaxBeta], e.g. data the logits separate perfectly
-// (the NLL keeps falling as T -> 0).
+// 0; logits that separate the labels perfectly (the NLL keeps falling as T -> 0); logits that do
+// not rank unsafe above safe (f'(0) >= 0: the optimum would need T <= 0 or T = inf); an optimum
+// outside [kMinBeta, kMaxBeta].
 StatusOr<TemperatureFit> FitTemperature(std::span<const Scored> xs);
 
 // Mean NLL of the labels under sigmoid(beta * logit).

@@ -652,7 +652,7 @@ const ScriptRange kScriptRanges[] = {
 const size_t kNumScriptRanges = sizeof(kScriptRanges) / sizeof(kScriptRanges[0]);
 
 std::string_view ScriptName(Script s) {
-  static constexpr std::array<std::string_view, 42> kNames = {
+  static constexpr std::array<std::string_view, kNumScripts> kNames = {
       "Other",
       "Common",
       "Inherited",

@@ -54,6 +54,7 @@ enum class Script : uint8_t {
   kCham,
   kBatak,
 };
+inline constexpr size_t kNumScripts = 42;  // including kOther
 
 struct ScriptRange {
   uint32_t first;  // inclusive

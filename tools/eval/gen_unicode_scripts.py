@@ -83,6 +83,7 @@ enum class Script : uint8_t {{
   kOther = 0,  // every script not listed here, and unassigned code points
 {enums}
 }};
+inline constexpr size_t kNumScripts = {len(SCRIPTS) + 1};  // including kOther
 
 struct ScriptRange {{
   uint32_t first;  // inclusive
@@ -119,7 +120,7 @@ const ScriptRange kScriptRanges[] = {{
 const size_t kNumScriptRanges = sizeof(kScriptRanges) / sizeof(kScriptRanges[0]);
 
 std::string_view ScriptName(Script s) {{
-  static constexpr std::array<std::string_view, {len(SCRIPTS) + 1}> kNames = {{
+  static constexpr std::array<std::string_view, kNumScripts> kNames = {{
       "Other",
 {names}
   }};
