@@ -144,3 +144,42 @@ TEST(UnicodeScripts, TableMatchesScriptsTxt) {
 
 }  // namespace
 }  // namespace haloguard::eval
+
+namespace haloguard::eval {
+namespace {
+
+// Script detection against the `lang` codes of a real multilingual benchmark (MultiJail, read in
+// place from the shared data, never copied). Latin-script languages other than English/French-
+// like ones cannot be told apart by script (Swahili, Javanese, Italian without accents), so the
+// check covers the non-Latin languages, where the script decides, and English.
+TEST(LangGroups, ScriptAgreesWithLangOnMultiJail) {
+  std::string path;
+  for (const char* base : {HG_SOURCE_DIR "/../shared", "/work/shared"}) {
+    const std::string p = std::string(base) + "/data/benchmarks/multijail.jsonl";
+    if (std::filesystem::exists(p)) path = p;
+  }
+  if (path.empty()) GTEST_SKIP() << "shared benchmarks not present";
+  std::ifstream in(path);
+  std::string line;
+  int64_t checked = 0, agree = 0;
+  while (std::getline(in, line)) {
+    const auto lang_at = line.find("\"lang\": \"");
+    const auto text_at = line.find("\"text\": \"");
+    if (lang_at == std::string::npos || text_at == std::string::npos) continue;
+    const std::string lang = line.substr(lang_at + 9, 2);
+    if (lang != "en" && lang != "zh" && lang != "ko" && lang != "ar" && lang != "bn" &&
+        lang != "th") {
+      continue;
+    }
+    // The text's raw JSON is enough for script counting (escapes are ASCII punctuation).
+    const std::string text = line.substr(text_at + 9, line.find("\", \"label\"") - text_at - 9);
+    ++checked;
+    agree += LangGroupFromText(text) == *LangGroupFromCode(lang);
+  }
+  ASSERT_GT(checked, 1000);
+  EXPECT_GE(static_cast<double>(agree) / static_cast<double>(checked), 0.99)
+      << agree << " of " << checked;
+}
+
+}  // namespace
+}  // namespace haloguard::eval

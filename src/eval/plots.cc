@@ -57,7 +57,9 @@ std::string PrCurveSvg(const EvalReport& r) {
   SvgChart chart("Precision-recall (unsafe = positive)", "Recall", "Precision");
   for (size_t i = 0; i < r.datasets.size(); ++i) {
     if (r.datasets[i].curves.pr_curve.empty()) continue;  // no unsafe prompts: no curve
-    chart.Add(PrSeries(r.datasets[i], SeriesColor(i), 1.5));
+    LineSeries s = PrSeries(r.datasets[i], SeriesColor(i), 1.5);
+    s.dashed = i >= 10;  // the palette repeats after 10 colours
+    chart.Add(std::move(s));
   }
   LineSeries overall = PrSeries(r.overall, "#000000", 2.5);
   overall.name = "Pooled" + overall.name.substr(r.overall.display_name.size());

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -13,6 +15,7 @@
 
 #include "core/mapped_file.h"
 #include "eval/calibration_metrics.h"
+#include "eval/progress.h"
 
 namespace haloguard::eval {
 namespace {
@@ -203,6 +206,43 @@ TEST_F(RunnerTest, RejectsBadBatchSize) {
   options_.batch_size = 0;
   FakeClassifier fake;
   EXPECT_EQ(RunEval(fake, datasets_, options_).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ProgressBar, FormatsCountsRateAndEta) {
+  EXPECT_EQ(ProgressBar::FormatStatus(250, 1000, 50.0), "250/1000  25%  50.0/s  ETA 15s");
+  EXPECT_EQ(ProgressBar::FormatStatus(0, 7200, 1.0), "0/7200   0%  1.0/s  ETA 2h00m");
+  EXPECT_EQ(ProgressBar::FormatStatus(5, 10, 0.0), "5/10  50%  0.0/s  ETA ?");
+}
+
+TEST(ProgressBar, WritesOneLinePerTenthWhenNotATerminal) {
+  FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  {
+    ProgressBar bar(100, 20, "eval", true, f);  // 20 resumed
+    for (int i = 0; i < 80; ++i) bar.Advance(1, "mine");
+  }
+  std::rewind(f);
+  std::string text;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, f)) text += buf;
+  std::fclose(f);
+  // 20% at the start, then 30%, ..., 100%: 9 lines, each starting "eval: ".
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 9) << text;
+  EXPECT_NE(text.find("eval: 20/100  20%"), std::string::npos) << text;
+  EXPECT_NE(text.find("eval: 100/100 100%"), std::string::npos) << text;
+  EXPECT_NE(text.find("mine"), std::string::npos);
+  EXPECT_EQ(text.find('\r'), std::string::npos);
+}
+
+TEST(ProgressBar, DisabledPrintsNothing) {
+  FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  {
+    ProgressBar bar(10, 0, "eval", false, f);
+    bar.Advance(10);
+  }
+  EXPECT_EQ(std::ftell(f), 0);
+  std::fclose(f);
 }
 
 }  // namespace
