@@ -100,6 +100,10 @@ Status CheckModeFlags(const EvalFlags& v, const FlagSet& f) {
                                 std::string(live ? "both --model and --scores" : "neither"));
   }
   if (live && v.data.empty()) return InvalidArgumentError("eval: --model needs --data FILE");
+  if (live && v.batch_size < 1) {
+    return InvalidArgumentError("eval: --batch-size; expected >= 1, got " +
+                                std::to_string(v.batch_size));
+  }
   if (!live && !v.data.empty()) {
     return InvalidArgumentError("eval: --data is for live scoring with --model; with --scores "
                                 "the datasets are those in the score files");
@@ -116,6 +120,7 @@ Status Run(const EvalFlags& v, const FlagSet& f) {
   ro.calibration_bins = static_cast<int>(v.bins);
   ro.model_name = v.model_name;
   ro.model_size = v.model_size;
+  HG_RETURN_IF_ERROR(eval::ValidateReportOptions(ro));
   std::optional<eval::Adjudication> adjudication;
   if (!v.adjudication.empty()) {
     HG_ASSIGN_OR_RETURN(adjudication, eval::Adjudication::Read(v.adjudication));

@@ -133,19 +133,26 @@ TEST(EvalCli, MissingModelFailsCleanly) {
   EXPECT_NE(r.output.find("haloguard eval: "), std::string::npos) << r.output;
 }
 
-// The live path end to end on a tiny random checkpoint. HG_TINY_MODEL_DIR names it (the guard
-// module's test data provides one); without it there is nothing to run.
+// The tiny random checkpoint for end-to-end runs: $HG_TINY_MODEL_DIR, else the repository's
+// tests/data/tiny_qwen35 (docs: engineering guide) once it holds a config.json.
+std::string TinyModelDir() {
+  if (const char* env = std::getenv("HG_TINY_MODEL_DIR")) return env;
+  const std::string dir = std::string(HG_SOURCE_DIR) + "/tests/data/tiny_qwen35";
+  return std::filesystem::exists(dir + "/config.json") ? dir : "";
+}
+
+// The live path end to end (model load, batched classification, resumable scores, report).
 TEST(EvalCli, LiveEvalOnTinyCheckpoint) {
-  const char* model = std::getenv("HG_TINY_MODEL_DIR");
-  if (model == nullptr) GTEST_SKIP() << "HG_TINY_MODEL_DIR is not set";
+  const std::string model = TinyModelDir();
+  if (model.empty()) GTEST_SKIP() << "no tiny checkpoint (HG_TINY_MODEL_DIR, tests/data/tiny_qwen35)";
   const std::string out = TempDir("cli_live");
-  Result r = RunCli(std::string("eval --model ") + model + " --data " + Fixture("prompts.jsonl") +
+  Result r = RunCli("eval --model " + model + " --data " + Fixture("prompts.jsonl") +
                     " --out " + out + " --no-progress --batch-size 4");
   ASSERT_EQ(r.code, 0) << r.output;
   const nlohmann::json rep = ReadJson(out + "/report.json");
   EXPECT_EQ(rep["overall"]["metrics"]["raw"]["support"], 20);
   // A second run resumes: nothing left to classify.
-  r = RunCli(std::string("eval --model ") + model + " --data " + Fixture("prompts.jsonl") +
+  r = RunCli("eval --model " + model + " --data " + Fixture("prompts.jsonl") +
              " --out " + out + " --no-progress");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_EQ(ReadJson(out + "/report.json")["run"]["classified"], "0");

@@ -113,7 +113,9 @@ DatasetReport MakeDatasetReport(std::string name, std::string display, const Rec
   return d;
 }
 
-Status CheckOptions(const ReportOptions& o) {
+}  // namespace
+
+Status ValidateReportOptions(const ReportOptions& o) {
   if (!(o.threshold >= 0 && o.threshold <= 1)) {
     return InvalidArgumentError("report: --threshold; expected a number in [0, 1], got " +
                                 std::to_string(o.threshold));
@@ -128,6 +130,8 @@ Status CheckOptions(const ReportOptions& o) {
   }
   return OkStatus();
 }
+
+namespace {
 
 // Dataset names in report order: the requested order first, then first appearance.
 std::vector<std::string> DatasetOrder(std::span<const ScoreRecord> records,
@@ -176,7 +180,7 @@ MacroAverages Macro(std::span<const BinaryMetrics> slices) {
 }
 
 StatusOr<EvalReport> BuildReport(std::span<const ScoreRecord> records, const ReportOptions& o) {
-  HG_RETURN_IF_ERROR(CheckOptions(o));
+  HG_RETURN_IF_ERROR(ValidateReportOptions(o));
   if (records.empty()) {
     return InvalidArgumentError("report: no scored prompts; expected at least one");
   }

@@ -101,6 +101,10 @@ struct EvalReport {
   std::map<std::string, std::string> run_info;
 };
 
+// INVALID_ARGUMENT naming the flag for an out-of-range threshold, sweep_steps or bins; callers
+// check before a long scoring run.
+Status ValidateReportOptions(const ReportOptions& options);
+
 // Errors: INVALID_ARGUMENT for no records or out-of-range options.
 StatusOr<EvalReport> BuildReport(std::span<const ScoreRecord> records, const ReportOptions& options);
 
