@@ -22,8 +22,8 @@ struct CalibrateFlags {
 
 void PrintFit(const guard::Calibration& c, const eval::CalibrationSummary& before,
               const eval::CalibrationSummary& after, const std::string& out) {
-  std::printf("temperature   %.6f  (p_unsafe = sigmoid(logit / T), %lld examples)\n",
-              c.temperature, static_cast<long long>(c.fit.examples));
+  std::printf("temperature   %.6f  (p_unsafe = sigmoid(logit / T), %lld examples)\n", c.temperature,
+              static_cast<long long>(c.fit.examples));
   std::printf("              before     after\n");
   std::printf("NLL         %8.4f  %8.4f\n", c.fit.nll_before, c.fit.nll_after);
   std::printf("ECE         %8.4f  %8.4f\n", before.ece.value_or(0), after.ece.value_or(0));
@@ -69,7 +69,7 @@ Status Run(const CalibrateFlags& v, const FlagSet& f) {
 int CalibrateMain(int argc, char** argv) {
   CalibrateFlags v;
   FlagSet f("calibrate", "--scores FILE [--scores FILE ...] --out calib.json [flags]",
-            /*use_env=*/true);
+            /*use_env=*/false);
   f.List("scores", &v.scores, "scores JSONL from `haloguard eval` (repeatable)");
   f.String("out", &v.out, "calibration file to write");
   f.List("dataset", &v.datasets, "fit only on this dataset (repeatable; default: all)");

@@ -80,11 +80,14 @@ StatusOr<std::vector<eval::ScoreRecord>> ScoreWithModel(const EvalFlags& v,
     info->bad_rows.insert(info->bad_rows.end(), ds.bad_rows.begin(), ds.bad_rows.end());
   info->bad_rows.insert(info->bad_rows.end(), result.failed.begin(), result.failed.end());
   const guard::ModelInfo& mi = classifier->info();
-  info->run_info = {{"model", v.model}, {"model_id", mi.model_id},
-                    {"model_revision", mi.model_revision}, {"dtype", mi.dtype},
+  info->run_info = {{"model", v.model},
+                    {"model_id", mi.model_id},
+                    {"model_revision", mi.model_revision},
+                    {"dtype", mi.dtype},
                     {"window_length", std::to_string(mi.window_length)},
                     {"window_stride", std::to_string(mi.window_stride)},
-                    {"scores", run.scores_path}, {"resumed", std::to_string(result.resumed)},
+                    {"scores", run.scores_path},
+                    {"resumed", std::to_string(result.resumed)},
                     {"classified", std::to_string(result.classified)}};
   return std::move(result.records);
 }
@@ -105,8 +108,9 @@ Status CheckModeFlags(const EvalFlags& v, const FlagSet& f) {
                                 std::to_string(v.batch_size));
   }
   if (!live && !v.data.empty()) {
-    return InvalidArgumentError("eval: --data is for live scoring with --model; with --scores "
-                                "the datasets are those in the score files");
+    return InvalidArgumentError(
+        "eval: --data is for live scoring with --model; with --scores "
+        "the datasets are those in the score files");
   }
   return OkStatus();
 }
@@ -141,7 +145,8 @@ Status Run(const EvalFlags& v, const FlagSet& f) {
     HG_ASSIGN_OR_RETURN(eval::ScoresFile scores, eval::ReadScoreFiles(v.scores, policy));
     records = std::move(scores.records);
     info.bad_rows = std::move(scores.bad_rows);
-    for (size_t i = 0; i < v.scores.size(); ++i) info.run_info["scores_" + std::to_string(i)] = v.scores[i];
+    for (size_t i = 0; i < v.scores.size(); ++i)
+      info.run_info["scores_" + std::to_string(i)] = v.scores[i];
   }
   HG_ASSIGN_OR_RETURN(eval::EvalReport report, eval::BuildReport(records, ro));
   report.bad_rows = std::move(info.bad_rows);
@@ -156,9 +161,10 @@ Status Run(const EvalFlags& v, const FlagSet& f) {
 
 int EvalMain(int argc, char** argv) {
   EvalFlags v;
+  // No HALOGUARD_* variables: a HALOGUARD_MODEL set for serve would turn --scores runs live.
   FlagSet f("eval",
             "(--model DIR --data [NAME=]FILE.jsonl ... | --scores FILE ...) [--out DIR] [flags]",
-            /*use_env=*/true);
+            /*use_env=*/false);
   DeclareFlags(f, v);
   int code = 0;
   if (!ParseOrExit(f, argc, argv, &code)) return code;

@@ -29,8 +29,7 @@ StatusOr<Adjudication> Adjudication::Read(const std::string& path) {
   std::vector<BadRow> unused;
   internal::JsonlOptions options{BadRowPolicy::kFail, /*tolerate_truncated_tail=*/false,
                                  /*fail_hint=*/""};
-  HG_RETURN_IF_ERROR(
-      internal::ForEachJsonLine(path, content, options, &unused, row_fn).status());
+  HG_RETURN_IF_ERROR(internal::ForEachJsonLine(path, content, options, &unused, row_fn).status());
   return adj;
 }
 

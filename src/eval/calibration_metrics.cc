@@ -22,7 +22,8 @@ CalibrationSummary SummarizeCalibration(std::span<const Scored> xs, int num_bins
   s.count = static_cast<int64_t>(xs.size());
   if (xs.empty()) return s;
   std::vector<double> sum_p(static_cast<size_t>(num_bins), 0.0);
-  std::vector<int64_t> count(static_cast<size_t>(num_bins), 0), pos(static_cast<size_t>(num_bins), 0);
+  std::vector<int64_t> count(static_cast<size_t>(num_bins), 0),
+      pos(static_cast<size_t>(num_bins), 0);
   double brier = 0, nll = 0;
   for (const Scored& x : xs) {
     const auto b = static_cast<size_t>(

@@ -22,7 +22,8 @@ struct ReliabilityBin {
 struct CalibrationSummary {
   int64_t count = 0;
   // ECE = sum_b (n_b / N) |mean_p_b - frac_unsafe_b| over the bins of p_unsafe (the positive-class
-  // reliability diagram, not the max-probability "confidence" variant); MCE = max_b of the same gap.
+  // reliability diagram, not the max-probability "confidence" variant); MCE = max_b of the same
+  // gap.
   std::optional<double> ece, mce;
   std::optional<double> brier;  // mean (p_unsafe - y)^2
   std::optional<double> nll;    // mean -log p(gold label), from the logit (finite for any logit)

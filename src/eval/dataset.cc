@@ -25,7 +25,8 @@ StatusOr<std::string> CategoryField(const nlohmann::json& row) {
   for (const auto& v : *it) {
     if (!v.is_string()) {
       return InvalidArgumentError(std::string("field 'category': expected a string or a list of "
-                                              "strings, got a list holding ") + v.type_name());
+                                              "strings, got a list holding ") +
+                                  v.type_name());
     }
     if (!joined.empty()) joined += ",";
     joined += v.get<std::string>();
@@ -62,8 +63,8 @@ StatusOr<Label> ParseLabel(std::string_view s) {
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (lower == "safe") return Label::kSafe;
   if (lower == "unsafe") return Label::kUnsafe;
-  return InvalidArgumentError("unknown label; expected 'safe' or 'unsafe', got '" +
-                              std::string(s) + "'");
+  return InvalidArgumentError("unknown label; expected 'safe' or 'unsafe', got '" + std::string(s) +
+                              "'");
 }
 
 StatusOr<DatasetSpec> ParseDatasetSpec(std::string_view arg) {
@@ -109,8 +110,10 @@ StatusOr<Dataset> ReadDataset(const DatasetSpec& spec, BadRowPolicy policy, int6
                       internal::ForEachJsonLine(spec.path, content, options, &ds.bad_rows, row_fn));
   ds.rows_read = stats.lines;
   if (ds.examples.empty()) {
-    return InvalidArgumentError(spec.path + ": no usable rows; expected JSONL objects with 'text' "
-                                "and 'label', got " + std::to_string(stats.lines) + " rows (" +
+    return InvalidArgumentError(spec.path +
+                                ": no usable rows; expected JSONL objects with 'text' "
+                                "and 'label', got " +
+                                std::to_string(stats.lines) + " rows (" +
                                 std::to_string(ds.bad_rows.size()) + " bad)");
   }
   return ds;
@@ -118,14 +121,22 @@ StatusOr<Dataset> ReadDataset(const DatasetSpec& spec, BadRowPolicy policy, int6
 
 std::string DisplayName(std::string_view dataset) {
   static const std::unordered_map<std::string_view, std::string_view> kNames = {
-      {"oai", "OAI"},           {"aegis", "Aegis"},
-      {"aegis2", "Aegis2.0"},   {"aegis2.0", "Aegis2.0"},
-      {"toxicchat", "ToxiC"},   {"toxicchat_full", "ToxiC (full)"},
-      {"simplesafetytests", "SimpST"}, {"harmbench", "HarmB"},
-      {"wildguardtest", "WildG"}, {"xstest", "XSTest"},
-      {"advbench", "AdvB"},     {"jbb", "JBB"},
-      {"do_not_answer", "DNA"}, {"multijail", "MultiJ"},
-      {"beavertails_eval", "BeaverT"}, {"polyguardprompts", "PGP"},
+      {"oai", "OAI"},
+      {"aegis", "Aegis"},
+      {"aegis2", "Aegis2.0"},
+      {"aegis2.0", "Aegis2.0"},
+      {"toxicchat", "ToxiC"},
+      {"toxicchat_full", "ToxiC (full)"},
+      {"simplesafetytests", "SimpST"},
+      {"harmbench", "HarmB"},
+      {"wildguardtest", "WildG"},
+      {"xstest", "XSTest"},
+      {"advbench", "AdvB"},
+      {"jbb", "JBB"},
+      {"do_not_answer", "DNA"},
+      {"multijail", "MultiJ"},
+      {"beavertails_eval", "BeaverT"},
+      {"polyguardprompts", "PGP"},
   };
   const auto it = kNames.find(dataset);
   return std::string(it == kNames.end() ? dataset : it->second);

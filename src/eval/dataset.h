@@ -21,8 +21,8 @@ std::string_view LabelName(Label l);
 StatusOr<Label> ParseLabel(std::string_view s);
 
 struct LabelledExample {
-  std::string id;        // the row's id, or "line-<N>" when it has none
-  std::string text;      // valid UTF-8 (the JSON parser rejects anything else)
+  std::string id;    // the row's id, or "line-<N>" when it has none
+  std::string text;  // valid UTF-8 (the JSON parser rejects anything else)
   Label label = Label::kSafe;
   std::string category;  // gold category ("" = none); a JSON list is joined with ","
   std::string lang;      // ISO 639 code as given ("" = none)

@@ -30,7 +30,7 @@ TEST(Dataset, ReadsHandwrittenPrompts) {
   EXPECT_EQ(p02.lang, "en");
   EXPECT_EQ(p02.line, 2);
   EXPECT_EQ(ds->examples[4].text, "今天北京的天气怎么样？");
-  EXPECT_EQ(ds->examples[15].lang, "");           // p16 has no lang
+  EXPECT_EQ(ds->examples[15].lang, "");             // p16 has no lang
   EXPECT_EQ(ds->examples[19].label, Label::kSafe);  // "Safe"
   EXPECT_EQ(ds->examples[19].category, "");         // no category key
 }
@@ -43,7 +43,7 @@ TEST(Dataset, SkipsAndReportsEveryBadRowWithItsLine) {
   EXPECT_EQ(ds->examples[1].id, "b12");
   EXPECT_EQ(ds->examples[1].category, "a,b");  // list joined; CRLF tolerated
   EXPECT_EQ(ds->examples[1].line, 12);
-  EXPECT_EQ(ds->examples[2].id, "b13");        // no final newline
+  EXPECT_EQ(ds->examples[2].id, "b13");  // no final newline
   const std::pair<int64_t, const char*> want[] = {
       {2, "bad JSON"},
       {3, "expected a JSON object, got array"},

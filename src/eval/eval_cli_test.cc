@@ -3,12 +3,11 @@
 // (when a tiny checkpoint is available) the live end-to-end run.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/mapped_file.h"
@@ -55,9 +54,10 @@ TEST(EvalCli, ReportFromSavedScores) {
                           " --adjudication " + Fixture("oracle_adjudication.jsonl"));
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("| Model | Size | alpha | beta | gamma | delta | Avg. |"),
-            std::string::npos) << r.output;
-  for (const char* f : {"report.json", "report.md", "pr_curve.svg", "threshold_sweep.svg",
-                        "reliability.svg"}) {
+            std::string::npos)
+      << r.output;
+  for (const char* f :
+       {"report.json", "report.md", "pr_curve.svg", "threshold_sweep.svg", "reliability.svg"}) {
     EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
   }
   const nlohmann::json rep = ReadJson(out + "/report.json");
@@ -92,9 +92,12 @@ TEST(EvalCli, BadScoreRowsAreSkippedOrFatal) {
   const std::string out = TempDir("cli_bad");
   std::filesystem::create_directories(out);
   const std::string scores = out + "/scores.jsonl";
-  std::ofstream(scores) << R"({"id": "1", "dataset": "d", "label": "unsafe", "p_unsafe": 0.9})" "\n"
-                        << R"({"id": "2", "dataset": "d", "label": "harmful", "p_unsafe": 0.1})" "\n"
-                        << R"({"id": "3", "dataset": "d", "label": "safe", "p_unsafe": 0.2})" "\n";
+  std::ofstream(scores) << R"({"id": "1", "dataset": "d", "label": "unsafe", "p_unsafe": 0.9})"
+                           "\n"
+                        << R"({"id": "2", "dataset": "d", "label": "harmful", "p_unsafe": 0.1})"
+                           "\n"
+                        << R"({"id": "3", "dataset": "d", "label": "safe", "p_unsafe": 0.2})"
+                           "\n";
   Result r = RunCli("eval --scores " + scores + " --out " + out + " --on-bad-row fail");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("scores.jsonl:2: unknown label"), std::string::npos) << r.output;
@@ -111,7 +114,8 @@ TEST(EvalCli, FlagErrorsAreExplained) {
   Result r = RunCli("eval");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("expected either --model with --data, or --scores; got neither"),
-            std::string::npos) << r.output;
+            std::string::npos)
+      << r.output;
   r = RunCli("eval --model m --scores s.jsonl");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("got both"), std::string::npos) << r.output;
@@ -144,16 +148,17 @@ std::string TinyModelDir() {
 // The live path end to end (model load, batched classification, resumable scores, report).
 TEST(EvalCli, LiveEvalOnTinyCheckpoint) {
   const std::string model = TinyModelDir();
-  if (model.empty()) GTEST_SKIP() << "no tiny checkpoint (HG_TINY_MODEL_DIR, tests/data/tiny_qwen35)";
+  if (model.empty())
+    GTEST_SKIP() << "no tiny checkpoint (HG_TINY_MODEL_DIR, tests/data/tiny_qwen35)";
   const std::string out = TempDir("cli_live");
-  Result r = RunCli("eval --model " + model + " --data " + Fixture("prompts.jsonl") +
-                    " --out " + out + " --no-progress --batch-size 4");
+  Result r = RunCli("eval --model " + model + " --data " + Fixture("prompts.jsonl") + " --out " +
+                    out + " --no-progress --batch-size 4");
   ASSERT_EQ(r.code, 0) << r.output;
   const nlohmann::json rep = ReadJson(out + "/report.json");
   EXPECT_EQ(rep["overall"]["metrics"]["raw"]["support"], 20);
   // A second run resumes: nothing left to classify.
-  r = RunCli("eval --model " + model + " --data " + Fixture("prompts.jsonl") +
-             " --out " + out + " --no-progress");
+  r = RunCli("eval --model " + model + " --data " + Fixture("prompts.jsonl") + " --out " + out +
+             " --no-progress");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_EQ(ReadJson(out + "/report.json")["run"]["classified"], "0");
 }

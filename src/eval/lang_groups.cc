@@ -12,8 +12,8 @@ namespace haloguard::eval {
 namespace {
 
 constexpr std::array<std::string_view, kNumLangGroups> kGroupNames = {
-    "English", "CJK", "Indic", "Arabic-script", "European/Semitic", "Southeast Asian", "Other",
-    "Unknown"};
+    "English",         "CJK",   "Indic",  "Arabic-script", "European/Semitic",
+    "Southeast Asian", "Other", "Unknown"};
 
 struct CodeGroup {
   std::string_view codes;  // space-separated ISO 639-1 / 639-2 (B and T) / 639-3 codes
@@ -70,22 +70,47 @@ const std::unordered_map<std::string, LangGroup>& CodeMap() {
 
 LangGroup GroupOfScript(Script s) {
   switch (s) {
-    case Script::kHan: case Script::kHiragana: case Script::kKatakana: case Script::kHangul:
+    case Script::kHan:
+    case Script::kHiragana:
+    case Script::kKatakana:
+    case Script::kHangul:
     case Script::kBopomofo:
       return LangGroup::kCjk;
-    case Script::kDevanagari: case Script::kBengali: case Script::kGurmukhi:
-    case Script::kGujarati: case Script::kOriya: case Script::kTamil: case Script::kTelugu:
-    case Script::kKannada: case Script::kMalayalam: case Script::kSinhala: case Script::kOlChiki:
+    case Script::kDevanagari:
+    case Script::kBengali:
+    case Script::kGurmukhi:
+    case Script::kGujarati:
+    case Script::kOriya:
+    case Script::kTamil:
+    case Script::kTelugu:
+    case Script::kKannada:
+    case Script::kMalayalam:
+    case Script::kSinhala:
+    case Script::kOlChiki:
     case Script::kMeeteiMayek:
       return LangGroup::kIndic;
     case Script::kArabic:
       return LangGroup::kArabicScript;
-    case Script::kGreek: case Script::kCyrillic: case Script::kArmenian: case Script::kGeorgian:
-    case Script::kHebrew: case Script::kSyriac: case Script::kEthiopic:
+    case Script::kGreek:
+    case Script::kCyrillic:
+    case Script::kArmenian:
+    case Script::kGeorgian:
+    case Script::kHebrew:
+    case Script::kSyriac:
+    case Script::kEthiopic:
       return LangGroup::kEuropeanSemitic;
-    case Script::kThai: case Script::kLao: case Script::kKhmer: case Script::kMyanmar:
-    case Script::kJavanese: case Script::kBalinese: case Script::kSundanese: case Script::kTagalog:
-    case Script::kBuginese: case Script::kTaiTham: case Script::kTaiViet: case Script::kCham:
+    case Script::kThai:
+    case Script::kLao:
+    case Script::kKhmer:
+    case Script::kMyanmar:
+    case Script::kJavanese:
+    case Script::kBalinese:
+    case Script::kSundanese:
+    case Script::kTagalog:
+    case Script::kBuginese:
+    case Script::kTaiTham:
+    case Script::kTaiViet:
+    case Script::kCham:
     case Script::kBatak:
       return LangGroup::kSoutheastAsian;
     default:
@@ -122,16 +147,21 @@ std::string_view LangGroupName(LangGroup g) {
 StatusOr<LangGroup> ParseLangGroup(std::string_view name) {
   for (size_t i = 0; i < kGroupNames.size(); ++i)
     if (kGroupNames[i] == name) return static_cast<LangGroup>(i);
-  return InvalidArgumentError("lang_group: unknown group; expected one of English, CJK, Indic, "
-                              "Arabic-script, European/Semitic, Southeast Asian, Other, Unknown, "
-                              "got '" + std::string(name) + "'");
+  return InvalidArgumentError(
+      "lang_group: unknown group; expected one of English, CJK, Indic, "
+      "Arabic-script, European/Semitic, Southeast Asian, Other, Unknown, "
+      "got '" +
+      std::string(name) + "'");
 }
 
 std::string_view LangGroupSourceName(LangGroupSource s) {
   switch (s) {
-    case LangGroupSource::kLang: return "lang";
-    case LangGroupSource::kScript: return "script";
-    case LangGroupSource::kNone: return "none";
+    case LangGroupSource::kLang:
+      return "lang";
+    case LangGroupSource::kScript:
+      return "script";
+    case LangGroupSource::kNone:
+      return "none";
   }
   return "none";
 }

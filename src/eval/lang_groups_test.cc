@@ -15,17 +15,28 @@ namespace {
 
 TEST(LangGroups, CodesMapToCardGroups) {
   const std::pair<const char*, LangGroup> cases[] = {
-      {"en", LangGroup::kEnglish},          {"EN-us", LangGroup::kEnglish},
-      {"zh", LangGroup::kCjk},              {"zh_Hant", LangGroup::kCjk},
-      {"jpn", LangGroup::kCjk},             {"ko", LangGroup::kCjk},
-      {"hi", LangGroup::kIndic},            {"bn", LangGroup::kIndic},
-      {"ta", LangGroup::kIndic},            {"ar", LangGroup::kArabicScript},
-      {"fa", LangGroup::kArabicScript},     {"ur", LangGroup::kArabicScript},
-      {"fr", LangGroup::kEuropeanSemitic},  {"pt-BR", LangGroup::kEuropeanSemitic},
-      {"he", LangGroup::kEuropeanSemitic},  {"ru", LangGroup::kEuropeanSemitic},
-      {"tr", LangGroup::kEuropeanSemitic},  {"vi", LangGroup::kSoutheastAsian},
-      {"th", LangGroup::kSoutheastAsian},   {"jv", LangGroup::kSoutheastAsian},
-      {"fil", LangGroup::kSoutheastAsian},  {"sw", LangGroup::kOther},
+      {"en", LangGroup::kEnglish},
+      {"EN-us", LangGroup::kEnglish},
+      {"zh", LangGroup::kCjk},
+      {"zh_Hant", LangGroup::kCjk},
+      {"jpn", LangGroup::kCjk},
+      {"ko", LangGroup::kCjk},
+      {"hi", LangGroup::kIndic},
+      {"bn", LangGroup::kIndic},
+      {"ta", LangGroup::kIndic},
+      {"ar", LangGroup::kArabicScript},
+      {"fa", LangGroup::kArabicScript},
+      {"ur", LangGroup::kArabicScript},
+      {"fr", LangGroup::kEuropeanSemitic},
+      {"pt-BR", LangGroup::kEuropeanSemitic},
+      {"he", LangGroup::kEuropeanSemitic},
+      {"ru", LangGroup::kEuropeanSemitic},
+      {"tr", LangGroup::kEuropeanSemitic},
+      {"vi", LangGroup::kSoutheastAsian},
+      {"th", LangGroup::kSoutheastAsian},
+      {"jv", LangGroup::kSoutheastAsian},
+      {"fil", LangGroup::kSoutheastAsian},
+      {"sw", LangGroup::kOther},
   };
   for (const auto& [code, group] : cases) {
     const auto g = LangGroupFromCode(code);
@@ -128,7 +139,8 @@ TEST(UnicodeScripts, TableMatchesScriptsTxt) {
     name_in >> script;
     const size_t dots = range.find("..");
     const uint32_t lo = std::stoul(range.substr(0, dots), nullptr, 16);
-    const uint32_t hi = dots == std::string::npos ? lo : std::stoul(range.substr(dots + 2), nullptr, 16);
+    const uint32_t hi =
+        dots == std::string::npos ? lo : std::stoul(range.substr(dots + 2), nullptr, 16);
     const std::string_view want = tracked.count(script) ? std::string_view(script) : "Other";
     for (uint32_t cp = lo; cp <= hi; ++cp, ++checked) {
       ASSERT_EQ(ScriptName(ScriptOf(cp)), want) << std::hex << cp;

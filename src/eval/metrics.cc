@@ -32,8 +32,10 @@ Confusion ConfusionAt(std::span<const Scored> xs, double threshold) {
   Confusion c;
   for (const Scored& x : xs) {
     const bool flagged = x.p_unsafe >= threshold;
-    if (x.unsafe) (flagged ? c.tp : c.fn)++;
-    else (flagged ? c.fp : c.tn)++;
+    if (x.unsafe)
+      (flagged ? c.tp : c.fn)++;
+    else
+      (flagged ? c.fp : c.tn)++;
   }
   return c;
 }
@@ -130,7 +132,8 @@ std::optional<double> ScoreRanking::RocAuc() const {
     const int64_t pos = cum_pos_[end] - cum_pos_[start];
     const int64_t neg = static_cast<int64_t>(end - start) - pos;
     const int64_t neg_below = num_neg_ - ConfusionForTop(end).fp;
-    wins += static_cast<double>(pos) * (static_cast<double>(neg_below) + 0.5 * static_cast<double>(neg));
+    wins += static_cast<double>(pos) *
+            (static_cast<double>(neg_below) + 0.5 * static_cast<double>(neg));
     start = end;
   }
   return wins / (static_cast<double>(num_pos_) * static_cast<double>(num_neg_));

@@ -36,7 +36,8 @@ TEST(Metrics, HandComputedConfusion) {
 
 TEST(Metrics, NoPositivesLeavesRecallUndefined) {
   // All safe, one false alarm: recall/FNR have no denominator; F1 = 0/(0+1+0) = 0 is defined.
-  const BinaryMetrics m = MetricsFromConfusion(ConfusionAt(Make({{0.9, false}, {0.1, false}}), 0.65));
+  const BinaryMetrics m =
+      MetricsFromConfusion(ConfusionAt(Make({{0.9, false}, {0.1, false}}), 0.65));
   EXPECT_FALSE(m.recall.has_value());
   EXPECT_FALSE(m.fnr.has_value());
   EXPECT_EQ(*m.precision, 0.0);
@@ -192,8 +193,8 @@ TEST(CalibrationMetrics, HandComputedEceBrierNll) {
 }
 
 TEST(CalibrationMetrics, ProbabilityOneLandsInLastBin) {
-  const CalibrationSummary s = SummarizeCalibration(
-      std::vector<Scored>{{1.0, 800, true}, {0.0, -800, false}}, 10);
+  const CalibrationSummary s =
+      SummarizeCalibration(std::vector<Scored>{{1.0, 800, true}, {0.0, -800, false}}, 10);
   EXPECT_EQ(s.bins[9].count, 1);
   EXPECT_EQ(s.bins[0].count, 1);
   EXPECT_EQ(*s.ece, 0.0);

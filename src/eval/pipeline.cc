@@ -40,9 +40,10 @@ StatusOr<ScoresFile> ReadScoreFiles(const std::vector<std::string>& paths, BadRo
     for (BadRow& b : f.bad_rows) all.bad_rows.push_back(std::move(b));
     for (ScoreRecord& r : f.records) {
       if (!seen.emplace(r.dataset, r.id).second) {
-        HG_RETURN_IF_ERROR(HandleBadRow({path, 0, "dataset '" + r.dataset + "' id '" + r.id +
-                                                      "' is also in an earlier score file"},
-                                        policy, &all.bad_rows));
+        HG_RETURN_IF_ERROR(HandleBadRow(
+            {path, 0,
+             "dataset '" + r.dataset + "' id '" + r.id + "' is also in an earlier score file"},
+            policy, &all.bad_rows));
         continue;
       }
       all.records.push_back(std::move(r));
@@ -93,8 +94,8 @@ Status EnsureDirectory(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
-    return InvalidArgumentError("eval: cannot create output directory '" + dir + "': " +
-                                ec.message());
+    return InvalidArgumentError("eval: cannot create output directory '" + dir +
+                                "': " + ec.message());
   }
   return OkStatus();
 }

@@ -18,7 +18,8 @@ std::string Fixed(double v, int decimals) {
 LineSeries PrSeries(const DatasetReport& d, const char* color, double width) {
   LineSeries s;
   s.name = d.display_name;
-  if (d.curves.average_precision) s.name += " (AP " + Fixed(100 * *d.curves.average_precision, 1) + ")";
+  if (d.curves.average_precision)
+    s.name += " (AP " + Fixed(100 * *d.curves.average_precision, 1) + ")";
   s.color = color;
   s.width = width;
   // Start at recall 0 on the first point's precision so each curve begins at the left edge.
@@ -92,7 +93,9 @@ std::string ReliabilitySvg(const EvalReport& r) {
   BarSeries share;
   share.name = "prompts per bin (raw)";
   for (const ReliabilityBin& b : raw.bins) {
-    if (raw.count > 0) share.bars.push_back({b.lower, b.upper, static_cast<double>(b.count) / static_cast<double>(raw.count)});
+    if (raw.count > 0)
+      share.bars.push_back(
+          {b.lower, b.upper, static_cast<double>(b.count) / static_cast<double>(raw.count)});
   }
   chart.Add(std::move(share));
   chart.Add(LineSeries{"perfect calibration", {{0, 0}, {1, 1}}, "#7f7f7f", 1, true, false});

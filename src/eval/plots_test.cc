@@ -58,7 +58,8 @@ int Paeth(int a, int b, int c) {
   std::vector<uint8_t> raw((stride + 1) * img->height);
   uLongf raw_len = raw.size();
   if (uncompress(raw.data(), &raw_len, reinterpret_cast<const Bytef*>(idat.data()), idat.size()) !=
-          Z_OK || raw_len != raw.size()) {
+          Z_OK ||
+      raw_len != raw.size()) {
     return ::testing::AssertionFailure() << "IDAT does not inflate to the image size";
   }
   std::vector<uint8_t> prev(stride, 0), cur(stride);
@@ -69,8 +70,11 @@ int Paeth(int a, int b, int c) {
     for (size_t x = 0; x < stride; ++x) {
       const int a = x >= size_t(channels) ? cur[x - channels] : 0, b = prev[x];
       const int c = x >= size_t(channels) ? prev[x - channels] : 0;
-      const int pred = filter == 0 ? 0 : filter == 1 ? a : filter == 2 ? b
-                     : filter == 3 ? (a + b) / 2 : Paeth(a, b, c);
+      const int pred = filter == 0   ? 0
+                       : filter == 1 ? a
+                       : filter == 2 ? b
+                       : filter == 3 ? (a + b) / 2
+                                     : Paeth(a, b, c);
       cur[x] = static_cast<uint8_t>(src[x] + pred);
     }
     for (uint32_t x = 0; x < img->width; ++x)
@@ -118,7 +122,8 @@ class PlotsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string dir = std::string(HG_SOURCE_DIR) + "/tests/data/eval/";
-    StatusOr<ScoresFile> scores = ReadScoreFiles({dir + "oracle_scores.jsonl"}, BadRowPolicy::kFail);
+    StatusOr<ScoresFile> scores =
+        ReadScoreFiles({dir + "oracle_scores.jsonl"}, BadRowPolicy::kFail);
     ASSERT_TRUE(scores.ok()) << scores.status().ToString();
     ReportOptions o;
     StatusOr<guard::Calibration> cal = guard::LoadCalibration(dir + "oracle_calibration.json");

@@ -109,7 +109,8 @@ DatasetReport MakeDatasetReport(std::string name, std::string display, const Rec
   if (v.calibrated) d.calibration_after = SummarizeCalibration(*v.calibrated, o.calibration_bins);
   d.lang_groups = LangGroupSlices(rs, o);
   d.categories = CategorySlices(rs, o.threshold);
-  for (const ScoreRecord* r : rs) ++d.lang_group_sources[std::string(LangGroupSourceName(r->lang_group_source))];
+  for (const ScoreRecord* r : rs)
+    ++d.lang_group_sources[std::string(LangGroupSourceName(r->lang_group_source))];
   return d;
 }
 

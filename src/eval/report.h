@@ -63,7 +63,7 @@ struct DatasetReport {
   std::string name;          // dataset name, or "overall"
   std::string display_name;  // card column name (DisplayName), or "Overall"
   SliceMetrics metrics;
-  int64_t relabelled = 0;    // prompts whose label the adjudication changed
+  int64_t relabelled = 0;  // prompts whose label the adjudication changed
   CurveReport curves;
   CalibrationSummary calibration_raw;
   std::optional<CalibrationSummary> calibration_after;
@@ -85,10 +85,10 @@ struct EvalReport {
   int sweep_steps = 100;
   int calibration_bins = 10;
   std::string model_name, model_size;
-  std::optional<double> temperature;     // with a calibration
-  std::string adjudication_path;         // "" without one
-  int64_t adjudications = 0;             // rows in the adjudication file
-  int64_t adjudications_unmatched = 0;   // rows that matched no scored prompt
+  std::optional<double> temperature;    // with a calibration
+  std::string adjudication_path;        // "" without one
+  int64_t adjudications = 0;            // rows in the adjudication file
+  int64_t adjudications_unmatched = 0;  // rows that matched no scored prompt
 
   std::vector<DatasetReport> datasets;
   DatasetReport overall;  // every prompt pooled (micro)
@@ -106,7 +106,8 @@ struct EvalReport {
 Status ValidateReportOptions(const ReportOptions& options);
 
 // Errors: INVALID_ARGUMENT for no records or out-of-range options.
-StatusOr<EvalReport> BuildReport(std::span<const ScoreRecord> records, const ReportOptions& options);
+StatusOr<EvalReport> BuildReport(std::span<const ScoreRecord> records,
+                                 const ReportOptions& options);
 
 // report.json text (schema in report_json.cc), pretty-printed.
 std::string ReportToJson(const EvalReport& report);

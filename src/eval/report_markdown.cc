@@ -29,9 +29,12 @@ std::string Frac(const std::optional<double>& v, int decimals = 3) {
 std::string Escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n' || c == '\r')
+      out += ' ';
+    else
+      out += c;
   }
   return out;
 }
@@ -56,7 +59,8 @@ void F1Table(std::ostringstream& os, const EvalReport& r) {
     if (d.metrics.calibrated) cal.push_back(d.metrics.calibrated->f1);
   }
   F1Row(os, r.model_name, r.model_size, raw, r.macro.f1);
-  if (r.macro_denoised) F1Row(os, r.model_name + " (de-noised)", r.model_size, den, r.macro_denoised->f1);
+  if (r.macro_denoised)
+    F1Row(os, r.model_name + " (de-noised)", r.model_size, den, r.macro_denoised->f1);
   if (r.macro_calibrated) {
     F1Row(os, r.model_name + " (calibrated, T=" + Frac(r.temperature) + ")", r.model_size, cal,
           r.macro_calibrated->f1);
@@ -80,10 +84,14 @@ void FrontierTable(std::ostringstream& os, const EvalReport& r) {
      << "| FNR (missed harm) ↓ | " << Pct(r.macro.fnr) << " |\n"
      << "| Precision | " << Pct(r.macro.precision) << " |\n"
      << "| Recall | " << Pct(r.macro.recall) << " |\n";
-  if (best) os << "| Best benchmark | " << Pct(best->metrics.raw.f1) << " (" << Escape(best->display_name) << ") |\n";
-  if (worst) os << "| Weakest benchmark | " << Pct(worst->metrics.raw.f1) << " (" << Escape(worst->display_name) << ") |\n";
-  os << "| Pooled F1 / FPR / FNR (" << all.counts.total() << " prompts) | " << Pct(all.f1)
-     << " / " << Pct(all.fpr) << " / " << Pct(all.fnr) << " |\n"
+  if (best)
+    os << "| Best benchmark | " << Pct(best->metrics.raw.f1) << " (" << Escape(best->display_name)
+       << ") |\n";
+  if (worst)
+    os << "| Weakest benchmark | " << Pct(worst->metrics.raw.f1) << " ("
+       << Escape(worst->display_name) << ") |\n";
+  os << "| Pooled F1 / FPR / FNR (" << all.counts.total() << " prompts) | " << Pct(all.f1) << " / "
+     << Pct(all.fpr) << " / " << Pct(all.fnr) << " |\n"
      << "| Pooled AP / ROC AUC | " << Pct(r.overall.curves.average_precision) << " / "
      << Pct(r.overall.curves.roc_auc) << " |\n";
   if (r.overall.curves.best_f1) {
@@ -160,9 +168,8 @@ void DetailTable(std::ostringstream& os, const EvalReport& r) {
     const auto& best = d->curves.best_f1;
     os << "| " << Escape(d->display_name) << " | " << m.counts.total() << " | "
        << m.counts.positives() << " | " << Pct(m.f1) << " | " << Pct(m.precision) << " | "
-       << Pct(m.recall) << " | " << Pct(m.fpr) << " | " << Pct(m.fnr) << " | "
-       << Pct(m.accuracy) << " | " << Pct(d->curves.average_precision) << " | "
-       << Pct(d->curves.roc_auc) << " | "
+       << Pct(m.recall) << " | " << Pct(m.fpr) << " | " << Pct(m.fnr) << " | " << Pct(m.accuracy)
+       << " | " << Pct(d->curves.average_precision) << " | " << Pct(d->curves.roc_auc) << " | "
        << (best ? Frac(best->threshold, 4) + " (" + Pct(best->metrics.f1) + ")" : "n/a") << " | "
        << Frac(d->calibration_raw.ece) << " | " << Frac(d->calibration_raw.brier) << " |\n";
   }
@@ -175,15 +182,16 @@ void CategoryTables(std::ostringstream& os, const EvalReport& r) {
     if (d.categories.empty()) continue;
     if (!header) os << "## Per-category recall\n\n";
     header = true;
-    os << "### " << Escape(d.display_name) << "\n\n| Category | Unsafe | Recall | Safe | FPR | "
+    os << "### " << Escape(d.display_name)
+       << "\n\n| Category | Unsafe | Recall | Safe | FPR | "
           "Top predicted (n) |\n|---|---:|---:|---:|---:|---|\n";
     for (const CategoryMetrics& c : d.categories) {
       os << "| " << Escape(c.category) << " | " << c.raw.counts.positives() << " | "
          << Pct(c.raw.recall) << " | " << c.raw.counts.negatives() << " | " << Pct(c.raw.fpr)
          << " | "
-         << (c.top_predicted.empty() ? "n/a"
-                                     : Escape(c.top_predicted) + " (" +
-                                           std::to_string(c.top_predicted_count) + ")")
+         << (c.top_predicted.empty()
+                 ? "n/a"
+                 : Escape(c.top_predicted) + " (" + std::to_string(c.top_predicted_count) + ")")
          << " |\n";
     }
     os << "\n";
@@ -206,8 +214,9 @@ void BadRowList(std::ostringstream& os, const EvalReport& r) {
 
 std::string ReportToMarkdown(const EvalReport& r) {
   std::ostringstream os;
-  os << "# HaloGuard evaluation\n\n" << r.overall.metrics.raw.counts.total() << " prompts in "
-     << r.datasets.size() << " datasets; unsafe iff p_unsafe >= " << Frac(r.threshold, 2);
+  os << "# HaloGuard evaluation\n\n"
+     << r.overall.metrics.raw.counts.total() << " prompts in " << r.datasets.size()
+     << " datasets; unsafe iff p_unsafe >= " << Frac(r.threshold, 2);
   if (r.temperature) os << "; calibration T = " << Frac(r.temperature);
   os << ".\n\n";
   F1Table(os, r);

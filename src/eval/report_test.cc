@@ -9,9 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/mapped_file.h"
@@ -26,7 +25,8 @@ std::string Fixture(const std::string& name) {
   return std::string(HG_SOURCE_DIR) + "/tests/data/eval/" + name;
 }
 
-void ExpectRate(const std::optional<double>& got, const nlohmann::json& want, const std::string& what) {
+void ExpectRate(const std::optional<double>& got, const nlohmann::json& want,
+                const std::string& what) {
   if (want.is_null()) {
     EXPECT_FALSE(got.has_value()) << what;
   } else {
@@ -52,16 +52,18 @@ void ExpectMetrics(const BinaryMetrics& m, const nlohmann::json& w, const std::s
   }
 }
 
-void ExpectCalibration(const CalibrationSummary& s, const nlohmann::json& w, const std::string& what) {
+void ExpectCalibration(const CalibrationSummary& s, const nlohmann::json& w,
+                       const std::string& what) {
   for (const char* k : {"ece", "mce", "brier", "nll"}) {
-    const auto field = std::string(k) == "ece"   ? &CalibrationSummary::ece
-                       : std::string(k) == "mce" ? &CalibrationSummary::mce
+    const auto field = std::string(k) == "ece"     ? &CalibrationSummary::ece
+                       : std::string(k) == "mce"   ? &CalibrationSummary::mce
                        : std::string(k) == "brier" ? &CalibrationSummary::brier
                                                    : &CalibrationSummary::nll;
     ExpectRate(s.*field, w[k], what + "." + k);
   }
   ASSERT_EQ(s.bins.size(), w["bin_counts"].size()) << what;
-  for (size_t b = 0; b < s.bins.size(); ++b) EXPECT_EQ(s.bins[b].count, w["bin_counts"][b].get<int64_t>()) << what;
+  for (size_t b = 0; b < s.bins.size(); ++b)
+    EXPECT_EQ(s.bins[b].count, w["bin_counts"][b].get<int64_t>()) << what;
 }
 
 void ExpectMacro(const MacroAverages& m, const nlohmann::json& w, const std::string& what) {
@@ -90,17 +92,20 @@ void ExpectDataset(const DatasetReport& d, const nlohmann::json& w) {
   }
   ASSERT_EQ(d.curves.sweep.size(), w["sweep"].size()) << n;
   for (size_t k = 0; k < d.curves.sweep.size(); ++k) {
-    ExpectMetrics(d.curves.sweep[k].metrics, w["sweep"][k], n + ".sweep[" + std::to_string(k) + "]");
+    ExpectMetrics(d.curves.sweep[k].metrics, w["sweep"][k],
+                  n + ".sweep[" + std::to_string(k) + "]");
   }
   ExpectCalibration(d.calibration_raw, w["calibration_raw"], n + ".calibration_raw");
   ExpectCalibration(*d.calibration_after, w["calibration_after"], n + ".calibration_after");
   ASSERT_EQ(d.lang_groups.size(), w["lang_groups"].size()) << n;
-  for (const SliceMetrics& g : d.lang_groups) ExpectMetrics(g.raw, w["lang_groups"][g.name], n + "." + g.name);
+  for (const SliceMetrics& g : d.lang_groups)
+    ExpectMetrics(g.raw, w["lang_groups"][g.name], n + "." + g.name);
   ASSERT_EQ(d.categories.size(), w["categories"].size()) << n;
   for (const CategoryMetrics& c : d.categories) {
     const auto& wc = w["categories"][c.category];
     ExpectMetrics(c.raw, wc, n + "." + c.category);
-    EXPECT_EQ(c.top_predicted, wc["top_predicted"].is_null() ? "" : wc["top_predicted"].get<std::string>());
+    EXPECT_EQ(c.top_predicted,
+              wc["top_predicted"].is_null() ? "" : wc["top_predicted"].get<std::string>());
     EXPECT_EQ(c.top_predicted_count, wc["top_predicted_count"].get<int64_t>());
   }
 }
@@ -187,13 +192,14 @@ TEST_F(ReportOracleTest, MarkdownUsesTheCardLayout) {
                 100 * expected_["datasets"]["alpha"]["raw"]["f1"].get<double>(),
                 100 * expected_["datasets"]["beta"]["raw"]["f1"].get<double>());
   EXPECT_NE(md.find(row), std::string::npos) << row;
-  std::snprintf(row, sizeof row, "| Macro-F1 | %.1f |", 100 * expected_["macro"]["f1"].get<double>());
+  std::snprintf(row, sizeof row, "| Macro-F1 | %.1f |",
+                100 * expected_["macro"]["f1"].get<double>());
   EXPECT_NE(md.find(row), std::string::npos) << row;
-  for (const char* section : {"## Frontier metrics", "## De-noised evaluation",
-                              "## Multilingual generalization (by language group)",
-                              "| English (reference) |", "| Multilingual (macro avg.) |",
-                              "## Calibration", "Calibrated (T=1.800)", "## Per-category recall",
-                              "| HaloGuard (de-noised) |"}) {
+  for (const char* section :
+       {"## Frontier metrics", "## De-noised evaluation",
+        "## Multilingual generalization (by language group)", "| English (reference) |",
+        "| Multilingual (macro avg.) |", "## Calibration", "Calibrated (T=1.800)",
+        "## Per-category recall", "| HaloGuard (de-noised) |"}) {
     EXPECT_NE(md.find(section), std::string::npos) << section;
   }
   EXPECT_NE(md.find("| delta | 20 | 0 |"), std::string::npos);  // counts of a no-positive set

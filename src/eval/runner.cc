@@ -3,9 +3,8 @@
 
 #include <filesystem>
 #include <map>
-#include <utility>
-
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "core/log.h"
 #include "core/mapped_file.h"
@@ -47,10 +46,11 @@ Status CheckAndWriteRunCard(const guard::ModelInfo& info, const std::string& car
   if (resuming && std::filesystem::exists(card_path)) {
     HG_ASSIGN_OR_RETURN(std::string old, ReadFileToString(card_path, 1 << 20));
     if (old != card) {
-      return FailedPreconditionError(
-          "eval: the scores in '" + card_path + "' were made by another model or window "
-          "setting; expected " + card + "got " + old +
-          "hint: --restart to discard them, or another --out");
+      return FailedPreconditionError("eval: the scores in '" + card_path +
+                                     "' were made by another model or window "
+                                     "setting; expected " +
+                                     card + "got " + old +
+                                     "hint: --restart to discard them, or another --out");
     }
     return OkStatus();
   }
@@ -99,9 +99,9 @@ Status MatchPrior(std::span<const Dataset> datasets, const std::string& scores_p
       const std::string hash = Sha256Hex(ex.text);
       if (!it->second.text_sha256.empty() && it->second.text_sha256 != hash) {
         return FailedPreconditionError(
-            "eval: '" + scores_path + "' holds a score for dataset '" + ds.name + "' id '" +
-            ex.id + "' of another text; expected sha256 " + hash + ", got " +
-            it->second.text_sha256 + " (hint: --restart, or another --out)");
+            "eval: '" + scores_path + "' holds a score for dataset '" + ds.name + "' id '" + ex.id +
+            "' of another text; expected sha256 " + hash + ", got " + it->second.text_sha256 +
+            " (hint: --restart, or another --out)");
       }
       *stale |= RefreshMetadata(ex, &it->second);
       ++*reused;
@@ -119,18 +119,18 @@ Status RunBatch(guard::Classifier& classifier, std::span<const PendingItem> batc
   for (const PendingItem& item : batch) requests.push_back({item.example->text, false});
   std::vector<StatusOr<guard::GuardResult>> results = classifier.ClassifyBatch(requests);
   HG_CHECK(results.size() == batch.size())
-      << "Classifier::ClassifyBatch returned " << results.size() << " results for "
-      << batch.size() << " requests";
+      << "Classifier::ClassifyBatch returned " << results.size() << " results for " << batch.size()
+      << " requests";
   std::vector<ScoreRecord> records;
   for (size_t i = 0; i < batch.size(); ++i) {
     const PendingItem& item = batch[i];
-    StatusOr<ScoreRecord> r = results[i].ok()
-        ? MakeScoreRecord(item.dataset->name, *item.example, *results[i], options.save_text)
-        : StatusOr<ScoreRecord>(results[i].status());
+    StatusOr<ScoreRecord> r = results[i].ok() ? MakeScoreRecord(item.dataset->name, *item.example,
+                                                                *results[i], options.save_text)
+                                              : StatusOr<ScoreRecord>(results[i].status());
     if (!r.ok()) {
-      HG_RETURN_IF_ERROR(HandleBadRow({item.dataset->path, item.example->line,
-                                       "classify: " + r.status().message()},
-                                      options.on_failure, failed));
+      HG_RETURN_IF_ERROR(HandleBadRow(
+          {item.dataset->path, item.example->line, "classify: " + r.status().message()},
+          options.on_failure, failed));
       continue;
     }
     records.push_back(*r);
@@ -219,7 +219,8 @@ StatusOr<RunResult> RunEval(guard::Classifier& classifier, std::span<const Datas
   result.classified -= static_cast<int64_t>(result.failed.size());
   for (const Dataset& ds : datasets) {
     for (const LabelledExample& ex : ds.examples) {
-      if (auto it = all.find({ds.name, ex.id}); it != all.end()) result.records.push_back(it->second);
+      if (auto it = all.find({ds.name, ex.id}); it != all.end())
+        result.records.push_back(it->second);
     }
   }
   if (stale) HG_RETURN_IF_ERROR(RewriteScores(options.scores_path, result.records, prior, all));

@@ -20,7 +20,7 @@ struct RunOptions {
   bool restart = false;     // discard existing scores instead of resuming
   int64_t batch_size = 16;  // requests per Classifier::ClassifyBatch call (>= 1)
   BadRowPolicy on_failure = BadRowPolicy::kSkip;  // a prompt the classifier rejects
-  bool save_text = false;   // also store the prompt text in the scores file
+  bool save_text = false;                         // also store the prompt text in the scores file
   bool show_progress = true;
 };
 

@@ -42,9 +42,11 @@ Status ReadProbabilities(const nlohmann::json& row, ScoreRecord* r) {
     return OkStatus();
   }
   HG_ASSIGN_OR_RETURN(r->logit, internal::RequiredNumberField(row, "logit"));
-  if (std::abs(r->logit) > kMaxAbsLogit || std::abs(Sigmoid(r->logit) - r->p_unsafe) > kLogitAgreement) {
+  if (std::abs(r->logit) > kMaxAbsLogit ||
+      std::abs(Sigmoid(r->logit) - r->p_unsafe) > kLogitAgreement) {
     return InvalidArgumentError("logit " + std::to_string(r->logit) + " disagrees with p_unsafe " +
-                                std::to_string(r->p_unsafe) + "; expected p_unsafe = "
+                                std::to_string(r->p_unsafe) +
+                                "; expected p_unsafe = "
                                 "sigmoid(logit) and |logit| <= 800");
   }
   return OkStatus();
@@ -109,9 +111,10 @@ StatusOr<double> LogitFromProbs(double p_unsafe, double p_safe) {
   const bool ok = std::isfinite(p_unsafe) && std::isfinite(p_safe) && p_unsafe >= 0 &&
                   p_unsafe <= 1 && p_safe >= 0 && p_safe <= 1 && (p_unsafe > 0 || p_safe > 0);
   if (!ok) {
-    return InvalidArgumentError("scores: expected probabilities in [0, 1], not both 0; got "
-                                "p_unsafe " + std::to_string(p_unsafe) + ", p_safe " +
-                                std::to_string(p_safe));
+    return InvalidArgumentError(
+        "scores: expected probabilities in [0, 1], not both 0; got "
+        "p_unsafe " +
+        std::to_string(p_unsafe) + ", p_safe " + std::to_string(p_safe));
   }
   if (p_safe == 0) return kMaxAbsLogit;
   if (p_unsafe == 0) return -kMaxAbsLogit;

@@ -42,7 +42,7 @@ struct ScoreRecord {
   double logit = 0;           // in [-kMaxAbsLogit, kMaxAbsLogit]
   std::string pred_category;  // the classifier's category ("none" when it said safe)
   int64_t window_count = 1;
-  std::string text;           // only with --save-text
+  std::string text;  // only with --save-text
 };
 
 // The record as the metric code sees it.

@@ -85,26 +85,40 @@ TEST(Scores, RoundTripIsExact) {
 TEST(Scores, ValidatesRows) {
   const std::string path = TempFile("bad_scores.jsonl");
   std::ofstream(path)
-      << R"({"id": "1", "dataset": "d", "label": "safe", "p_unsafe": 0.25})" "\n"
-      << R"({"id": "2", "dataset": "d", "label": "safe", "p_unsafe": 1.5})" "\n"
-      << R"({"id": "3", "dataset": "d", "label": "safe", "p_unsafe": 0.25, "logit": 2.0})" "\n"
-      << R"({"id": "4", "dataset": "d", "label": "meh", "p_unsafe": 0.25})" "\n"
-      << R"({"dataset": "d", "label": "safe", "p_unsafe": 0.25})" "\n"
-      << R"({"id": "1", "dataset": "d", "label": "safe", "p_unsafe": 0.25})" "\n"
-      << R"({"id": "7", "dataset": "d", "label": "safe", "p_unsafe": 0.25, "lang_group": "Mars"})" "\n"
-      << R"({"id": "8", "dataset": "d", "label": "safe", "p_unsafe": "high"})" "\n"
-      << R"({"id": "9", "dataset": "d", "label": "safe", "p_unsafe": 0.5, "window_count": 0})" "\n"
-      << R"({"id": "10", "dataset": "d", "label": "unsafe", "p_unsafe": 0.5, "lang": "hi"})" "\n";
+      << R"({"id": "1", "dataset": "d", "label": "safe", "p_unsafe": 0.25})"
+         "\n"
+      << R"({"id": "2", "dataset": "d", "label": "safe", "p_unsafe": 1.5})"
+         "\n"
+      << R"({"id": "3", "dataset": "d", "label": "safe", "p_unsafe": 0.25, "logit": 2.0})"
+         "\n"
+      << R"({"id": "4", "dataset": "d", "label": "meh", "p_unsafe": 0.25})"
+         "\n"
+      << R"({"dataset": "d", "label": "safe", "p_unsafe": 0.25})"
+         "\n"
+      << R"({"id": "1", "dataset": "d", "label": "safe", "p_unsafe": 0.25})"
+         "\n"
+      << R"({"id": "7", "dataset": "d", "label": "safe", "p_unsafe": 0.25, "lang_group": "Mars"})"
+         "\n"
+      << R"({"id": "8", "dataset": "d", "label": "safe", "p_unsafe": "high"})"
+         "\n"
+      << R"({"id": "9", "dataset": "d", "label": "safe", "p_unsafe": 0.5, "window_count": 0})"
+         "\n"
+      << R"({"id": "10", "dataset": "d", "label": "unsafe", "p_unsafe": 0.5, "lang": "hi"})"
+         "\n";
   StatusOr<ScoresFile> f = ReadScores(path, BadRowPolicy::kSkip);
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   ASSERT_EQ(f->records.size(), 2u);
   EXPECT_NEAR(f->records[0].logit, std::log(0.25 / 0.75), 1e-15);  // derived from p_unsafe
   EXPECT_EQ(f->records[1].lang_group, LangGroup::kIndic);          // derived from lang
   const std::pair<int64_t, const char*> want[] = {
-      {2, "expected a probability in [0, 1]"}, {3, "disagrees with p_unsafe"},
-      {4, "unknown label"},                    {5, "missing id"},
-      {6, "duplicate score for dataset 'd' id '1'"}, {7, "unknown group"},
-      {8, "expected a number, got string"},    {9, "window_count; expected an integer >= 1"},
+      {2, "expected a probability in [0, 1]"},
+      {3, "disagrees with p_unsafe"},
+      {4, "unknown label"},
+      {5, "missing id"},
+      {6, "duplicate score for dataset 'd' id '1'"},
+      {7, "unknown group"},
+      {8, "expected a number, got string"},
+      {9, "window_count; expected an integer >= 1"},
   };
   ASSERT_EQ(f->bad_rows.size(), std::size(want));
   for (size_t i = 0; i < std::size(want); ++i) {

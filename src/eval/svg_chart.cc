@@ -31,12 +31,8 @@ std::string TickLabel(double v) {
 struct Frame {
   double px0, px1, py0, py1;  // pixels: left, right, bottom, top
   double x0, x1, y0, y1;      // data range
-  double X(double x) const {
-    return px0 + (std::clamp(x, x0, x1) - x0) / (x1 - x0) * (px1 - px0);
-  }
-  double Y(double y) const {
-    return py0 - (std::clamp(y, y0, y1) - y0) / (y1 - y0) * (py0 - py1);
-  }
+  double X(double x) const { return px0 + (std::clamp(x, x0, x1) - x0) / (x1 - x0) * (px1 - px0); }
+  double Y(double y) const { return py0 - (std::clamp(y, y0, y1) - y0) / (y1 - y0) * (py0 - py1); }
 };
 
 void Text(std::ostringstream& os, double x, double y, const std::string& s, const char* anchor,
@@ -49,24 +45,23 @@ void Axes(std::ostringstream& os, const Frame& f, int ticks) {
   for (int i = 0; i <= ticks; ++i) {
     const double xv = f.x0 + (f.x1 - f.x0) * i / ticks, yv = f.y0 + (f.y1 - f.y0) * i / ticks;
     const double x = f.X(xv), y = f.Y(yv);
-    os << "<line x1=\"" << Num(x) << "\" y1=\"" << Num(f.py0) << "\" x2=\"" << Num(x)
-       << "\" y2=\"" << Num(f.py1) << "\" stroke=\"#e6e6e6\"/>\n"
+    os << "<line x1=\"" << Num(x) << "\" y1=\"" << Num(f.py0) << "\" x2=\"" << Num(x) << "\" y2=\""
+       << Num(f.py1) << "\" stroke=\"#e6e6e6\"/>\n"
        << "<line x1=\"" << Num(f.px0) << "\" y1=\"" << Num(y) << "\" x2=\"" << Num(f.px1)
        << "\" y2=\"" << Num(y) << "\" stroke=\"#e6e6e6\"/>\n";
     Text(os, x, f.py0 + 18, TickLabel(xv), "middle", 12);
     Text(os, f.px0 - 8, y + 4, TickLabel(yv), "end", 12);
   }
-  os << "<rect x=\"" << Num(f.px0) << "\" y=\"" << Num(f.py1) << "\" width=\""
-     << Num(f.px1 - f.px0) << "\" height=\"" << Num(f.py0 - f.py1)
-     << "\" fill=\"none\" stroke=\"#333333\"/>\n";
+  os << "<rect x=\"" << Num(f.px0) << "\" y=\"" << Num(f.py1) << "\" width=\"" << Num(f.px1 - f.px0)
+     << "\" height=\"" << Num(f.py0 - f.py1) << "\" fill=\"none\" stroke=\"#333333\"/>\n";
 }
 
 void Bars(std::ostringstream& os, const Frame& f, const BarSeries& b) {
   for (const BarSeries::Bar& bar : b.bars) {
     const double x = f.X(bar.x0), w = f.X(bar.x1) - x, top = f.Y(bar.y);
     os << "<rect x=\"" << Num(x + 1) << "\" y=\"" << Num(top) << "\" width=\""
-       << Num(std::max(0.0, w - 2)) << "\" height=\"" << Num(f.py0 - top) << "\" fill=\""
-       << b.color << "\" fill-opacity=\"" << Num(b.opacity) << "\"/>\n";
+       << Num(std::max(0.0, w - 2)) << "\" height=\"" << Num(f.py0 - top) << "\" fill=\"" << b.color
+       << "\" fill-opacity=\"" << Num(b.opacity) << "\"/>\n";
   }
 }
 
@@ -106,9 +101,9 @@ void Legend(std::ostringstream& os, const Frame& f, const std::vector<LineSeries
   }
   for (const LineSeries& s : lines) {
     if (s.name.empty()) continue;
-    os << "<line x1=\"" << Num(x) << "\" y1=\"" << Num(y) << "\" x2=\"" << Num(x + 22)
-       << "\" y2=\"" << Num(y) << "\" stroke=\"" << s.color << "\" stroke-width=\""
-       << Num(s.width) << "\"" << (s.dashed ? " stroke-dasharray=\"6 4\"" : "") << "/>\n";
+    os << "<line x1=\"" << Num(x) << "\" y1=\"" << Num(y) << "\" x2=\"" << Num(x + 22) << "\" y2=\""
+       << Num(y) << "\" stroke=\"" << s.color << "\" stroke-width=\"" << Num(s.width) << "\""
+       << (s.dashed ? " stroke-dasharray=\"6 4\"" : "") << "/>\n";
     Text(os, x + 28, y + 4, s.name, "start", 12);
     y += 20;
   }
@@ -161,11 +156,21 @@ std::string EscapeXml(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // XML 1.0 forbids C0 controls other than tab, LF and CR.
         if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n' || c == '\r') out += c;

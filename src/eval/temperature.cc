@@ -87,8 +87,10 @@ StatusOr<TemperatureFit> FitTemperature(std::span<const Scored> xs) {
   for (; it < 200; ++it) {
     const Derivs d = DerivsAt(xs, beta);
     if (d.d1 == 0) break;
-    if (d.d1 < 0) lo = beta;
-    else hi = beta;
+    if (d.d1 < 0)
+      lo = beta;
+    else
+      hi = beta;
     const double newton = d.d2 > 0 ? beta - d.d1 / d.d2 : lo - 1;
     // A Newton step that leaves the bracket is replaced by bisection.
     const double next = (newton > lo && newton < hi) ? newton : 0.5 * (lo + hi);

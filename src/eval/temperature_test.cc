@@ -27,8 +27,8 @@ std::vector<Scored> Concat(std::initializer_list<std::vector<Scored>> parts) {
 TEST(Temperature, ClosedFormHandCase) {
   // Logit 2 with 3 unsafe / 1 safe, and logit -2 with 1 unsafe / 3 safe. By symmetry the optimum
   // has sigmoid(2 beta) = 3/4, so beta = ln(3) / 2 and T = 2 / ln(3) = 1.8204784532536746.
-  const auto xs = Concat({Repeat(2, true, 3), Repeat(2, false, 1), Repeat(-2, true, 1),
-                          Repeat(-2, false, 3)});
+  const auto xs =
+      Concat({Repeat(2, true, 3), Repeat(2, false, 1), Repeat(-2, true, 1), Repeat(-2, false, 3)});
   StatusOr<TemperatureFit> fit = FitTemperature(xs);
   ASSERT_TRUE(fit.ok()) << fit.status().ToString();
   // The solver stops at a relative step of 1e-13; allow 1e-12.

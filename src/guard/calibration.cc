@@ -2,7 +2,6 @@
 #include "guard/calibration.h"
 
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "core/mapped_file.h"
@@ -16,7 +15,8 @@ constexpr std::string_view kInput = "unsafe_vs_safe_logit";
 
 Status CheckTemperature(double t, std::string_view where) {
   if (!std::isfinite(t) || t < kMinTemperature || t > kMaxTemperature) {
-    return InvalidArgumentError(std::string(where) + ": temperature; expected a finite number in [" +
+    return InvalidArgumentError(std::string(where) +
+                                ": temperature; expected a finite number in [" +
                                 std::to_string(kMinTemperature) + ", " +
                                 std::to_string(kMaxTemperature) + "], got " + std::to_string(t));
   }
