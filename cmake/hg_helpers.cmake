@@ -21,12 +21,6 @@ function(hg_test name)
   if(NOT A_TIMEOUT)
     set(A_TIMEOUT 300)
   endif()
-  # gtest_discover_tests(PROPERTIES LABELS "a;b") flattens the list (CMake 3.25): "b" became a
-  # property name, so only the first label stuck and TIMEOUT was lost. The properties are set
-  # instead by a script that ctest includes after the discovered test list.
-  gtest_discover_tests(${name} TEST_LIST ${name}_TESTS DISCOVERY_TIMEOUT 60)
-  set(props "${CMAKE_CURRENT_BINARY_DIR}/${name}_properties.cmake")
-  file(WRITE "${props}" "if(${name}_TESTS)\n  set_tests_properties(\${${name}_TESTS} PROPERTIES "
-                        "LABELS \"${A_LABELS}\" TIMEOUT ${A_TIMEOUT})\nendif()\n")
-  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${props}")
+  gtest_discover_tests(${name} PROPERTIES LABELS "${A_LABELS}" TIMEOUT ${A_TIMEOUT}
+                       DISCOVERY_TIMEOUT 60)
 endfunction()
