@@ -6,6 +6,7 @@ PKGS=(
   nlohmann-json3-dev libcpp-httplib-dev libcurl4-openssl-dev libhiredis-dev libutf8proc-dev
   libssl-dev libgtest-dev libgmock-dev
   python3 python3-numpy python3-jinja2 nodejs npm redis-server
+  librsvg2-bin zlib1g-dev unicode-data
 )
 missing=()
 for p in "${PKGS[@]}"; do
