@@ -5,9 +5,13 @@ PKGS=(
   build-essential cmake ninja-build pkg-config ccache git curl ca-certificates
   nlohmann-json3-dev libcpp-httplib-dev libcurl4-openssl-dev libhiredis-dev libutf8proc-dev
   libssl-dev libgtest-dev libgmock-dev
-  python3 python3-numpy python3-jinja2 nodejs npm redis-server
+  python3 python3-numpy python3-jinja2 redis-server
   librsvg2-bin zlib1g-dev unicode-data
 )
+# Node.js + npm run the test oracles; a machine may already have a newer Node.js (which bundles
+# npm and conflicts with Debian's npm package), so Debian's are installed only when absent.
+command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
+command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
