@@ -117,21 +117,23 @@ size_t SkipValue(std::string_view t, size_t i) {
   return i;
 }
 
-// From `i` at '{', finds member `key` and returns the start of its value (or npos).
+// From `i` at '{', finds member `key` and returns the start of its value (or npos). A repeated
+// key resolves to its last occurrence, the one a JSON parser keeps.
 size_t FindMember(std::string_view t, size_t i, std::string_view key) {
   if (i >= t.size() || t[i] != '{') return std::string_view::npos;
+  size_t found = std::string_view::npos;
   i = SkipWs(t, i + 1);
   while (i < t.size() && t[i] == '"') {
     const size_t end = SkipString(t, i);
     const bool match = end >= i + 2 && t.substr(i + 1, end - i - 2) == key;
     i = SkipWs(t, end);
-    if (i >= t.size() || t[i] != ':') return std::string_view::npos;
+    if (i >= t.size() || t[i] != ':') break;
     i = SkipWs(t, i + 1);
-    if (match) return i;
+    if (match) found = i;
     i = SkipWs(t, SkipValue(t, i));
     if (i < t.size() && t[i] == ',') i = SkipWs(t, i + 1);
   }
-  return std::string_view::npos;
+  return found;
 }
 
 // From `i` at '[', returns the start of element `index` (or npos).

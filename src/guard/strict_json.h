@@ -56,8 +56,8 @@ Status CheckObjectKeys(const JsonSource& src, const JsonPath& path, const nlohma
 // "a string \"deny\"", "a number 1.5", "an array", ...: what was found, for "expected X, got Y".
 std::string DescribeJson(const nlohmann::json& value);
 
-// Byte offset in `text` (valid JSON) where the value at `path` starts, or npos. Iterative: a
-// deeply nested document cannot overflow the stack.
+// Byte offset in `text` (valid JSON) where the value at `path` starts, or npos; a repeated key
+// resolves to its last occurrence. Iterative: deep nesting cannot overflow the stack.
 size_t LocateJsonValue(std::string_view text, const JsonPath& path);
 
 // "L:C" (1-based; C counts UTF-8 characters) of byte `offset` in `text`.
