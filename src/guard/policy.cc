@@ -61,6 +61,42 @@ std::optional<size_t> CategoryIndex(std::string_view label) {
 
 }  // namespace
 
+namespace internal {
+
+// Reads the "categories" object into a Policy (a friend, so that policy.h needs no JSON type).
+struct PolicyReader {
+  static Status ReadCategories(const JsonSource& src, const Json& cats, Policy* p);
+};
+
+Status PolicyReader::ReadCategories(const JsonSource& src, const Json& cats, Policy* p) {
+  const JsonPath cats_path = JsonPath().Key("categories");
+  if (!cats.is_object()) {
+    return JsonError(src, cats_path, "expected an object, got " + internal::DescribeJson(cats));
+  }
+  for (const auto& [label, rule] : cats.items()) {
+    const JsonPath path = cats_path.Key(label);
+    const std::optional<size_t> index = CategoryIndex(label);
+    if (!index) {
+      return JsonError(src, path, "unknown category \"" + label +
+                                      "\"; expected one of the 29 labels (e.g. violence, "
+                                      "offensive_cyber; full list in docs/POLICY.md)");
+    }
+    HG_RETURN_IF_ERROR(internal::CheckObjectKeys(src, path, rule, {"threshold", "action"}));
+    Policy::CategoryRule& cr = p->categories_[*index];
+    if (rule.contains("threshold")) {
+      HG_RETURN_IF_ERROR(
+          ReadThreshold(src, path.Key("threshold"), rule["threshold"], &cr.threshold));
+      cr.has_threshold = true;
+    }
+    if (rule.contains("action")) {
+      HG_RETURN_IF_ERROR(ReadAction(src, path.Key("action"), rule["action"], &cr.action));
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace internal
+
 bool Policy::IsValidThreshold(double t) { return std::isfinite(t) && t >= 0.0 && t <= 1.0; }
 
 Policy Policy::Default(double threshold) {
@@ -110,30 +146,8 @@ StatusOr<Policy> Policy::Parse(std::string_view json_text, double default_thresh
     HG_RETURN_IF_ERROR(
         ReadAction(src, top.Key("unsafe_action"), root["unsafe_action"], &p.unsafe_action_));
   }
-  if (!root.contains("categories")) return p;
-  const JsonPath cats_path = top.Key("categories");
-  const Json& cats = root["categories"];
-  if (!cats.is_object()) {
-    return JsonError(src, cats_path, "expected an object, got " + internal::DescribeJson(cats));
-  }
-  for (const auto& [label, rule] : cats.items()) {
-    const JsonPath path = cats_path.Key(label);
-    const std::optional<size_t> index = CategoryIndex(label);
-    if (!index) {
-      return JsonError(src, path, "unknown category \"" + label +
-                                      "\"; expected one of the 29 labels (e.g. violence, "
-                                      "offensive_cyber; full list in docs/POLICY.md)");
-    }
-    HG_RETURN_IF_ERROR(internal::CheckObjectKeys(src, path, rule, {"threshold", "action"}));
-    CategoryRule& cr = p.categories_[*index];
-    if (rule.contains("threshold")) {
-      HG_RETURN_IF_ERROR(
-          ReadThreshold(src, path.Key("threshold"), rule["threshold"], &cr.threshold));
-      cr.has_threshold = true;
-    }
-    if (rule.contains("action")) {
-      HG_RETURN_IF_ERROR(ReadAction(src, path.Key("action"), rule["action"], &cr.action));
-    }
+  if (root.contains("categories")) {
+    HG_RETURN_IF_ERROR(internal::PolicyReader::ReadCategories(src, root["categories"], &p));
   }
   return p;
 }

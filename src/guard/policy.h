@@ -13,6 +13,9 @@
 #include "guard/result.h"
 
 namespace haloguard::guard {
+namespace internal {
+struct PolicyReader;
+}
 
 // What a policy decided for one input.
 struct PolicyDecision {
@@ -62,6 +65,8 @@ class Policy {
     double threshold = 0;
     std::string action;  // "" = the default unsafe action
   };
+
+  friend struct internal::PolicyReader;  // policy.cc: fills categories_ from JSON
 
   double threshold_ = 0.65;
   std::string safe_action_ = "allow";
