@@ -84,7 +84,18 @@ std::optional<ApiError> GetText(const Json& v, const std::string& param, const A
   return CheckText(*out, param, limits);
 }
 
-// Text of an OpenAI message `content`: a string, or an array of {"type":"text","text":...}.
+// Text of one {"type": "text", "text": "..."} content part.
+std::optional<ApiError> PartText(const Json& part, const std::string& param, std::string* out) {
+  if (!part.is_object() || !part.contains("type") || part["type"] != "text" ||
+      !part.contains("text") || !part["text"].is_string()) {
+    return BadRequest(param + ": expected {\"type\": \"text\", \"text\": \"...\"}", param,
+                      "invalid_type");
+  }
+  *out = part["text"].get<std::string>();
+  return std::nullopt;
+}
+
+// Text of an OpenAI message `content`: a string, or an array of text parts joined by newlines.
 std::optional<ApiError> ContentText(const Json& content, const std::string& param,
                                     const ApiLimits& limits, std::string* out) {
   if (content.is_string()) return GetText(content, param, limits, out);
@@ -94,14 +105,10 @@ std::optional<ApiError> ContentText(const Json& content, const std::string& para
   }
   out->clear();
   for (size_t i = 0; i < content.size(); ++i) {
-    const Json& part = content[i];
-    const std::string p = param + "[" + std::to_string(i) + "]";
-    if (!part.is_object() || !part.contains("type") || part["type"] != "text" ||
-        !part.contains("text") || !part["text"].is_string()) {
-      return BadRequest(p + ": expected {\"type\": \"text\", \"text\": \"...\"}", p, "invalid_type");
-    }
+    std::string text;
+    if (auto e = PartText(content[i], param + "[" + std::to_string(i) + "]", &text)) return e;
     if (!out->empty()) *out += "\n";
-    *out += part["text"].get<std::string>();
+    *out += text;
   }
   return CheckText(*out, param, limits);
 }
@@ -163,8 +170,12 @@ std::optional<ApiError> TextArray(const Json& arr, const std::string& param, con
     const std::string p = param + "[" + std::to_string(i) + "]";
     std::string text;
     std::optional<ApiError> e;
-    if (allow_parts && arr[i].is_object()) e = ContentText(Json::array({arr[i]}), p, limits, &text);
-    else e = GetText(arr[i], p, limits, &text);
+    if (allow_parts && arr[i].is_object()) {
+      e = PartText(arr[i], p, &text);
+      if (!e) e = CheckText(text, p, limits);
+    } else {
+      e = GetText(arr[i], p, limits, &text);
+    }
     if (e) return e;
     out->push_back(std::move(text));
   }
