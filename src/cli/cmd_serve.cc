@@ -1,19 +1,13 @@
-// `haloguard serve`: the HTTP guard server. Listens first, loads the model in the background
-// (/healthz live, /readyz 503 meanwhile), serves, and drains on SIGTERM/SIGINT (exit 0).
-#include <pthread.h>
-#include <signal.h>
-#include <unistd.h>
-
-#include <condition_variable>
+// `haloguard serve`: flags (each also HALOGUARD_<FLAG>) -> server::ServeUntilSignal with the
+// model-backed classifier from guard::LoadClassifier.
+#include <algorithm>
 #include <cstdio>
-#include <mutex>
-#include <thread>
 
 #include "cli/command.h"
 #include "cli/flags.h"
 #include "core/log.h"
 #include "guard/guard.h"
-#include "server/server.h"
+#include "server/serve_main.h"
 
 namespace haloguard::cli {
 namespace {
@@ -73,15 +67,6 @@ void Finalize(ServeFlags& s) {
   s.guard.max_batch = static_cast<int>(s.max_batch);
 }
 
-// Waits for SIGTERM/SIGINT (blocked in every thread, taken with sigwait) or model-load failure.
-struct Events {
-  std::mutex mu;
-  std::condition_variable cv;
-  int signal = 0;
-  bool loaded = false;
-  Status load_status;
-};
-
 int RunServe(int argc, char** argv) {
   ServeFlags s;
   FlagSet flags("serve", "--model DIR [--host 127.0.0.1] [--port 8000] [flags]", /*use_env=*/true);
@@ -93,53 +78,12 @@ int RunServe(int argc, char** argv) {
     std::fprintf(stderr, "haloguard serve: --model is required (or HALOGUARD_MODEL)\n");
     return 2;
   }
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before any thread starts, so all inherit it
-
-  StatusOr<std::unique_ptr<server::GuardServer>> srv = server::GuardServer::Start(s.server);
-  if (!srv.ok()) {
-    std::fprintf(stderr, "haloguard serve: %s\n", srv.status().message().c_str());
-    return srv.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
-  }
-  server::GuardServer& server = **srv;
-  HG_LOG(INFO) << "serve: listening on " << s.server.http.host << ":" << server.port()
-               << "; loading " << s.guard.model;
-  Events ev;
-  std::thread([&ev, set] {
-    int sig = 0;
-    sigwait(&set, &sig);
-    std::lock_guard<std::mutex> lock(ev.mu);
-    ev.signal = sig;
-    ev.cv.notify_all();
-  }).detach();
-  std::thread loader([&] {
-    StatusOr<std::unique_ptr<guard::Classifier>> c = guard::LoadClassifier(s.guard);
-    std::lock_guard<std::mutex> lock(ev.mu);
-    if (c.ok()) server.SetClassifier(std::move(c).value());
-    else ev.load_status = c.status();
-    ev.loaded = true;
-    ev.cv.notify_all();
+  server::ServeRun run{s.server, std::chrono::milliseconds(s.drain_timeout_ms), nullptr};
+  const guard::GuardOptions guard_options = s.guard;
+  return server::ServeUntilSignal(run, [&guard_options] {
+    HG_LOG(INFO) << "serve: loading " << guard_options.model;
+    return guard::LoadClassifier(guard_options);
   });
-  std::unique_lock<std::mutex> lock(ev.mu);
-  ev.cv.wait(lock, [&] { return ev.signal != 0 || (ev.loaded && !ev.load_status.ok()); });
-  const bool failed = ev.signal == 0;
-  lock.unlock();
-  if (failed) {
-    std::fprintf(stderr, "haloguard serve: cannot load the model: %s\n",
-                 ev.load_status.message().c_str());
-    loader.join();
-    server.Drain(std::chrono::milliseconds(0));
-    return 1;
-  }
-  HG_LOG(INFO) << "serve: signal " << ev.signal << "; draining";
-  const bool clean = server.Drain(std::chrono::milliseconds(s.drain_timeout_ms));
-  HG_LOG(INFO) << "serve: drained " << (clean ? "cleanly" : "with requests cut off") << "; exiting";
-  std::fflush(nullptr);
-  // The loader may still be inside LoadClassifier (signal during load); don't wait for it.
-  _exit(0);
 }
 
 }  // namespace

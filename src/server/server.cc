@@ -76,6 +76,8 @@ StatusOr<std::unique_ptr<GuardServer>> GuardServer::Start(const ServerOptions& o
 }
 
 void GuardServer::SetClassifier(std::unique_ptr<guard::Classifier> classifier) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (drained_) return;
   HG_CHECK(classifier_ == nullptr) << "SetClassifier called twice";
   classifier_ = std::move(classifier);
   scheduler_ = std::make_unique<Scheduler>(classifier_.get(), opts_.scheduler, metrics_->ForScheduler());
@@ -83,6 +85,7 @@ void GuardServer::SetClassifier(std::unique_ptr<guard::Classifier> classifier) {
 }
 
 bool GuardServer::Drain(std::chrono::milliseconds timeout) {
+  std::lock_guard<std::mutex> lock(mu_);
   if (drained_) return drain_result_;
   drained_ = true;
   router_->SetDraining();

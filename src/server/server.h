@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,8 @@ class GuardServer {
   static StatusOr<std::unique_ptr<GuardServer>> Start(const ServerOptions& options);
   ~GuardServer();  // Drain(0)
 
-  // Loading -> ready. Starts the scheduler over `classifier`. Call once.
+  // Loading -> ready. Starts the scheduler over `classifier`. Call once; ignored (the
+  // classifier is dropped) once Drain has begun. Thread-safe with Drain.
   void SetClassifier(std::unique_ptr<guard::Classifier> classifier);
 
   // Refuses new work (503 + Connection: close), waits up to `timeout` for queued and in-flight
@@ -63,6 +65,7 @@ class GuardServer {
   std::unique_ptr<guard::Classifier> classifier_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<HttpServer> http_;
+  std::mutex mu_;  // orders SetClassifier against Drain
   bool drained_ = false;
   bool drain_result_ = true;
 };

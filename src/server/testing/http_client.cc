@@ -31,6 +31,16 @@ TestConnection::TestConnection(TestConnection&& o) noexcept : fd_(o.fd_), buf_(s
   o.fd_ = -1;
 }
 
+TestConnection& TestConnection::operator=(TestConnection&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    buf_ = std::move(o.buf_);
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
 TestConnection::~TestConnection() {
   if (fd_ >= 0) ::close(fd_);
 }

@@ -22,7 +22,7 @@ class TestConnection {
   // Connects to 127.0.0.1:port. UNAVAILABLE on failure.
   static StatusOr<TestConnection> Connect(int port);
   TestConnection(TestConnection&& o) noexcept;
-  TestConnection& operator=(TestConnection&&) = delete;
+  TestConnection& operator=(TestConnection&& o) noexcept;
   ~TestConnection();
 
   // Sends all of `bytes`; false if the peer is gone.
