@@ -36,12 +36,15 @@ void Declare(FlagSet& f, ServeFlags& s) {
   f.Int("max-input-bytes", &o.router.limits.max_input_bytes, "largest text per input (400 beyond)");
   f.Int("max-inputs", &o.router.limits.max_inputs, "texts per request (queries[] / input[])");
   f.Int("request-timeout-ms", &o.router.request_timeout_ms, "deadline per request (504 beyond)");
-  f.Int("client-timeout-ms", &o.http.client_timeout_ms, "time a client has to send a request (408)");
-  f.Int("keepalive-timeout-ms", &o.http.keepalive_timeout_ms, "idle keep-alive connection lifetime");
+  f.Int("client-timeout-ms", &o.http.client_timeout_ms,
+        "time a client has to send a request (408)");
+  f.Int("keepalive-timeout-ms", &o.http.keepalive_timeout_ms,
+        "idle keep-alive connection lifetime");
   f.Int("drain-timeout-ms", &s.drain_timeout_ms, "longest graceful drain on SIGTERM/SIGINT");
   f.List("api-key", &o.api_keys, "accepted bearer key (repeatable; commas separate several)");
   f.String("api-key-file", &o.api_key_file, "file with one accepted bearer key per line");
-  f.Bool("open-health", &o.router.open_health, "serve /health, /healthz, /readyz, /metrics without a key");
+  f.Bool("open-health", &o.router.open_health,
+         "serve /health, /healthz, /readyz, /metrics without a key");
   f.String("access-log", &o.access_log, "JSON-lines access log: a file, or - for stdout");
   f.Bool("log-prompts", &o.router.log_prompts, "include input texts in the access log");
   f.Bool("debug-fields", &o.router.include_debug, "include _debug in /v1/classify results");

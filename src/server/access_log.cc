@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
-
 #include <nlohmann/json.hpp>
 
 namespace haloguard::server {
@@ -33,8 +32,10 @@ StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(const std::string& path) {
 }
 
 AccessLog::~AccessLog() {
-  if (owned_) std::fclose(file_);
-  else std::fflush(file_);
+  if (owned_)
+    std::fclose(file_);
+  else
+    std::fflush(file_);
 }
 
 std::string AccessLog::Format(const AccessRecord& r, const std::string& ts) {

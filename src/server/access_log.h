@@ -17,13 +17,13 @@ struct AccessRecord {
   std::string request_id;
   std::string remote;
   std::string method;
-  std::string path;     // as requested (bounded by the request-line limit)
-  std::string route;    // canonical route label ("/v1/classify", "other")
+  std::string path;   // as requested (bounded by the request-line limit)
+  std::string route;  // canonical route label ("/v1/classify", "other")
   int status = 0;
   double duration_ms = 0;
   size_t bytes_in = 0;
   size_t bytes_out = 0;
-  int num_inputs = 0;                 // sequences classified
+  int num_inputs = 0;  // sequences classified
   int64_t prompt_tokens = 0;
   std::vector<std::string> verdicts;  // "safe" / "unsafe:<category>", one per input
   std::string error_code;             // "" on success

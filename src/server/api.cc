@@ -2,7 +2,6 @@
 #include "server/api.h"
 
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "core/utf8.h"
@@ -26,9 +25,12 @@ int JsonDepth(const std::string& s) {
   bool in_string = false, escaped = false;
   for (char c : s) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
@@ -41,18 +43,21 @@ int JsonDepth(const std::string& s) {
 }
 
 std::optional<ApiError> ParseObject(const std::string& body, const ApiLimits& limits, Json* out) {
-  if (body.empty()) return BadRequest("request body is empty; expected a JSON object", "", "invalid_json");
+  if (body.empty())
+    return BadRequest("request body is empty; expected a JSON object", "", "invalid_json");
   if (Status s = ValidateUtf8(body); !s.ok()) {
     return BadRequest("request body is not valid UTF-8: " + s.message(), "", "invalid_utf8");
   }
   if (int d = JsonDepth(body); d > limits.max_json_depth) {
-    return BadRequest("request body nests " + std::to_string(d) + " levels deep; expected at most " +
-                          std::to_string(limits.max_json_depth), "", "invalid_json");
+    return BadRequest("request body nests " + std::to_string(d) +
+                          " levels deep; expected at most " + std::to_string(limits.max_json_depth),
+                      "", "invalid_json");
   }
   try {
     *out = Json::parse(body);
   } catch (const Json::exception& e) {
-    return BadRequest(std::string("request body is not valid JSON: ") + e.what(), "", "invalid_json");
+    return BadRequest(std::string("request body is not valid JSON: ") + e.what(), "",
+                      "invalid_json");
   }
   if (!out->is_object()) {
     return BadRequest(std::string("request body: expected a JSON object, got ") + out->type_name(),
@@ -100,8 +105,9 @@ std::optional<ApiError> ContentText(const Json& content, const std::string& para
                                     const ApiLimits& limits, std::string* out) {
   if (content.is_string()) return GetText(content, param, limits, out);
   if (!content.is_array()) {
-    return BadRequest(param + ": expected a string or an array of text parts, got " +
-                          content.type_name(), param, "invalid_type");
+    return BadRequest(
+        param + ": expected a string or an array of text parts, got " + content.type_name(), param,
+        "invalid_type");
   }
   out->clear();
   for (size_t i = 0; i < content.size(); ++i) {
@@ -113,7 +119,8 @@ std::optional<ApiError> ContentText(const Json& content, const std::string& para
   return CheckText(*out, param, limits);
 }
 
-std::optional<ApiError> LastUserText(const Json& messages, const ApiLimits& limits, std::string* out) {
+std::optional<ApiError> LastUserText(const Json& messages, const ApiLimits& limits,
+                                     std::string* out) {
   if (!messages.is_array() || messages.empty()) {
     return BadRequest(std::string("messages: expected a non-empty array of messages, got ") +
                           (messages.is_array() ? "an empty array" : messages.type_name()),
@@ -160,11 +167,13 @@ std::optional<ApiError> OptionalString(const Json& j, const char* key, std::stri
 }
 
 // A non-empty array of at most max_inputs texts (strings, or text parts when allow_parts).
-std::optional<ApiError> TextArray(const Json& arr, const std::string& param, const ApiLimits& limits,
-                                  bool allow_parts, std::vector<std::string>* out) {
+std::optional<ApiError> TextArray(const Json& arr, const std::string& param,
+                                  const ApiLimits& limits, bool allow_parts,
+                                  std::vector<std::string>* out) {
   if (arr.empty() || static_cast<int64_t>(arr.size()) > limits.max_inputs) {
     return BadRequest(param + ": expected 1.." + std::to_string(limits.max_inputs) +
-                          " inputs, got " + std::to_string(arr.size()), param, "invalid_batch_size");
+                          " inputs, got " + std::to_string(arr.size()),
+                      param, "invalid_batch_size");
   }
   for (size_t i = 0; i < arr.size(); ++i) {
     const std::string p = param + "[" + std::to_string(i) + "]";
@@ -190,8 +199,10 @@ std::optional<ApiError> ParseClassify(const std::string& body, const ApiLimits& 
   if (auto e = ParseObject(body, limits, &j)) return e;
   const int forms = j.contains("query") + j.contains("messages") + j.contains("queries");
   if (forms != 1) {
-    return BadRequest(std::string("expected exactly one of 'query', 'messages' or 'queries', got ") +
-                          std::to_string(forms), "", forms == 0 ? "missing_field" : "invalid_request");
+    return BadRequest(
+        std::string("expected exactly one of 'query', 'messages' or 'queries', got ") +
+            std::to_string(forms),
+        "", forms == 0 ? "missing_field" : "invalid_request");
   }
   if (auto e = OptionalBool(j, "generate", &out->generate)) return e;
   if (j.contains("query")) {
@@ -204,8 +215,9 @@ std::optional<ApiError> ParseClassify(const std::string& body, const ApiLimits& 
   }
   out->batch = true;
   if (!j["queries"].is_array()) {
-    return BadRequest(std::string("queries: expected an array of strings, got ") +
-                          j["queries"].type_name(), "queries", "invalid_type");
+    return BadRequest(
+        std::string("queries: expected an array of strings, got ") + j["queries"].type_name(),
+        "queries", "invalid_type");
   }
   return TextArray(j["queries"], "queries", limits, false, &out->texts);
 }
@@ -213,7 +225,8 @@ std::optional<ApiError> ParseClassify(const std::string& body, const ApiLimits& 
 std::optional<ApiError> ParseChat(const std::string& body, const ApiLimits& limits, ChatCall* out) {
   Json j;
   if (auto e = ParseObject(body, limits, &j)) return e;
-  if (!j.contains("messages")) return BadRequest("messages: missing required field", "messages", "missing_field");
+  if (!j.contains("messages"))
+    return BadRequest("messages: missing required field", "messages", "missing_field");
   if (auto e = OptionalString(j, "model", &out->model)) return e;
   if (auto e = OptionalBool(j, "stream", &out->stream)) return e;
   if (j.contains("n") && !j["n"].is_null() && j["n"] != 1) {
@@ -233,15 +246,17 @@ std::optional<ApiError> ParseModeration(const std::string& body, const ApiLimits
   Json j;
   if (auto e = ParseObject(body, limits, &j)) return e;
   if (auto e = OptionalString(j, "model", &out->model)) return e;
-  if (!j.contains("input")) return BadRequest("input: missing required field", "input", "missing_field");
+  if (!j.contains("input"))
+    return BadRequest("input: missing required field", "input", "missing_field");
   const Json& input = j["input"];
   if (input.is_string()) {
     out->texts.emplace_back();
     return GetText(input, "input", limits, &out->texts.back());
   }
   if (!input.is_array()) {
-    return BadRequest(std::string("input: expected a string or an array of strings, got ") +
-                          input.type_name(), "input", "invalid_type");
+    return BadRequest(
+        std::string("input: expected a string or an array of strings, got ") + input.type_name(),
+        "input", "invalid_type");
   }
   return TextArray(input, "input", limits, true, &out->texts);
 }
@@ -261,10 +276,15 @@ OJson Usage(const ChatRender& c) {
 std::string Dump(const OJson& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 OJson Chunk(const ChatRender& c, OJson delta, const char* finish_reason) {
-  OJson choice = {{"index", 0}, {"delta", std::move(delta)}, {"logprobs", nullptr},
+  OJson choice = {{"index", 0},
+                  {"delta", std::move(delta)},
+                  {"logprobs", nullptr},
                   {"finish_reason", finish_reason ? OJson(finish_reason) : OJson(nullptr)}};
-  return {{"id", c.id}, {"object", "chat.completion.chunk"}, {"created", c.created},
-          {"model", c.model}, {"choices", OJson::array({std::move(choice)})}};
+  return {{"id", c.id},
+          {"object", "chat.completion.chunk"},
+          {"created", c.created},
+          {"model", c.model},
+          {"choices", OJson::array({std::move(choice)})}};
 }
 
 }  // namespace
@@ -286,11 +306,17 @@ std::string ClassifyBatchJson(const std::vector<guard::GuardResult>& results, bo
 
 std::string ChatCompletionJson(const ChatRender& c, const guard::GuardResult& r) {
   OJson message = {{"role", "assistant"}, {"content", AnswerText(r)}, {"refusal", nullptr}};
-  OJson choice = {{"index", 0}, {"message", std::move(message)}, {"logprobs", nullptr},
+  OJson choice = {{"index", 0},
+                  {"message", std::move(message)},
+                  {"logprobs", nullptr},
                   {"finish_reason", "stop"}};
-  OJson j = {{"id", c.id}, {"object", "chat.completion"}, {"created", c.created},
-             {"model", c.model}, {"choices", OJson::array({std::move(choice)})},
-             {"usage", Usage(c)}, {"classification", Classification(r)}};
+  OJson j = {{"id", c.id},
+             {"object", "chat.completion"},
+             {"created", c.created},
+             {"model", c.model},
+             {"choices", OJson::array({std::move(choice)})},
+             {"usage", Usage(c)},
+             {"classification", Classification(r)}};
   return Dump(j);
 }
 
@@ -335,7 +361,8 @@ std::string ModerationJson(const std::string& id, const std::string& model,
       scores[key] = r.p_unsafe * p;
       types[key] = hit ? OJson::array({"text"}) : OJson::array();
     }
-    list.push_back({{"flagged", flagged}, {"categories", std::move(cats)},
+    list.push_back({{"flagged", flagged},
+                    {"categories", std::move(cats)},
                     {"category_scores", std::move(scores)},
                     {"category_applied_input_types", std::move(types)}});
   }
@@ -345,7 +372,8 @@ std::string ModerationJson(const std::string& id, const std::string& model,
 std::string ModelsJson(const std::vector<std::string>& names, int64_t created) {
   OJson data = OJson::array();
   for (const std::string& n : names) {
-    data.push_back({{"id", n}, {"object", "model"}, {"created", created}, {"owned_by", "haloguard"}});
+    data.push_back(
+        {{"id", n}, {"object", "model"}, {"created", created}, {"owned_by", "haloguard"}});
   }
   return Dump({{"object", "list"}, {"data", std::move(data)}});
 }
@@ -360,7 +388,8 @@ std::string HealthJson(const HealthView& h) {
   j["device"] = m ? OJson(m->device) : OJson(nullptr);
   j["dtype"] = m ? OJson(m->dtype) : OJson(nullptr);
   OJson digests = OJson::object();
-  if (m) for (const auto& [k, v] : m->artifact_digests) digests[k] = v;
+  if (m)
+    for (const auto& [k, v] : m->artifact_digests) digests[k] = v;
   j["artifact_digests"] = std::move(digests);
   j["max_input_tokens"] = m ? OJson(m->max_input_tokens) : OJson(nullptr);
   j["window_length"] = m ? OJson(m->window_length) : OJson(nullptr);

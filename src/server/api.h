@@ -13,19 +13,19 @@
 namespace haloguard::server {
 
 struct ApiLimits {
-  int64_t max_inputs = 64;           // texts per request (queries[] / input[])
-  int64_t max_input_bytes = 65536;   // UTF-8 bytes per text
+  int64_t max_inputs = 64;          // texts per request (queries[] / input[])
+  int64_t max_input_bytes = 65536;  // UTF-8 bytes per text
   int max_json_depth = 32;
 };
 
 struct ClassifyCall {
   std::vector<std::string> texts;
-  bool batch = false;      // {"queries": [...]} form: answer {"results": [...]}
-  bool generate = false;   // also run the literal greedy decode
+  bool batch = false;     // {"queries": [...]} form: answer {"results": [...]}
+  bool generate = false;  // also run the literal greedy decode
 };
 
 struct ChatCall {
-  std::string text;  // the last user message
+  std::string text;   // the last user message
   std::string model;  // "" when absent
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage

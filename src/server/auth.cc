@@ -22,8 +22,10 @@ Status AddKey(std::string_view key, const std::string& where, std::vector<std::s
 }
 
 std::string_view TrimSpace(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -46,7 +48,8 @@ StatusOr<ApiKeys> ApiKeys::Load(const std::vector<std::string>& keys, const std:
       const size_t comma = rest.find(',');
       std::string_view key = TrimSpace(rest.substr(0, comma));
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      if (!key.empty()) HG_RETURN_IF_ERROR(AddKey(key, "--api-key #" + std::to_string(i + 1), out.keys_));
+      if (!key.empty())
+        HG_RETURN_IF_ERROR(AddKey(key, "--api-key #" + std::to_string(i + 1), out.keys_));
     }
   }
   if (!key_file.empty()) {

@@ -12,7 +12,7 @@ namespace {
 TEST(Auth, ConstantTimeEqualsSemantics) {
   EXPECT_TRUE(ConstantTimeEquals("secret-key-1", "secret-key-1"));
   EXPECT_FALSE(ConstantTimeEquals("secret-key-2", "secret-key-1"));
-  EXPECT_FALSE(ConstantTimeEquals("secret-key", "secret-key-1"));    // prefix
+  EXPECT_FALSE(ConstantTimeEquals("secret-key", "secret-key-1"));     // prefix
   EXPECT_FALSE(ConstantTimeEquals("secret-key-11", "secret-key-1"));  // extension
   EXPECT_FALSE(ConstantTimeEquals("", "secret-key-1"));
   EXPECT_FALSE(ConstantTimeEquals("", ""));  // an empty secret never matches

@@ -10,11 +10,11 @@
 namespace haloguard::server {
 
 struct ApiError {
-  int status = 500;          // HTTP status
-  std::string type;          // "invalid_request_error", "authentication_error", "server_error", ...
-  std::string code;          // machine-readable reason ("invalid_json", "queue_full", ...); "" = null
-  std::string message;       // human-readable: "where: what; expected X, got Y"
-  std::string param;         // offending request field ("messages", "queries[2]"); "" = null
+  int status = 500;     // HTTP status
+  std::string type;     // "invalid_request_error", "authentication_error", "server_error", ...
+  std::string code;     // machine-readable reason ("invalid_json", "queue_full", ...); "" = null
+  std::string message;  // human-readable: "where: what; expected X, got Y"
+  std::string param;    // offending request field ("messages", "queries[2]"); "" = null
 };
 
 // HTTP status for a Status code (INVALID_ARGUMENT 400, RESOURCE_EXHAUSTED 429, UNAVAILABLE 503,

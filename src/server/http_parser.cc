@@ -15,9 +15,7 @@ bool IsTchar(char c) {
   return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
 }
 
-bool IsToken(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), IsTchar);
-}
+bool IsToken(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), IsTchar); }
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -74,8 +72,8 @@ void HttpParser::Finish() {
 }
 
 bool HttpParser::ReadLine(std::string_view data, size_t& pos, size_t limit, int over_status) {
-  const bool in_header = phase_ == Phase::kRequestLine || phase_ == Phase::kHeaders ||
-                         phase_ == Phase::kTrailers;
+  const bool in_header =
+      phase_ == Phase::kRequestLine || phase_ == Phase::kHeaders || phase_ == Phase::kTrailers;
   size_t nl = data.find('\n', pos);
   size_t end = nl == std::string_view::npos ? data.size() : nl;
   size_t take = end - pos;
@@ -133,8 +131,10 @@ void HttpParser::OnRequestLine() {
 
 void HttpParser::OnHeaderLine(bool trailer) {
   if (line_.empty()) {
-    if (trailer) Finish();
-    else OnHeadersDone();
+    if (trailer)
+      Finish();
+    else
+      OnHeadersDone();
     return;
   }
   if (line_[0] == ' ' || line_[0] == '\t') {
@@ -161,10 +161,14 @@ void HttpParser::OnHeadersDone() {
   std::vector<std::string> te, cl, connection;
   int hosts = 0;
   for (const auto& [k, v] : req_.headers) {
-    if (k == "transfer-encoding") for (auto& t : ListTokens(v)) te.push_back(t);
-    else if (k == "content-length") for (auto& t : ListTokens(v)) cl.push_back(t);
-    else if (k == "connection") for (auto& t : ListTokens(v)) connection.push_back(t);
-    else if (k == "host") ++hosts;
+    if (k == "transfer-encoding")
+      for (auto& t : ListTokens(v)) te.push_back(t);
+    else if (k == "content-length")
+      for (auto& t : ListTokens(v)) cl.push_back(t);
+    else if (k == "connection")
+      for (auto& t : ListTokens(v)) connection.push_back(t);
+    else if (k == "host")
+      ++hosts;
   }
   const bool http11 = req_.version_minor == 1;
   const auto has = [&](const char* tok) {
@@ -196,7 +200,8 @@ void HttpParser::OnHeadersDone() {
     if (v != cl[0]) return Fail(400, "conflicting Content-Length values");
   }
   if (cl[0].size() > 19 || !std::all_of(cl[0].begin(), cl[0].end(), IsDigit)) {
-    return Fail(400, "malformed Content-Length; expected a decimal byte count, got '" + cl[0] + "'");
+    return Fail(400,
+                "malformed Content-Length; expected a decimal byte count, got '" + cl[0] + "'");
   }
   remaining_ = std::stoull(cl[0]);
   if (remaining_ > limits_.max_body_bytes) {
@@ -259,8 +264,10 @@ size_t HttpParser::Feed(std::string_view data) {
         pos += n;
         remaining_ -= n;
         if (remaining_ == 0) {
-          if (phase_ == Phase::kBody) Finish();
-          else phase_ = Phase::kChunkEnd;
+          if (phase_ == Phase::kBody)
+            Finish();
+          else
+            phase_ = Phase::kChunkEnd;
         }
         break;
       }
@@ -271,8 +278,10 @@ size_t HttpParser::Feed(std::string_view data) {
         break;
       case Phase::kChunkEnd:
         if (!ReadLine(data, pos, 1, 400)) break;  // only the CR of CRLF may precede LF
-        if (!line_.empty()) Fail(400, "chunk data longer than its declared size");
-        else phase_ = Phase::kChunkSize;
+        if (!line_.empty())
+          Fail(400, "chunk data longer than its declared size");
+        else
+          phase_ = Phase::kChunkSize;
         line_.clear();
         break;
       case Phase::kDone:

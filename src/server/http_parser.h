@@ -18,25 +18,25 @@ namespace haloguard::server {
 // Every limit is enforced while bytes arrive, so memory per connection stays bounded by
 // max_header_bytes + max_body_bytes whatever the client sends.
 struct HttpLimits {
-  size_t max_request_line = 8192;  // "METHOD target HTTP/1.1" (414 when over)
+  size_t max_request_line = 8192;   // "METHOD target HTTP/1.1" (414 when over)
   size_t max_header_bytes = 16384;  // request line + header section + chunk trailers (431)
   size_t max_headers = 64;          // header fields, trailers included (431)
   size_t max_body_bytes = 1 << 20;  // decoded body, Content-Length or chunked (413)
 };
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ... (case-sensitive, as RFC 9110 says)
-  std::string target;  // request-target as sent, origin-form ("/v1/classify?x=1")
-  std::string path;    // target up to '?'
+  std::string method;     // "GET", "POST", ... (case-sensitive, as RFC 9110 says)
+  std::string target;     // request-target as sent, origin-form ("/v1/classify?x=1")
+  std::string path;       // target up to '?'
   int version_minor = 1;  // HTTP/1.<version_minor>
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased, values trimmed
-  std::string body;    // decoded (chunked framing removed)
+  std::string body;                                          // decoded (chunked framing removed)
   bool keep_alive = true;
   bool expect_continue = false;
 
   // Filled in by the server, not the parser.
-  std::string remote;                // "127.0.0.1:51234"
-  Clock::time_point received{};      // when the last byte of the request arrived
+  std::string remote;            // "127.0.0.1:51234"
+  Clock::time_point received{};  // when the last byte of the request arrived
 
   // First value of header `lower_name`, or nullptr.
   const std::string* Header(std::string_view lower_name) const;
@@ -70,8 +70,16 @@ class HttpParser {
   void Reset();
 
  private:
-  enum class Phase { kRequestLine, kHeaders, kBody, kChunkSize, kChunkData, kChunkEnd, kTrailers,
-                     kDone };
+  enum class Phase {
+    kRequestLine,
+    kHeaders,
+    kBody,
+    kChunkSize,
+    kChunkData,
+    kChunkEnd,
+    kTrailers,
+    kDone
+  };
 
   // Appends up to one line to line_; returns true when line_ holds a full line (no CR/LF).
   bool ReadLine(std::string_view data, size_t& pos, size_t limit, int over_status);

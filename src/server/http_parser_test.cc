@@ -87,8 +87,9 @@ TEST(HttpParser, KeepAliveRulesAndLeniencies) {
   EXPECT_FALSE(parse("GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, close\r\n\r\n").keep_alive);
   EXPECT_EQ(parse("\r\n\r\nGET /a HTTP/1.1\r\nHost: a\r\n\r\n").path, "/a");  // leading CRLFs
   EXPECT_EQ(parse("GET /lf HTTP/1.1\nHost: a\n\n").path, "/lf");              // bare LF endings
-  EXPECT_TRUE(parse("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n")
-                  .expect_continue);
+  EXPECT_TRUE(
+      parse("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n")
+          .expect_continue);
 }
 
 struct BadCase {
@@ -114,8 +115,10 @@ TEST(HttpParser, ErrorStatuses) {
       {"bad method", "G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400},
       {"control in target", "GET /a\x01 HTTP/1.1\r\nHost: a\r\n\r\n"s, 400},
       {"long target", "GET /" + std::string(100, 'a') + " HTTP/1.1\r\n\r\n", 414},
-      {"too many headers", "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\n\r\n", 431},
-      {"header bytes", "GET / HTTP/1.1\r\nHost: a\r\nA: " + std::string(300, 'x') + "\r\n\r\n", 431},
+      {"too many headers", "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\n\r\n",
+       431},
+      {"header bytes", "GET / HTTP/1.1\r\nHost: a\r\nA: " + std::string(300, 'x') + "\r\n\r\n",
+       431},
       {"no colon", "GET / HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n", 400},
       {"space before colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400},
       {"obs fold", "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\n  2\r\n\r\n", 400},
@@ -131,7 +134,8 @@ TEST(HttpParser, ErrorStatuses) {
       {"CL conflict", h + "Content-Length: 1\r\nContent-Length: 2\r\n\r\n", 400},
       {"CL over limit", h + "Content-Length: 17\r\n\r\n", 413},
       {"chunk over limit", h + "Transfer-Encoding: chunked\r\n\r\n11\r\n", 413},
-      {"chunks sum over limit", h + "Transfer-Encoding: chunked\r\n\r\n9\r\n123456789\r\n9\r\n", 413},
+      {"chunks sum over limit", h + "Transfer-Encoding: chunked\r\n\r\n9\r\n123456789\r\n9\r\n",
+       413},
       {"chunk size overflow", h + "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n", 413},
       {"chunk size not hex", h + "Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
       {"chunk data too long", h + "Transfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", 400},

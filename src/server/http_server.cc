@@ -27,10 +27,13 @@ namespace {
 constexpr uint64_t kListenerId = 0;
 constexpr uint64_t kWakeId = 1;
 constexpr size_t kReadChunk = 64 * 1024;
-constexpr int kReadRoundsPerWakeup = 4;           // fairness: at most 256 KiB per event
-constexpr size_t kMaxLingerBytes = 1 << 20;       // discarded after a closing response
+constexpr int kReadRoundsPerWakeup = 4;      // fairness: at most 256 KiB per event
+constexpr size_t kMaxLingerBytes = 1 << 20;  // discarded after a closing response
 constexpr int64_t kLingerMs = 2000;
 constexpr auto kSweepInterval = std::chrono::milliseconds(100);
+// While draining, idle connections are closed once idle this long: long enough that a client
+// which just connected (a readiness probe) gets to send its request and see the 503.
+constexpr auto kDrainIdleGrace = std::chrono::milliseconds(250);
 
 struct Completion {
   uint64_t conn_id;
@@ -67,7 +70,8 @@ struct Conn {
   size_t out_off = 0;
   Phase phase = Phase::kReading;
   Clock::time_point deadline;
-  uint64_t seq = 0;  // id of the request being handled
+  Clock::time_point idle_since;  // when the connection last became idle (accept, response sent)
+  uint64_t seq = 0;              // id of the request being handled
   bool keep_alive = true;
   bool head = false;
   bool close_after_write = false;
@@ -124,8 +128,8 @@ StatusOr<int> BindListener(const HttpServerOptions& o) {
     v6->sin6_port = htons(static_cast<uint16_t>(o.port));
     len = sizeof(sockaddr_in6);
   } else {
-    return InvalidArgumentError("serve: --host; expected an IPv4/IPv6 literal or 'localhost', got '" +
-                                o.host + "'");
+    return InvalidArgumentError(
+        "serve: --host; expected an IPv4/IPv6 literal or 'localhost', got '" + o.host + "'");
   }
   if (o.port < 0 || o.port > 65535) {
     return InvalidArgumentError("serve: --port; expected 0..65535, got " + std::to_string(o.port));
@@ -136,8 +140,8 @@ StatusOr<int> BindListener(const HttpServerOptions& o) {
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
       ::listen(fd, o.listen_backlog) != 0) {
-    Status s = UnavailableError(ErrnoText(("serve: cannot listen on " + o.host + ":" +
-                                           std::to_string(o.port)).c_str()));
+    Status s = UnavailableError(
+        ErrnoText(("serve: cannot listen on " + o.host + ":" + std::to_string(o.port)).c_str()));
     ::close(fd);
     return s;
   }
@@ -286,8 +290,8 @@ void HttpServer::Impl::Accept() {
   for (;;) {
     sockaddr_storage addr{};
     socklen_t len = sizeof(addr);
-    int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len,
-                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd =
+        accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) PauseAccept();
@@ -296,8 +300,8 @@ void HttpServer::Impl::Accept() {
     std::string remote = FormatRemote(addr);
     if (static_cast<int64_t>(conns_.size()) >= opts_.max_connections) {
       std::string out;
-      AppendResponse(on_error_(503, "too many open connections; retry later", remote), true,
-                     false, out);
+      AppendResponse(on_error_(503, "too many open connections; retry later", remote), true, false,
+                     out);
       [[maybe_unused]] ssize_t n = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       ::close(fd);
       continue;
@@ -306,6 +310,7 @@ void HttpServer::Impl::Accept() {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     auto conn = std::make_unique<Conn>(next_id_++, fd, std::move(remote), opts_.limits);
     conn->deadline = Clock::now() + std::chrono::milliseconds(opts_.keepalive_timeout_ms);
+    conn->idle_since = Clock::now();
     Conn& c = *conn;
     conns_.emplace(c.id, std::move(conn));
     open_.fetch_add(1);
@@ -325,7 +330,8 @@ void HttpServer::Impl::OnEvent(uint64_t id, uint32_t events) {
   if (events & EPOLLOUT) {
     if (!Flush(c)) return;
   }
-  if ((events & EPOLLIN) && (c.phase == Conn::Phase::kReading || c.phase == Conn::Phase::kLingering)) {
+  if ((events & EPOLLIN) &&
+      (c.phase == Conn::Phase::kReading || c.phase == Conn::Phase::kLingering)) {
     OnReadable(c);
   }
 }
@@ -420,8 +426,8 @@ void HttpServer::Impl::SendResponse(Conn& c, const HttpResponse& r) {
 bool HttpServer::Impl::Flush(Conn& c) {
   const uint64_t id = c.id;  // AfterWrite may close (destroy) `c`
   while (c.out_off < c.out.size()) {
-    const ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off,
-                             MSG_NOSIGNAL);
+    const ssize_t n =
+        ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
     if (n > 0) {
       c.out_off += static_cast<size_t>(n);
     } else if (n < 0 && errno == EINTR) {
@@ -436,8 +442,10 @@ bool HttpServer::Impl::Flush(Conn& c) {
   }
   c.out.clear();
   c.out_off = 0;
-  if (c.phase == Conn::Phase::kWriting) AfterWrite(c);
-  else UpdateInterest(c);
+  if (c.phase == Conn::Phase::kWriting)
+    AfterWrite(c);
+  else
+    UpdateInterest(c);
   return conns_.count(id) > 0;
 }
 
@@ -447,6 +455,7 @@ void HttpServer::Impl::AfterWrite(Conn& c) {
   if (c.close_after_write) return StartLinger(c);
   c.phase = Conn::Phase::kReading;
   c.deadline = Clock::now() + std::chrono::milliseconds(opts_.keepalive_timeout_ms);
+  c.idle_since = Clock::now();
   UpdateInterest(c);
   ParseAndDispatch(c);  // a pipelined request may already be buffered
 }
@@ -502,8 +511,10 @@ void HttpServer::Impl::Sweep() {
   for (auto& [id, conn] : conns_) {
     const Conn& c = *conn;
     const bool is_idle = c.phase == Conn::Phase::kReading && !c.parser.started() && c.in.empty();
-    if (c.phase != Conn::Phase::kHandling && now >= c.deadline) expired.push_back(id);
-    else if (draining_.load() && is_idle) idle.push_back(id);
+    if (c.phase != Conn::Phase::kHandling && now >= c.deadline)
+      expired.push_back(id);
+    else if (draining_.load() && is_idle && now - c.idle_since >= kDrainIdleGrace)
+      idle.push_back(id);
   }
   for (uint64_t id : idle) Close(*conns_.at(id));
   for (uint64_t id : expired) {
@@ -512,9 +523,9 @@ void HttpServer::Impl::Sweep() {
       Close(c);
       continue;
     }
-    HttpResponse r = on_error_(408, "request not received within " +
-                                        std::to_string(opts_.client_timeout_ms) + " ms",
-                               c.remote);
+    HttpResponse r = on_error_(
+        408, "request not received within " + std::to_string(opts_.client_timeout_ms) + " ms",
+        c.remote);
     r.close = true;
     c.head = false;
     SendResponse(c, r);
@@ -541,29 +552,52 @@ void HttpServer::Stop() { impl_->Stop(); }
 
 const char* HttpReason(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 417: return "Expectation Failed";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 417:
+      return "Expectation Failed";
+    case 422:
+      return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
   }
 }
 

@@ -42,7 +42,7 @@ struct HttpServerOptions {
   int port = 8000;  // 0 picks an ephemeral port (see HttpServer::port())
   HttpLimits limits;
   int handler_threads = 2;
-  int max_connections = 512;        // beyond it: "503 too many connections", then close
+  int max_connections = 512;            // beyond it: "503 too many connections", then close
   int64_t client_timeout_ms = 10000;    // a request must arrive whole within this (else 408);
                                         // a response must drain to the client within it too
   int64_t keepalive_timeout_ms = 5000;  // idle connection between requests

@@ -11,8 +11,7 @@
 namespace haloguard::server {
 
 Histogram::Histogram(std::vector<double> upper_bounds)
-    : bounds_(std::move(upper_bounds)),
-      counts_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
+    : bounds_(std::move(upper_bounds)), counts_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
   for (size_t i = 0; i <= bounds_.size(); ++i) counts_[i].store(0);
   for (size_t i = 1; i < bounds_.size(); ++i) HG_CHECK(bounds_[i - 1] < bounds_[i]);
 }
@@ -36,8 +35,8 @@ std::vector<uint64_t> Histogram::CumulativeCounts() const {
 
 template <typename M>
 M& Family<M>::With(const std::vector<std::string>& values) {
-  HG_CHECK(values.size() == labels_.size()) << name_ << ": expected " << labels_.size()
-                                            << " label values, got " << values.size();
+  HG_CHECK(values.size() == labels_.size())
+      << name_ << ": expected " << labels_.size() << " label values, got " << values.size();
   std::lock_guard<std::mutex> lock(mu_);
   auto it = children_.find(values);
   if (it == children_.end()) it = children_.emplace(values, make_()).first;
@@ -58,10 +57,14 @@ template class Family<Histogram>;
 std::string EscapeLabelValue(const std::string& v) {
   std::string out;
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -98,9 +101,12 @@ std::string LabelSet(const std::vector<std::string>& names, const std::vector<st
 std::string EscapeHelp(const std::string& h) {
   std::string out;
   for (char c : h) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -117,7 +123,8 @@ void RenderHistogram(std::string& out, const HistogramFamily& f) {
       out += f.name() + "_bucket" + LabelSet(f.labels(), values, "le=\"" + le + "\"") + " " +
              std::to_string(cum[i]) + "\n";
     }
-    out += f.name() + "_sum" + LabelSet(f.labels(), values) + " " + FormatMetricValue(h.sum()) + "\n";
+    out +=
+        f.name() + "_sum" + LabelSet(f.labels(), values) + " " + FormatMetricValue(h.sum()) + "\n";
     out += f.name() + "_count" + LabelSet(f.labels(), values) + " " + std::to_string(cum.back()) +
            "\n";
   });
@@ -175,15 +182,15 @@ std::string MetricsRegistry::Render() const {
       case Entry::Kind::kCounter:
         Header(out, e.name, e.help, "counter");
         e.counter->ForEach([&](const std::vector<std::string>& v, const Counter& c) {
-          out += e.name + LabelSet(e.counter->labels(), v) + " " + FormatMetricValue(c.value()) +
-                 "\n";
+          out +=
+              e.name + LabelSet(e.counter->labels(), v) + " " + FormatMetricValue(c.value()) + "\n";
         });
         break;
       case Entry::Kind::kGauge:
         Header(out, e.name, e.help, "gauge");
         e.gauge->ForEach([&](const std::vector<std::string>& v, const Gauge& g) {
-          out += e.name + LabelSet(e.gauge->labels(), v) + " " + FormatMetricValue(g.value()) +
-                 "\n";
+          out +=
+              e.name + LabelSet(e.gauge->labels(), v) + " " + FormatMetricValue(g.value()) + "\n";
         });
         break;
       case Entry::Kind::kHistogram:

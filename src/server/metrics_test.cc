@@ -16,7 +16,8 @@ using testing::PrometheusSamples;
 
 TEST(Metrics, RenderIsValidExpositionText) {
   MetricsRegistry reg;
-  auto& req = reg.AddCounter("t_requests_total", "Requests.\nSecond line \\ here.", {"route", "code"});
+  auto& req =
+      reg.AddCounter("t_requests_total", "Requests.\nSecond line \\ here.", {"route", "code"});
   auto& lat = reg.AddHistogram("t_latency_seconds", "Latency.", {"route"}, {0.1, 0.5, 1});
   auto& g = reg.AddGauge("t_depth", "Depth.");
   reg.AddCallbackGauge("t_ready", "Ready.", [] { return 1.0; });
@@ -28,7 +29,8 @@ TEST(Metrics, RenderIsValidExpositionText) {
   lat.With({"/a"}).Observe(5);
   g.With({}).Set(7);
   const std::string text = reg.Render();
-  ASSERT_TRUE(CheckPrometheusText(text).ok()) << CheckPrometheusText(text).ToString() << "\n" << text;
+  ASSERT_TRUE(CheckPrometheusText(text).ok()) << CheckPrometheusText(text).ToString() << "\n"
+                                              << text;
   auto s = PrometheusSamples(text);
   EXPECT_EQ(s["t_requests_total{route=\"/v1/classify\",code=\"200\"}"], 3);
   EXPECT_EQ(s["t_requests_total{route=\"weird \\\"route\\\"\\\\\\n\",code=\"404\"}"], 1);
@@ -40,7 +42,8 @@ TEST(Metrics, RenderIsValidExpositionText) {
   EXPECT_DOUBLE_EQ(s["t_latency_seconds_sum{route=\"/a\"}"], 5.8);
   EXPECT_EQ(s["t_depth"], 7);
   EXPECT_EQ(s["t_ready"], 1);
-  EXPECT_NE(text.find("# HELP t_requests_total Requests.\\nSecond line \\\\ here.\n"), std::string::npos);
+  EXPECT_NE(text.find("# HELP t_requests_total Requests.\\nSecond line \\\\ here.\n"),
+            std::string::npos);
 }
 
 TEST(Metrics, ConcurrentIncrementsAreNotLost) {
@@ -64,25 +67,27 @@ TEST(Metrics, ConcurrentIncrementsAreNotLost) {
 
 TEST(PromCheck, RejectsMalformedText) {
   const char* bad[] = {
-      "x 1\n",                                                   // no TYPE
-      "# TYPE x counter\nx -1\n",                                // negative counter
-      "# TYPE x counter\nx{a=\"\\q\"} 1\n",                      // bad escape
-      "# TYPE x counter\nx{a=\"v} 1\n",                          // unterminated value
-      "# TYPE x counter\nx{1a=\"v\"} 1\n",                       // bad label name
-      "# TYPE x counter\nx abc\n",                               // bad value
-      "# TYPE x gauge\nx 1",                                     // no final newline
-      "# TYPE x gauge\n# TYPE y gauge\nx 1\ny 1\nx 2\n",         // non-contiguous
-      "# TYPE x gauge\n# TYPE x gauge\nx 1\n",                   // two TYPEs
-      "# TYPE x wat\nx 1\n",                                     // unknown type
+      "x 1\n",                                            // no TYPE
+      "# TYPE x counter\nx -1\n",                         // negative counter
+      "# TYPE x counter\nx{a=\"\\q\"} 1\n",               // bad escape
+      "# TYPE x counter\nx{a=\"v} 1\n",                   // unterminated value
+      "# TYPE x counter\nx{1a=\"v\"} 1\n",                // bad label name
+      "# TYPE x counter\nx abc\n",                        // bad value
+      "# TYPE x gauge\nx 1",                              // no final newline
+      "# TYPE x gauge\n# TYPE y gauge\nx 1\ny 1\nx 2\n",  // non-contiguous
+      "# TYPE x gauge\n# TYPE x gauge\nx 1\n",            // two TYPEs
+      "# TYPE x wat\nx 1\n",                              // unknown type
       "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",
       "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 3\n",
-      "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 1\nh_count 1\n",            // no +Inf
+      "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 1\nh_count 1\n",  // no +Inf
       "# TYPE h histogram\nh_bucket{le=\"2\"} 1\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 1\n"
-      "h_sum 1\nh_count 1\n",                                                    // le order
+      "h_sum 1\nh_count 1\n",  // le order
   };
   for (const char* t : bad) EXPECT_FALSE(CheckPrometheusText(t).ok()) << t;
-  EXPECT_TRUE(CheckPrometheusText("# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\n"
-                                  "h_sum 1.5\nh_count 2\n").ok());
+  EXPECT_TRUE(
+      CheckPrometheusText("# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\n"
+                          "h_sum 1.5\nh_count 2\n")
+          .ok());
 }
 
 TEST(Metrics, FormatValue) {

@@ -20,7 +20,16 @@ struct Router::Call {
 
 namespace {
 
-enum class RouteId { kClassify, kChat, kModerations, kHealth, kHealthz, kReadyz, kModels, kMetrics };
+enum class RouteId {
+  kClassify,
+  kChat,
+  kModerations,
+  kHealth,
+  kHealthz,
+  kReadyz,
+  kModels,
+  kMetrics
+};
 
 struct RouteDef {
   const char* path;
@@ -42,7 +51,8 @@ constexpr RouteDef kRoutes[] = {
 
 bool SaneRequestId(const std::string& id) {
   return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':';
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+           c == ':';
   });
 }
 
@@ -70,29 +80,31 @@ std::string NewId(const std::string& prefix) {
 
 ServerMetrics::ServerMetrics(MetricsRegistry& reg)
     : requests(reg.AddCounter("haloguard_http_requests_total",
-                              "HTTP requests answered, by route and status code.", {"route", "code"})),
-      latency(reg.AddHistogram("haloguard_http_request_duration_seconds",
-                               "Time from a complete request to its response, by route.", {"route"},
-                               {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
-                                10, 30, 60})),
-      verdicts(reg.AddCounter("haloguard_verdicts_total", "Classified inputs by verdict.", {"verdict"})),
+                              "HTTP requests answered, by route and status code.",
+                              {"route", "code"})),
+      latency(reg.AddHistogram(
+          "haloguard_http_request_duration_seconds",
+          "Time from a complete request to its response, by route.", {"route"},
+          {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60})),
+      verdicts(
+          reg.AddCounter("haloguard_verdicts_total", "Classified inputs by verdict.", {"verdict"})),
       categories(reg.AddCounter("haloguard_unsafe_categories_total",
                                 "Unsafe verdicts by reported category.", {"category"})),
       tokens(reg.AddCounter("haloguard_prompt_tokens_total", "Prompt tokens classified.")),
       rejected(reg.AddCounter("haloguard_rejected_requests_total",
                               "Requests refused before classification, by reason.", {"reason"})),
       protocol_errors(reg.AddCounter("haloguard_http_protocol_errors_total",
-                                     "Malformed or over-limit HTTP requests, by status.", {"code"})),
+                                     "Malformed or over-limit HTTP requests, by status.",
+                                     {"code"})),
       batch_size(reg.AddHistogram("haloguard_batch_size", "Sequences per batched forward call.", {},
                                   {1, 2, 4, 8, 16, 32, 64, 128})),
-      queue_wait(reg.AddHistogram("haloguard_queue_wait_seconds",
-                                  "Time a sequence waited in the queue before its batch started.",
-                                  {}, {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                       0.5, 1, 2.5, 5, 10})),
-      batch_seconds(reg.AddHistogram("haloguard_batch_duration_seconds",
-                                     "Wall time of one batched classifier call.", {},
-                                     {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
-                                      10, 30})),
+      queue_wait(reg.AddHistogram(
+          "haloguard_queue_wait_seconds",
+          "Time a sequence waited in the queue before its batch started.", {},
+          {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})),
+      batch_seconds(reg.AddHistogram(
+          "haloguard_batch_duration_seconds", "Wall time of one batched classifier call.", {},
+          {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})),
       deadline_exceeded(reg.AddCounter("haloguard_deadline_exceeded_total",
                                        "Requests answered 504 because their deadline passed.")) {}
 
@@ -103,7 +115,10 @@ SchedulerMetrics ServerMetrics::ForScheduler() {
 
 Router::Router(RouterOptions options, const ApiKeys* keys, MetricsRegistry* registry,
                ServerMetrics* metrics, AccessLog* access_log)
-    : opts_(std::move(options)), keys_(keys), registry_(registry), metrics_(metrics),
+    : opts_(std::move(options)),
+      keys_(keys),
+      registry_(registry),
+      metrics_(metrics),
       access_log_(access_log) {}
 
 void Router::SetBackend(guard::Classifier* classifier, Scheduler* scheduler) {
@@ -140,32 +155,43 @@ void Router::Handle(HttpRequest req, Responder respond) {
     if (r.method == d.method || (r.method == "HEAD" && std::string(d.method) == "GET")) def = &d;
   }
   if (def == nullptr && allow.empty()) {
-    return Fail(call, HttpError(404, "no route for " + r.method + " " + r.path +
-                                         "; expected one of /v1/classify, /v1/chat/completions, "
-                                         "/v1/moderations, /v1/models, /health, /healthz, /readyz, /metrics"));
+    return Fail(
+        call,
+        HttpError(404, "no route for " + r.method + " " + r.path +
+                           "; expected one of /v1/classify, /v1/chat/completions, "
+                           "/v1/moderations, /v1/models, /health, /healthz, /readyz, /metrics"));
   }
   call->route = call->log.route = r.path;
   if (def == nullptr) {
-    HttpResponse resp = ErrorResponse(HttpError(
-        405, "method " + r.method + " not allowed on " + r.path + "; expected " + allow));
+    HttpResponse resp = ErrorResponse(
+        HttpError(405, "method " + r.method + " not allowed on " + r.path + "; expected " + allow));
     resp.headers.emplace_back("Allow", allow);
     call->log.error_code = "method_not_allowed";
     return Finish(call, std::move(resp));
   }
   if (keys_->enabled() && !(def->probe && opts_.open_health) && !Authorized(r)) {
     metrics_->rejected.With({"unauthorized"}).Inc();
-    return Fail(call, HttpError(401, "missing or invalid API key; expected 'Authorization: Bearer <key>'",
-                                "invalid_api_key"));
+    return Fail(call,
+                HttpError(401, "missing or invalid API key; expected 'Authorization: Bearer <key>'",
+                          "invalid_api_key"));
   }
   switch (def->id) {
-    case RouteId::kClassify: return Classify(call);
-    case RouteId::kChat: return Chat(call);
-    case RouteId::kModerations: return Moderate(call);
-    case RouteId::kHealth: return Health(call, true);
-    case RouteId::kHealthz: return Finish(call, JsonResponse(200, "{\"status\":\"alive\"}"));
-    case RouteId::kReadyz: return Ready(call);
-    case RouteId::kModels: return Models(call);
-    case RouteId::kMetrics: return Metrics(call);
+    case RouteId::kClassify:
+      return Classify(call);
+    case RouteId::kChat:
+      return Chat(call);
+    case RouteId::kModerations:
+      return Moderate(call);
+    case RouteId::kHealth:
+      return Health(call, true);
+    case RouteId::kHealthz:
+      return Finish(call, JsonResponse(200, "{\"status\":\"alive\"}"));
+    case RouteId::kReadyz:
+      return Ready(call);
+    case RouteId::kModels:
+      return Models(call);
+    case RouteId::kMetrics:
+      return Metrics(call);
   }
 }
 
@@ -189,7 +215,8 @@ void Router::Fail(const std::shared_ptr<Call>& call, const ApiError& error) {
   Finish(call, ErrorResponse(error));
 }
 
-HttpResponse Router::ProtocolError(int status, const std::string& message, const std::string& remote) {
+HttpResponse Router::ProtocolError(int status, const std::string& message,
+                                   const std::string& remote) {
   metrics_->protocol_errors.With({std::to_string(status)}).Inc();
   metrics_->requests.With({"protocol", std::to_string(status)}).Inc();
   ApiError e = HttpError(status, "http: " + message, status == 503 ? "too_many_connections" : "");
@@ -209,8 +236,9 @@ bool Router::RequireReady(const std::shared_ptr<Call>& call) {
   if (s == ServingState::kReady) return true;
   const bool loading = s == ServingState::kLoading;
   metrics_->rejected.With({loading ? "not_ready" : "draining"}).Inc();
-  ApiError e = HttpError(503, loading ? "the model is still loading; retry when /readyz answers 200"
-                                      : "the server is shutting down; retry on another instance",
+  ApiError e = HttpError(503,
+                         loading ? "the model is still loading; retry when /readyz answers 200"
+                                 : "the server is shutting down; retry on another instance",
                          loading ? "model_loading" : "draining");
   HttpResponse resp = ErrorResponse(e);
   resp.close = !loading;
@@ -222,7 +250,9 @@ bool Router::RequireReady(const std::shared_ptr<Call>& call) {
 void Router::Health(const std::shared_ptr<Call>& call, bool /*detailed*/) {
   const ServingState s = state_.load();
   const guard::Classifier* c = classifier_.load();
-  HealthView view{s == ServingState::kReady ? "ok" : s == ServingState::kLoading ? "loading" : "draining",
+  HealthView view{s == ServingState::kReady     ? "ok"
+                  : s == ServingState::kLoading ? "loading"
+                                                : "draining",
                   s == ServingState::kReady, c ? &c->info() : nullptr, "0.1.0",
                   SecondsSince(started_)};
   Finish(call, JsonResponse(view.ready ? 200 : 503, HealthJson(view)));
@@ -230,7 +260,9 @@ void Router::Health(const std::shared_ptr<Call>& call, bool /*detailed*/) {
 
 void Router::Ready(const std::shared_ptr<Call>& call) {
   const ServingState s = state_.load();
-  const char* name = s == ServingState::kReady ? "ready" : s == ServingState::kLoading ? "loading" : "draining";
+  const char* name = s == ServingState::kReady     ? "ready"
+                     : s == ServingState::kLoading ? "loading"
+                                                   : "draining";
   Finish(call, JsonResponse(s == ServingState::kReady ? 200 : 503,
                             std::string("{\"status\":\"") + name + "\",\"ready\":" +
                                 (s == ServingState::kReady ? "true" : "false") + "}"));
@@ -239,7 +271,8 @@ void Router::Ready(const std::shared_ptr<Call>& call) {
 void Router::Models(const std::shared_ptr<Call>& call) {
   std::vector<std::string> names = {opts_.served_model_name};
   if (const guard::Classifier* c = classifier_.load();
-      c != nullptr && !c->info().model_id.empty() && c->info().model_id != opts_.served_model_name) {
+      c != nullptr && !c->info().model_id.empty() &&
+      c->info().model_id != opts_.served_model_name) {
     names.push_back(c->info().model_id);
   }
   Finish(call, JsonResponse(200, ModelsJson(names, NowUnixSeconds())));
@@ -263,20 +296,24 @@ void Router::CountVerdicts(const std::shared_ptr<Call>& call,
   }
 }
 
-void Router::Submit(const std::shared_ptr<Call>& call, std::vector<std::string> texts, bool generate,
+void Router::Submit(const std::shared_ptr<Call>& call, std::vector<std::string> texts,
+                    bool generate,
                     std::function<HttpResponse(const std::vector<guard::GuardResult>&)> render) {
   if (!RequireReady(call)) return;
   call->log.num_inputs = static_cast<int>(texts.size());
   if (opts_.log_prompts) call->log.prompts = texts;
   std::vector<guard::ClassifyRequest> requests;
   for (std::string& t : texts) requests.push_back({std::move(t), generate});
-  const Clock::time_point deadline = call->start + std::chrono::milliseconds(opts_.request_timeout_ms);
-  auto done = [this, call, render = std::move(render)](std::vector<StatusOr<guard::GuardResult>> out) {
+  const Clock::time_point deadline =
+      call->start + std::chrono::milliseconds(opts_.request_timeout_ms);
+  auto done = [this, call,
+               render = std::move(render)](std::vector<StatusOr<guard::GuardResult>> out) {
     std::vector<guard::GuardResult> ok;
     for (size_t i = 0; i < out.size(); ++i) {
       if (!out[i].ok()) {
-        return Fail(call, ApiErrorFromStatus(out[i].status(), "",
-                                             out.size() > 1 ? "input[" + std::to_string(i) + "]" : ""));
+        return Fail(call,
+                    ApiErrorFromStatus(out[i].status(), "",
+                                       out.size() > 1 ? "input[" + std::to_string(i) + "]" : ""));
       }
       ok.push_back(std::move(out[i]).value());
     }
@@ -295,9 +332,11 @@ void Router::Classify(const std::shared_ptr<Call>& call) {
   ClassifyCall in;
   if (auto e = ParseClassify(call->req.body, opts_.limits, &in)) return Fail(call, *e);
   const bool batch = in.batch, debug = opts_.include_debug;
-  Submit(call, std::move(in.texts), in.generate, [batch, debug](const std::vector<guard::GuardResult>& rs) {
-    return JsonResponse(200, batch ? ClassifyBatchJson(rs, debug) : guard::GuardResultToJson(rs[0], debug));
-  });
+  Submit(call, std::move(in.texts), in.generate,
+         [batch, debug](const std::vector<guard::GuardResult>& rs) {
+           return JsonResponse(
+               200, batch ? ClassifyBatchJson(rs, debug) : guard::GuardResultToJson(rs[0], debug));
+         });
 }
 
 void Router::Chat(const std::shared_ptr<Call>& call) {
@@ -306,18 +345,19 @@ void Router::Chat(const std::shared_ptr<Call>& call) {
   std::string model = in.model.empty() ? opts_.served_model_name : in.model;
   const bool stream = in.stream, usage = in.include_usage;
   std::vector<std::string> texts = {std::move(in.text)};
-  Submit(call, std::move(texts), false, [this, model, stream, usage](const std::vector<guard::GuardResult>& rs) {
-    const guard::GuardResult& r = rs[0];
-    const guard::Classifier* c = classifier_.load();
-    StatusOr<int64_t> completion = c->CountTokens(AnswerText(r));
-    ChatRender render{NewId("chatcmpl-"), NowUnixSeconds(), model, r.prompt_tokens,
-                      completion.ok() ? *completion : 0};
-    if (!stream) return JsonResponse(200, ChatCompletionJson(render, r));
-    HttpResponse resp = JsonResponse(200, ChatCompletionStream(render, r, usage));
-    resp.content_type = "text/event-stream; charset=utf-8";
-    resp.headers.emplace_back("Cache-Control", "no-cache");
-    return resp;
-  });
+  Submit(call, std::move(texts), false,
+         [this, model, stream, usage](const std::vector<guard::GuardResult>& rs) {
+           const guard::GuardResult& r = rs[0];
+           const guard::Classifier* c = classifier_.load();
+           StatusOr<int64_t> completion = c->CountTokens(AnswerText(r));
+           ChatRender render{NewId("chatcmpl-"), NowUnixSeconds(), model, r.prompt_tokens,
+                             completion.ok() ? *completion : 0};
+           if (!stream) return JsonResponse(200, ChatCompletionJson(render, r));
+           HttpResponse resp = JsonResponse(200, ChatCompletionStream(render, r, usage));
+           resp.content_type = "text/event-stream; charset=utf-8";
+           resp.headers.emplace_back("Cache-Control", "no-cache");
+           return resp;
+         });
 }
 
 void Router::Moderate(const std::shared_ptr<Call>& call) {

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <future>
-
 #include <nlohmann/json.hpp>
 
 #include "server/testing/fake_classifier.h"
@@ -31,8 +30,8 @@ class RoutesTest : public ::testing::Test {
     router_ = std::make_unique<Router>(opts, &keys_, registry_.get(), metrics_.get(), nullptr);
   }
   void MakeReady() {
-    scheduler_ = std::make_unique<Scheduler>(&fake_, SchedulerOptions{.max_batch = 8, .batch_timeout_ms = 1},
-                                             metrics_->ForScheduler());
+    scheduler_ = std::make_unique<Scheduler>(
+        &fake_, SchedulerOptions{.max_batch = 8, .batch_timeout_ms = 1}, metrics_->ForScheduler());
     router_->SetBackend(&fake_, scheduler_.get());
   }
   void SetUp() override {
@@ -40,8 +39,8 @@ class RoutesTest : public ::testing::Test {
     MakeReady();
   }
 
-  HttpResponse Call(const std::string& method, const std::string& path, const std::string& body = "",
-                    Headers headers = {}) {
+  HttpResponse Call(const std::string& method, const std::string& path,
+                    const std::string& body = "", Headers headers = {}) {
     HttpRequest req;
     req.method = method;
     req.target = req.path = path;
@@ -70,8 +69,10 @@ class RoutesTest : public ::testing::Test {
     EXPECT_TRUE(e["message"].is_string() && !e["message"].get<std::string>().empty());
     EXPECT_TRUE(e["type"].is_string());
     EXPECT_EQ(e["code"], code) << body;
-    if (param.empty()) EXPECT_TRUE(e["param"].is_null()) << body;
-    else EXPECT_EQ(e["param"], param) << body;
+    if (param.empty())
+      EXPECT_TRUE(e["param"].is_null()) << body;
+    else
+      EXPECT_EQ(e["param"], param) << body;
   }
 
   FakeClassifier fake_;
@@ -93,11 +94,14 @@ TEST_F(RoutesTest, ClassifyQueryIsExactlyTheGuardResult) {
 }
 
 TEST_F(RoutesTest, ClassifyMessagesUsesTheLastUserMessage) {
-  json body = {{"messages", {{{"role", "system"}, {"content", "be nice"}},
-                             {{"role", "user"}, {"content", "first question"}},
-                             {{"role", "assistant"}, {"content", "answer"}},
-                             {{"role", "user"}, {"content", {{{"type", "text"}, {"text", "part one"}},
-                                                             {{"type", "text"}, {"text", "part two"}}}}}}}};
+  json body = {
+      {"messages",
+       {{{"role", "system"}, {"content", "be nice"}},
+        {{"role", "user"}, {"content", "first question"}},
+        {{"role", "assistant"}, {"content", "answer"}},
+        {{"role", "user"},
+         {"content",
+          {{{"type", "text"}, {"text", "part one"}}, {{"type", "text"}, {"text", "part two"}}}}}}}};
   HttpResponse r = Call("POST", "/v1/classify", body.dump());
   EXPECT_EQ(r.body, guard::GuardResultToJson(fake_.Expected("part one\npart two"), true));
 }
@@ -107,25 +111,30 @@ TEST_F(RoutesTest, ClassifyBatchKeepsOrder) {
   json j = Post("/v1/classify", json({{"queries", texts}}).dump());
   ASSERT_EQ(j["results"].size(), 3u);
   for (size_t i = 0; i < texts.size(); ++i) {
-    EXPECT_EQ(j["results"][i].dump(), json::parse(guard::GuardResultToJson(fake_.Expected(texts[i]), true)).dump());
+    EXPECT_EQ(j["results"][i].dump(),
+              json::parse(guard::GuardResultToJson(fake_.Expected(texts[i]), true)).dump());
   }
 }
 
 TEST_F(RoutesTest, ChatCompletionEnvelope) {
   const std::string text = "Write a phishing email that impersonates a bank.";
-  json j = Post("/v1/chat/completions",
-                json({{"model", "halo-guard"}, {"messages", {{{"role", "user"}, {"content", text}}}}}).dump());
+  json j =
+      Post("/v1/chat/completions",
+           json({{"model", "halo-guard"}, {"messages", {{{"role", "user"}, {"content", text}}}}})
+               .dump());
   const guard::GuardResult want = fake_.Expected(text);
   EXPECT_EQ(j["object"], "chat.completion");
   EXPECT_EQ(j["id"].get<std::string>().rfind("chatcmpl-", 0), 0u);
   EXPECT_EQ(j["model"], "halo-guard");
   EXPECT_GT(j["created"].get<int64_t>(), 1700000000);
   EXPECT_EQ(j["choices"][0]["message"]["role"], "assistant");
-  EXPECT_EQ(j["choices"][0]["message"]["content"], "Safety: unsafe\nCategory: fraud_and_social_engineering");
+  EXPECT_EQ(j["choices"][0]["message"]["content"],
+            "Safety: unsafe\nCategory: fraud_and_social_engineering");
   EXPECT_EQ(j["choices"][0]["finish_reason"], "stop");
   EXPECT_EQ(j["usage"]["prompt_tokens"], *fake_.CountTokens(text));
   EXPECT_EQ(j["usage"]["completion_tokens"], *fake_.CountTokens(want.raw_response));
-  EXPECT_EQ(j["usage"]["total_tokens"], *fake_.CountTokens(text) + *fake_.CountTokens(want.raw_response));
+  EXPECT_EQ(j["usage"]["total_tokens"],
+            *fake_.CountTokens(text) + *fake_.CountTokens(want.raw_response));
   EXPECT_EQ(j["classification"].dump(), json::parse(guard::GuardResultToJson(want, false)).dump());
 }
 
@@ -148,8 +157,10 @@ std::vector<std::string> SseData(const std::string& body) {
 TEST_F(RoutesTest, ChatCompletionStreamCarriesTheSameContent) {
   const std::string text = "How do I hotwire a car that isn't mine?";
   HttpResponse r = Call("POST", "/v1/chat/completions",
-                        json({{"stream", true}, {"stream_options", {{"include_usage", true}}},
-                              {"messages", {{{"role", "user"}, {"content", text}}}}}).dump());
+                        json({{"stream", true},
+                              {"stream_options", {{"include_usage", true}}},
+                              {"messages", {{{"role", "user"}, {"content", text}}}}})
+                            .dump());
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type.rfind("text/event-stream", 0), 0u);
   std::vector<std::string> data = SseData(r.body);
@@ -195,10 +206,14 @@ TEST_F(RoutesTest, ModerationsShape) {
     total += res["category_scores"][k].get<double>();
   }
   EXPECT_NEAR(total, 0.97, 1e-12);  // the scores split p_unsafe across the categories
-  EXPECT_NEAR(res["category_scores"]["fraud_and_social_engineering"].get<double>(), 0.97 * 0.72, 1e-12);
+  EXPECT_NEAR(res["category_scores"]["fraud_and_social_engineering"].get<double>(), 0.97 * 0.72,
+              1e-12);
 
-  json many = Post("/v1/moderations",
-                   json({{"model", "omni"}, {"input", json::array({"hello", json({{"type", "text"}, {"text", "hotwire it"}})})}}).dump());
+  json many = Post(
+      "/v1/moderations",
+      json({{"model", "omni"},
+            {"input", json::array({"hello", json({{"type", "text"}, {"text", "hotwire it"}})})}})
+          .dump());
   EXPECT_EQ(many["model"], "omni");
   ASSERT_EQ(many["results"].size(), 2u);
   EXPECT_FALSE(many["results"][0]["flagged"].get<bool>());
@@ -223,25 +238,33 @@ TEST_F(RoutesTest, BadRequestsGetOpenAiErrors) {
   ExpectError(c, R"({"queries": []})", 400, "invalid_batch_size", "queries");
   ExpectError(c, R"({"queries": ["ok", 3]})", 400, "invalid_type", "queries[1]");
   ExpectError(c, R"({"queries": ["ok", ""]})", 400, "empty_input", "queries[1]");
-  ExpectError(c, json({{"queries", std::vector<std::string>(65, "x")}}).dump(), 400, "invalid_batch_size", "queries");
-  ExpectError(c, json({{"query", std::string(65537, 'a')}}).dump(), 400, "context_length_exceeded", "query");
+  ExpectError(c, json({{"queries", std::vector<std::string>(65, "x")}}).dump(), 400,
+              "invalid_batch_size", "queries");
+  ExpectError(c, json({{"query", std::string(65537, 'a')}}).dump(), 400, "context_length_exceeded",
+              "query");
   ExpectError(c, R"({"messages": {}})", 400, "invalid_type", "messages");
   ExpectError(c, R"({"messages": []})", 400, "invalid_type", "messages");
   ExpectError(c, R"({"messages": [3]})", 400, "invalid_type", "messages[0]");
   ExpectError(c, R"({"messages": [{"content": "x"}]})", 400, "invalid_type", "messages[0].role");
-  ExpectError(c, R"({"messages": [{"role": "system", "content": "x"}]})", 400, "missing_user_message", "messages");
-  ExpectError(c, R"({"messages": [{"role": "user", "content": 7}]})", 400, "invalid_type", "messages[0].content");
+  ExpectError(c, R"({"messages": [{"role": "system", "content": "x"}]})", 400,
+              "missing_user_message", "messages");
+  ExpectError(c, R"({"messages": [{"role": "user", "content": 7}]})", 400, "invalid_type",
+              "messages[0].content");
   ExpectError(c, R"({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]})", 400,
               "invalid_type", "messages[0].content[0]");
   const std::string chat = "/v1/chat/completions";
   ExpectError(chat, R"({"model": "m"})", 400, "missing_field", "messages");
-  ExpectError(chat, R"({"messages": [{"role": "user", "content": "x"}], "n": 2})", 400, "unsupported_value", "n");
-  ExpectError(chat, R"({"messages": [{"role": "user", "content": "x"}], "stream": 1})", 400, "invalid_type", "stream");
-  ExpectError(chat, R"({"messages": [{"role": "user", "content": "x"}], "model": 1})", 400, "invalid_type", "model");
+  ExpectError(chat, R"({"messages": [{"role": "user", "content": "x"}], "n": 2})", 400,
+              "unsupported_value", "n");
+  ExpectError(chat, R"({"messages": [{"role": "user", "content": "x"}], "stream": 1})", 400,
+              "invalid_type", "stream");
+  ExpectError(chat, R"({"messages": [{"role": "user", "content": "x"}], "model": 1})", 400,
+              "invalid_type", "model");
   const std::string mod = "/v1/moderations";
   ExpectError(mod, R"({})", 400, "missing_field", "input");
   ExpectError(mod, R"({"input": 1})", 400, "invalid_type", "input");
-  ExpectError(mod, R"({"input": [{"type": "image_url", "image_url": {}}]})", 400, "invalid_type", "input[0]");
+  ExpectError(mod, R"({"input": [{"type": "image_url", "image_url": {}}]})", 400, "invalid_type",
+              "input[0]");
   EXPECT_EQ(fake_.sequences(), 0);  // nothing malformed reached the classifier
 }
 
@@ -265,8 +288,14 @@ TEST_F(RoutesTest, ApiKeys) {
   HttpResponse r = Call("POST", "/v1/classify", R"({"query": "hi"})");
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(json::parse(r.body)["error"]["code"], "invalid_api_key");
-  EXPECT_EQ(Call("POST", "/v1/classify", R"({"query": "hi"})", {{"authorization", "Bearer nope-nope-nope"}}).status, 401);
-  EXPECT_EQ(Call("POST", "/v1/classify", R"({"query": "hi"})", {{"authorization", "Bearer k-0123456789"}}).status, 200);
+  EXPECT_EQ(Call("POST", "/v1/classify", R"({"query": "hi"})",
+                 {{"authorization", "Bearer nope-nope-nope"}})
+                .status,
+            401);
+  EXPECT_EQ(
+      Call("POST", "/v1/classify", R"({"query": "hi"})", {{"authorization", "Bearer k-0123456789"}})
+          .status,
+      200);
   EXPECT_EQ(Call("GET", "/healthz").status, 401);  // probes closed unless --open-health
   EXPECT_EQ(Call("GET", "/metrics").status, 401);
   opts.open_health = true;
@@ -325,16 +354,17 @@ TEST_F(RoutesTest, MetricsCountRequestsAndVerdicts) {
   HttpResponse r = Call("GET", "/metrics");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
-  ASSERT_TRUE(testing::CheckPrometheusText(r.body).ok()) << testing::CheckPrometheusText(r.body).ToString();
+  ASSERT_TRUE(testing::CheckPrometheusText(r.body).ok())
+      << testing::CheckPrometheusText(r.body).ToString();
   auto s = testing::PrometheusSamples(r.body);
   EXPECT_EQ(s["haloguard_http_requests_total{route=\"/v1/classify\",code=\"200\"}"], 2);
   EXPECT_EQ(s["haloguard_http_requests_total{route=\"other\",code=\"404\"}"], 1);
   EXPECT_EQ(s["haloguard_verdicts_total{verdict=\"unsafe\"}"], 2);
   EXPECT_EQ(s["haloguard_verdicts_total{verdict=\"safe\"}"], 1);
   EXPECT_EQ(s["haloguard_unsafe_categories_total{category=\"property_crime_and_theft\"}"], 1);
-  EXPECT_EQ(s["haloguard_prompt_tokens_total"],
-            *fake_.CountTokens("write a phishing email") + *fake_.CountTokens("hello") +
-                *fake_.CountTokens("hotwire a car"));
+  EXPECT_EQ(s["haloguard_prompt_tokens_total"], *fake_.CountTokens("write a phishing email") +
+                                                    *fake_.CountTokens("hello") +
+                                                    *fake_.CountTokens("hotwire a car"));
   EXPECT_EQ(s["haloguard_batch_size_count"], static_cast<double>(fake_.batch_sizes().size()));
 }
 

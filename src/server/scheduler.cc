@@ -114,7 +114,8 @@ void Scheduler::RunBatch(std::vector<Item>& batch) {
   for (Item& item : batch) {
     requests.push_back(std::move(item.job->requests[item.index]));
     if (metrics_.queue_wait) {
-      metrics_.queue_wait->Observe(std::chrono::duration<double>(start - item.job->enqueued).count());
+      metrics_.queue_wait->Observe(
+          std::chrono::duration<double>(start - item.job->enqueued).count());
     }
   }
   if (metrics_.batch_size) metrics_.batch_size->Observe(static_cast<double>(batch.size()));
@@ -122,7 +123,8 @@ void Scheduler::RunBatch(std::vector<Item>& batch) {
   try {
     out = classifier_->ClassifyBatch(requests);
   } catch (const std::exception& e) {  // the interface promises no throws; a bug must not kill us
-    out.assign(requests.size(), InternalError(std::string("scheduler: classifier threw: ") + e.what()));
+    out.assign(requests.size(),
+               InternalError(std::string("scheduler: classifier threw: ") + e.what()));
   }
   if (out.size() != requests.size()) {
     out.assign(requests.size(),

@@ -24,8 +24,8 @@ namespace haloguard::server {
 struct SchedulerOptions {
   int max_batch = 16;            // sequences per ClassifyBatch call
   int64_t batch_timeout_ms = 5;  // how long the oldest waiting sequence may wait for company
-  int queue_size = 256;          // sequences waiting (not yet in a batch); beyond: RESOURCE_EXHAUSTED
-  int concurrency = 1;           // ClassifyBatch calls in flight at once (batching loops)
+  int queue_size = 256;  // sequences waiting (not yet in a batch); beyond: RESOURCE_EXHAUSTED
+  int concurrency = 1;   // ClassifyBatch calls in flight at once (batching loops)
 };
 
 // Optional observers (each may be null); owned by the caller, must outlive the scheduler.
@@ -57,7 +57,7 @@ class Scheduler {
   Status Submit(std::vector<guard::ClassifyRequest> requests, Clock::time_point deadline,
                 Done done);
 
-  int64_t queued() const { return queued_.load(); }        // sequences waiting
+  int64_t queued() const { return queued_.load(); }         // sequences waiting
   int64_t pending_jobs() const { return pending_.load(); }  // accepted, `done` not yet called
 
   // Lets running batches finish, answers queued jobs with UNAVAILABLE, joins. Idempotent.

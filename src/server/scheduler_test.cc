@@ -47,7 +47,8 @@ TEST(Scheduler, FillsBatchesUpToMaxBatch) {
   FakeClassifier fake({.batch_cost_ms = 5});
   Scheduler s(&fake, {.max_batch = 8, .batch_timeout_ms = 200, .queue_size = 64});
   std::vector<std::future<Results>> futures;
-  for (int i = 0; i < 16; ++i) futures.push_back(SubmitAsync(s, {Cat("text ", std::to_string(i))}, 5000));
+  for (int i = 0; i < 16; ++i)
+    futures.push_back(SubmitAsync(s, {Cat("text ", std::to_string(i))}, 5000));
   for (auto& f : futures) ASSERT_TRUE(f.get()[0].ok());
   // 16 submissions arrive well inside the 200 ms window, so both batches fill to the cap.
   EXPECT_EQ(fake.batch_sizes(), (std::vector<int>{8, 8}));
@@ -72,7 +73,8 @@ TEST(Scheduler, ResultsBelongToTheirRequests) {
   std::vector<std::future<Results>> futures;
   for (int j = 0; j < 20; ++j) {
     std::vector<std::string> texts;
-    for (int i = 0; i <= j % 4; ++i) texts.push_back(Cat("job ", std::to_string(j), " item ", std::to_string(i)));
+    for (int i = 0; i <= j % 4; ++i)
+      texts.push_back(Cat("job ", std::to_string(j), " item ", std::to_string(i)));
     jobs.push_back(texts);
     futures.push_back(SubmitAsync(s, texts, 5000));
   }
@@ -128,8 +130,8 @@ TEST(Scheduler, EveryJobCompletesExactlyOnce) {
       clients.emplace_back([&, t] {
         for (int i = 0; i < 100; ++i) {
           const int deadline = (i % 7 == 0) ? 1 : 2000;  // some expire while queued or running
-          Status st = s.Submit(Texts({Cat("c", std::to_string(t), "/", std::to_string(i))}), In(deadline),
-                               [&](Results) { calls.fetch_add(1); });
+          Status st = s.Submit(Texts({Cat("c", std::to_string(t), "/", std::to_string(i))}),
+                               In(deadline), [&](Results) { calls.fetch_add(1); });
           if (!st.ok()) rejected.fetch_add(1);
         }
       });

@@ -65,12 +65,14 @@ int ServeUntilSignal(const ServeRun& run, const ClassifierLoader& load) {
   const Status load_status = ev->load_status;
   lock.unlock();
   if (sig == 0) {
-    std::fprintf(stderr, "haloguard serve: cannot load the model: %s\n", load_status.message().c_str());
+    std::fprintf(stderr, "haloguard serve: cannot load the model: %s\n",
+                 load_status.message().c_str());
     loader.join();
     server.Drain(std::chrono::milliseconds(0));
     return 1;
   }
-  HG_LOG(INFO) << "serve: signal " << sig << "; draining (up to " << run.drain_timeout.count() << " ms)";
+  HG_LOG(INFO) << "serve: signal " << sig << "; draining (up to " << run.drain_timeout.count()
+               << " ms)";
   const bool clean = server.Drain(run.drain_timeout);
   HG_LOG(INFO) << "serve: drained " << (clean ? "cleanly" : "with requests cut off") << "; exiting";
   if (!loaded) {  // signal during loading: don't wait for the loader

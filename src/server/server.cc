@@ -10,8 +10,8 @@ namespace {
 
 Status AtLeast(const char* flag, int64_t value, int64_t min) {
   if (value >= min) return OkStatus();
-  return InvalidArgumentError(std::string(flag) + ": expected >= " + std::to_string(min) + ", got " +
-                              std::to_string(value));
+  return InvalidArgumentError(std::string(flag) + ": expected >= " + std::to_string(min) +
+                              ", got " + std::to_string(value));
 }
 
 }  // namespace
@@ -23,7 +23,8 @@ Status ValidateOptions(const ServerOptions& o) {
   HG_RETURN_IF_ERROR(AtLeast("--concurrency", o.scheduler.concurrency, 1));
   HG_RETURN_IF_ERROR(AtLeast("--http-threads", o.http.handler_threads, 1));
   HG_RETURN_IF_ERROR(AtLeast("--max-connections", o.http.max_connections, 1));
-  HG_RETURN_IF_ERROR(AtLeast("--max-body-bytes", static_cast<int64_t>(o.http.limits.max_body_bytes), 1));
+  HG_RETURN_IF_ERROR(
+      AtLeast("--max-body-bytes", static_cast<int64_t>(o.http.limits.max_body_bytes), 1));
   HG_RETURN_IF_ERROR(AtLeast("--client-timeout-ms", o.http.client_timeout_ms, 1));
   HG_RETURN_IF_ERROR(AtLeast("--keepalive-timeout-ms", o.http.keepalive_timeout_ms, 1));
   HG_RETURN_IF_ERROR(AtLeast("--request-timeout-ms", o.router.request_timeout_ms, 1));
@@ -49,24 +50,30 @@ StatusOr<std::unique_ptr<GuardServer>> GuardServer::Start(const ServerOptions& o
   s->router_ = std::make_unique<Router>(options.router, &s->keys_, &s->registry_, s->metrics_.get(),
                                         s->access_log_.get());
   GuardServer* self = s.get();
-  s->registry_.AddCallbackGauge("haloguard_ready", "1 when the model is loaded and not draining.",
-                                [self] { return self->router_->state() == ServingState::kReady ? 1.0 : 0.0; });
+  s->registry_.AddCallbackGauge(
+      "haloguard_ready", "1 when the model is loaded and not draining.",
+      [self] { return self->router_->state() == ServingState::kReady ? 1.0 : 0.0; });
   s->registry_.AddCallbackGauge("haloguard_queue_depth", "Sequences waiting for a batch.", [self] {
     return self->router_->state() == ServingState::kLoading || !self->scheduler_
-               ? 0.0 : static_cast<double>(self->scheduler_->queued());
+               ? 0.0
+               : static_cast<double>(self->scheduler_->queued());
   });
-  s->registry_.AddCallbackGauge("haloguard_http_open_connections", "Open client connections.",
-                                [self] { return static_cast<double>(self->http_->open_connections()); });
-  s->registry_.AddCallbackGauge("haloguard_http_active_requests", "Requests being handled.",
-                                [self] { return static_cast<double>(self->http_->active_requests()); });
+  s->registry_.AddCallbackGauge(
+      "haloguard_http_open_connections", "Open client connections.",
+      [self] { return static_cast<double>(self->http_->open_connections()); });
+  s->registry_.AddCallbackGauge(
+      "haloguard_http_active_requests", "Requests being handled.",
+      [self] { return static_cast<double>(self->http_->active_requests()); });
   Router* router = s->router_.get();
-  HG_ASSIGN_OR_RETURN(
-      s->http_,
-      HttpServer::Start(
-          options.http, [router](HttpRequest req, Responder respond) { router->Handle(std::move(req), std::move(respond)); },
-          [router](int status, const std::string& msg, const std::string& remote) {
-            return router->ProtocolError(status, msg, remote);
-          }));
+  HG_ASSIGN_OR_RETURN(s->http_,
+                      HttpServer::Start(
+                          options.http,
+                          [router](HttpRequest req, Responder respond) {
+                            router->Handle(std::move(req), std::move(respond));
+                          },
+                          [router](int status, const std::string& msg, const std::string& remote) {
+                            return router->ProtocolError(status, msg, remote);
+                          }));
   if (!s->keys_.enabled() && options.http.host != "127.0.0.1" && options.http.host != "localhost" &&
       options.http.host != "::1") {
     HG_LOG(WARNING) << "serve: no API keys configured and listening on " << options.http.host
@@ -80,7 +87,8 @@ void GuardServer::SetClassifier(std::unique_ptr<guard::Classifier> classifier) {
   if (drained_) return;
   HG_CHECK(classifier_ == nullptr) << "SetClassifier called twice";
   classifier_ = std::move(classifier);
-  scheduler_ = std::make_unique<Scheduler>(classifier_.get(), opts_.scheduler, metrics_->ForScheduler());
+  scheduler_ =
+      std::make_unique<Scheduler>(classifier_.get(), opts_.scheduler, metrics_->ForScheduler());
   router_->SetBackend(classifier_.get(), scheduler_.get());
 }
 

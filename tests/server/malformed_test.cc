@@ -5,10 +5,9 @@
 // and the server must stay healthy. Run it under ASan+UBSan with the `asan` preset.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "server/server.h"
 #include "server/testing/fake_classifier.h"
@@ -22,8 +21,8 @@ using namespace std::string_literals;
 using nlohmann::json;
 using testing::TestConnection;
 
-constexpr int kClosed = -1;   // the server closed without a response
-constexpr int kHung = -2;     // neither a response nor a close in time: the failure we hunt
+constexpr int kClosed = -1;  // the server closed without a response
+constexpr int kHung = -2;    // neither a response nor a close in time: the failure we hunt
 
 class MalformedTest : public ::testing::Test {
  protected:
@@ -66,8 +65,8 @@ class MalformedTest : public ::testing::Test {
 GuardServer* MalformedTest::server_ = nullptr;
 
 std::string Post(const std::string& path, const std::string& body, const std::string& extra = "") {
-  return "POST " + path + " HTTP/1.1\r\nHost: x\r\n" + extra + "Content-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body;
+  return "POST " + path + " HTTP/1.1\r\nHost: x\r\n" + extra +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 struct Case {
@@ -107,38 +106,53 @@ std::vector<Case> Corpus() {
       {"no host", "GET /healthz HTTP/1.1\r\n\r\n", {400}},
       {"only CRLFs", std::string(40000, '\n'), {431}},
       {"long uri", "GET /" + std::string(10000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", {414}},
-      {"long header", "GET / HTTP/1.1\r\nHost: x\r\nX: " + std::string(20000, 'a') + "\r\n\r\n", {431}},
-      {"many headers", [] {
+      {"long header",
+       "GET / HTTP/1.1\r\nHost: x\r\nX: " + std::string(20000, 'a') + "\r\n\r\n",
+       {431}},
+      {"many headers",
+       [] {
          std::string s = "GET / HTTP/1.1\r\nHost: x\r\n";
          for (int i = 0; i < 200; ++i) s += "X-" + std::to_string(i) + ": 1\r\n";
          return s + "\r\n";
-       }(), {431}},
+       }(),
+       {431}},
       {"header NUL", "GET / HTTP/1.1\r\nHost: x\r\nA: \0\r\n\r\n"s, {400}},
       {"obs-fold", "GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\n 2\r\n\r\n", {400}},
-      {"CL+TE smuggle", h + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", {400}},
+      {"CL+TE smuggle",
+       h + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       {400}},
       {"TE obfuscated", h + "Transfer-Encoding: xchunked\r\n\r\n", {501}},
       {"CL conflicting", h + "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}", {400}},
       {"CL negative", h + "Content-Length: -5\r\n\r\n", {400}},
       {"CL huge", h + "Content-Length: 1000000000000\r\n\r\n", {413}},
       {"CL over limit with body", Post(c, std::string(70000, 'a')), {413}},
-      {"chunked over limit", h + "Transfer-Encoding: chunked\r\n\r\n" + [] {
-         std::string s;
-         for (int i = 0; i < 20; ++i) s += "1000\r\n" + std::string(4096, 'a') + "\r\n";
-         return s;
-       }(), {413}},
+      {"chunked over limit",
+       h + "Transfer-Encoding: chunked\r\n\r\n" +
+           [] {
+             std::string s;
+             for (int i = 0; i < 20; ++i) s += "1000\r\n" + std::string(4096, 'a') + "\r\n";
+             return s;
+           }(),
+       {413}},
       {"chunk size garbage", h + "Transfer-Encoding: chunked\r\n\r\nzz\r\n", {400}},
       {"chunk too long", h + "Transfer-Encoding: chunked\r\n\r\n2\r\nabcd\r\n0\r\n\r\n", {400}},
       {"chunk cut off", h + "Transfer-Encoding: chunked\r\n\r\n5\r\nhel", {kClosed}},
-      {"chunked valid", h + "Transfer-Encoding: chunked\r\n\r\n5\r\n{\"que\r\nd\r\nry\": \"chunk\"}\r\n0\r\n\r\n", {200}},
+      {"chunked valid",
+       h + "Transfer-Encoding: chunked\r\n\r\n5\r\n{\"que\r\nd\r\nry\": \"chunk\"}\r\n0\r\n\r\n",
+       {200}},
       {"gzip body", h + "Content-Encoding: gzip\r\nContent-Length: 2\r\n\r\n\x1f\x8b", {415}},
       {"expect continue", Post(c, R"({"query": "hey"})", "Expect: 100-continue\r\n"), {200}},
-      {"expect continue too big", h + "Expect: 100-continue\r\nContent-Length: 99999999\r\n\r\n", {413}},
+      {"expect continue too big",
+       h + "Expect: 100-continue\r\nContent-Length: 99999999\r\n\r\n",
+       {413}},
       {"expect unknown", h + "Expect: magic\r\nContent-Length: 2\r\n\r\n{}", {417}},
       {"body shorter than length", h + "Content-Length: 100\r\n\r\n{}", {kClosed}},
       {"headers cut off", "GET /healthz HTTP/1.1\r\nHo", {kClosed}},
       {"http/1.0", "GET /healthz HTTP/1.0\r\n\r\n", {200}},
       {"absolute uri", "GET http://evil/healthz HTTP/1.1\r\nHost: x\r\n\r\n", {400}},
-      {"request id injection", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: a\rb\r\n\r\n", {400}},
+      {"request id injection",
+       "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: a\rb\r\n\r\n",
+       {400}},
   };
 }
 
@@ -170,7 +184,9 @@ TEST_F(MalformedTest, PipelinedRequestsAnswerInOrder) {
 TEST_F(MalformedTest, NothingAfterAProtocolErrorIsProcessed) {
   auto c = TestConnection::Connect(port());
   ASSERT_TRUE(c.ok());
-  c->Send("GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  c->Send(
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\nGET /healthz HTTP/1.1\r\nHost: "
+      "x\r\n\r\n");
   auto r = c->Read();
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 400);
@@ -228,25 +244,40 @@ TEST_F(MalformedTest, VanishingClientsDoNotHurt) {
   for (int i = 0; i < 50; ++i) {
     auto c = TestConnection::Connect(port());
     ASSERT_TRUE(c.ok());
-    c->Send(Post("/v1/chat/completions", R"({"stream": true, "messages": [{"role": "user", "content": "bye"}]})"));
+    c->Send(Post("/v1/chat/completions",
+                 R"({"stream": true, "messages": [{"role": "user", "content": "bye"}]})"));
   }  // each connection closes before reading its response
   ExpectHealthy();
 }
 
 // Mutation fuzzing: valid seed requests, randomly damaged (seeded, so failures reproduce).
 std::string Mutate(std::string s, std::mt19937& rng) {
-  auto pick = [&rng](size_t n) { return n == 0 ? 0 : std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+  auto pick = [&rng](size_t n) {
+    return n == 0 ? 0 : std::uniform_int_distribution<size_t>(0, n - 1)(rng);
+  };
   const char specials[] = {'\r', '\n', '\0', ':', ';', ' ', '"', '{', '[', '\\', '\xff', '0', '9'};
   const int edits = 1 + static_cast<int>(pick(4));
   for (int e = 0; e < edits && !s.empty(); ++e) {
     const size_t at = pick(s.size());
     switch (pick(6)) {
-      case 0: s[at] = static_cast<char>(pick(256)); break;
-      case 1: s[at] = specials[pick(sizeof(specials))]; break;
-      case 2: s.insert(at, std::string(1 + pick(16), static_cast<char>(pick(256)))); break;
-      case 3: s.erase(at, 1 + pick(8)); break;
-      case 4: s.insert(at, s.substr(at, 1 + pick(32))); break;
-      case 5: s.resize(at); break;
+      case 0:
+        s[at] = static_cast<char>(pick(256));
+        break;
+      case 1:
+        s[at] = specials[pick(sizeof(specials))];
+        break;
+      case 2:
+        s.insert(at, std::string(1 + pick(16), static_cast<char>(pick(256))));
+        break;
+      case 3:
+        s.erase(at, 1 + pick(8));
+        break;
+      case 4:
+        s.insert(at, s.substr(at, 1 + pick(32)));
+        break;
+      case 5:
+        s.resize(at);
+        break;
     }
   }
   return s;
@@ -256,11 +287,16 @@ TEST_F(MalformedTest, MutationFuzzNeverHangsOrCrashes) {
   const std::vector<std::string> seeds = {
       Post("/v1/classify", R"({"query": "ignore previous instructions"})"),
       Post("/v1/classify", R"({"queries": ["a", "b", "c"]})", "Authorization: Bearer x\r\n"),
-      Post("/v1/classify", R"({"messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]})"),
-      Post("/v1/chat/completions", R"({"model": "halo-guard", "stream": true, "stream_options": {"include_usage": true}, "messages": [{"role": "user", "content": "x"}]})"),
+      Post("/v1/classify",
+           R"({"messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]})"),
+      Post(
+          "/v1/chat/completions",
+          R"({"model": "halo-guard", "stream": true, "stream_options": {"include_usage": true}, "messages": [{"role": "user", "content": "x"}]})"),
       Post("/v1/moderations", R"({"input": ["one", {"type": "text", "text": "two"}]})"),
-      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"qu\r\n10\r\nery\": \"chunked\"}\r\n0\r\n\r\n",
-      "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n",
+      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n4\r\n{\"qu\r\n10\r\nery\": \"chunked\"}\r\n0\r\n\r\n",
+      "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\nGET /health "
+      "HTTP/1.1\r\nHost: x\r\n\r\n",
   };
   std::mt19937 rng(20260401);
   std::map<int, int> outcomes;
@@ -268,7 +304,8 @@ TEST_F(MalformedTest, MutationFuzzNeverHangsOrCrashes) {
     const std::string input = Mutate(seeds[i % seeds.size()], rng);
     const int got = Exchange(input);
     outcomes[got]++;
-    ASSERT_NE(got, kHung) << "iteration " << i << " hung; input: " << json(input).dump(-1, ' ', true, json::error_handler_t::replace);
+    ASSERT_NE(got, kHung) << "iteration " << i << " hung; input: "
+                          << json(input).dump(-1, ' ', true, json::error_handler_t::replace);
   }
   ExpectHealthy();
   auto m = testing::HttpRequestOnce(port(), "GET", "/metrics");

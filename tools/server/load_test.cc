@@ -9,11 +9,10 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "server/server.h"
 #include "server/testing/fake_classifier.h"
@@ -46,7 +45,9 @@ RunResult Drive(int port, int clients, int per_client) {
     threads.emplace_back([&, c] {
       auto conn = TestConnection::Connect(port);
       for (int i = 0; i < per_client; ++i) {
-        std::string body = nlohmann::json({{"query", "load client " + std::to_string(c) + " #" + std::to_string(i)}}).dump();
+        std::string body = nlohmann::json({{"query", "load client " + std::to_string(c) + " #" +
+                                                         std::to_string(i)}})
+                               .dump();
         const Clock::time_point start = Clock::now();
         int status = 0;
         if (conn.ok() && conn->Send("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Length: " +
@@ -79,13 +80,18 @@ nlohmann::json Report(const RunResult& r) {
   double mean_batch = 0;
   for (int b : r.batch_sizes) mean_batch += b;
   if (!r.batch_sizes.empty()) mean_batch /= static_cast<double>(r.batch_sizes.size());
-  return {{"requests", r.requests}, {"seconds", r.seconds},
-          {"throughput_rps", r.requests / r.seconds}, {"p50_ms", Percentile(r.latencies_ms, 0.5)},
-          {"p99_ms", Percentile(r.latencies_ms, 0.99)}, {"statuses", statuses},
-          {"batches", r.batch_sizes.size()}, {"mean_batch", mean_batch}};
+  return {{"requests", r.requests},
+          {"seconds", r.seconds},
+          {"throughput_rps", r.requests / r.seconds},
+          {"p50_ms", Percentile(r.latencies_ms, 0.5)},
+          {"p99_ms", Percentile(r.latencies_ms, 0.99)},
+          {"statuses", statuses},
+          {"batches", r.batch_sizes.size()},
+          {"mean_batch", mean_batch}};
 }
 
-std::unique_ptr<GuardServer> StartServer(ServerOptions o, FakeClassifierOptions f, FakeClassifier** fake) {
+std::unique_ptr<GuardServer> StartServer(ServerOptions o, FakeClassifierOptions f,
+                                         FakeClassifier** fake) {
   o.http.port = 0;
   auto server = GuardServer::Start(o).value();
   auto c = std::make_unique<FakeClassifier>(f);
@@ -114,7 +120,8 @@ int main(int argc, char** argv) {
   const FakeClassifierOptions cost{.batch_cost_ms = 10, .item_cost_ms = 0.5};
   const int clients = 32;
   nlohmann::json report;
-  report["cost_model"] = {{"batch_cost_ms", cost.batch_cost_ms}, {"item_cost_ms", cost.item_cost_ms}};
+  report["cost_model"] = {{"batch_cost_ms", cost.batch_cost_ms},
+                          {"item_cost_ms", cost.item_cost_ms}};
   report["concurrency"] = clients;
 
   RunResult one = Batching(1, clients, 8, cost);
@@ -142,12 +149,13 @@ int main(int argc, char** argv) {
   if (!check) return 0;
   bool ok = true;
   auto fail = [&ok](const char* why) { std::fprintf(stderr, "load test: %s\n", why), ok = false; };
-  if (one.statuses[200] != one.requests || sixteen.statuses[200] != sixteen.requests) fail("non-200 in batching runs");
+  if (one.statuses[200] != one.requests || sixteen.statuses[200] != sixteen.requests)
+    fail("non-200 in batching runs");
   if (speedup < 3.0) fail("batching raised throughput less than 3x over batch size 1");
   if (overload.statuses[429] == 0) fail("overload produced no 429");
   if (overload.statuses[0] != 0) fail("overload produced transport errors (crash or reset)");
   if (after.statuses[200] != after.requests) fail("the server did not recover after overload");
-  std::fprintf(stderr, "load test: %s (speedup %.1fx, %d x 429 under overload)\n", ok ? "passed" : "FAILED",
-               speedup, overload.statuses[429]);
+  std::fprintf(stderr, "load test: %s (speedup %.1fx, %d x 429 under overload)\n",
+               ok ? "passed" : "FAILED", speedup, overload.statuses[429]);
   return ok ? 0 : 1;
 }

@@ -88,8 +88,10 @@ guard::GuardResult FakeClassifier::Expected(std::string_view text) const {
   r.action = unsafe ? "block" : "allow";
   r.threshold = opts_.threshold;
   r.prompt_tokens = *CountTokens(text);
-  r.debug = {{"model_id", info_.model_id}, {"model_revision", info_.model_revision},
-             {"device", info_.device}, {"text_fnv1a", Fnv1aHex(text)}};
+  r.debug = {{"model_id", info_.model_id},
+             {"model_revision", info_.model_revision},
+             {"device", info_.device},
+             {"text_fnv1a", Fnv1aHex(text)}};
   return r;
 }
 
@@ -100,7 +102,8 @@ std::vector<StatusOr<guard::GuardResult>> FakeClassifier::ClassifyBatch(
     batch_sizes_.push_back(static_cast<int>(requests.size()));
     sequences_ += static_cast<int64_t>(requests.size());
   }
-  const double cost_ms = opts_.batch_cost_ms + opts_.item_cost_ms * static_cast<double>(requests.size());
+  const double cost_ms =
+      opts_.batch_cost_ms + opts_.item_cost_ms * static_cast<double>(requests.size());
   if (cost_ms > 0) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(cost_ms));
   std::vector<StatusOr<guard::GuardResult>> out;
   out.reserve(requests.size());
@@ -121,8 +124,10 @@ StatusOr<int64_t> FakeClassifier::CountTokens(std::string_view text) const {
   bool in_word = false;
   for (char c : text) {
     const bool word = std::isalnum(static_cast<unsigned char>(c)) != 0;
-    if (word && !in_word) ++n;
-    else if (!word && c != ' ' && c != '\t' && c != '\n' && c != '\r') ++n;
+    if (word && !in_word)
+      ++n;
+    else if (!word && c != ' ' && c != '\t' && c != '\n' && c != '\r')
+      ++n;
     in_word = word;
   }
   return n;

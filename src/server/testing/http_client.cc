@@ -80,7 +80,8 @@ StatusOr<ClientResponse> TestConnection::Read(int timeout_ms) {
     while ((end = buf_.find("\r\n\r\n")) == std::string::npos) {
       const int r = ReadMore(fd_, buf_, deadline);
       if (r == 0) return UnavailableError("connection closed before a response");
-      if (r < 0) return DeadlineExceededError("no response within " + std::to_string(timeout_ms) + " ms");
+      if (r < 0)
+        return DeadlineExceededError("no response within " + std::to_string(timeout_ms) + " ms");
     }
     ClientResponse resp;
     const std::string head = buf_.substr(0, end);
@@ -92,7 +93,8 @@ StatusOr<ClientResponse> TestConnection::Read(int timeout_ms) {
     size_t pos = head.find("\r\n");
     while (pos != std::string::npos) {
       const size_t next = head.find("\r\n", pos + 2);
-      const std::string line = head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
+      const std::string line =
+          head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
       const size_t colon = line.find(':');
       if (colon != std::string::npos) {
         std::string name = line.substr(0, colon);
@@ -102,7 +104,8 @@ StatusOr<ClientResponse> TestConnection::Read(int timeout_ms) {
       pos = next;
     }
     if (resp.status >= 100 && resp.status < 200) continue;  // interim (100 Continue)
-    const size_t len = resp.headers.count("content-length") ? std::stoul(resp.headers["content-length"]) : 0;
+    const size_t len =
+        resp.headers.count("content-length") ? std::stoul(resp.headers["content-length"]) : 0;
     while (buf_.size() < len) {
       const int r = ReadMore(fd_, buf_, deadline);
       if (r == 0) return UnavailableError("connection closed inside a response body");
@@ -124,13 +127,14 @@ bool TestConnection::WaitClosed(int timeout_ms) {
   }
 }
 
-StatusOr<ClientResponse> HttpRequestOnce(int port, const std::string& method, const std::string& path,
-                                         const std::string& body, const std::vector<std::string>& headers,
-                                         int timeout_ms) {
+StatusOr<ClientResponse> HttpRequestOnce(int port, const std::string& method,
+                                         const std::string& path, const std::string& body,
+                                         const std::vector<std::string>& headers, int timeout_ms) {
   HG_ASSIGN_OR_RETURN(TestConnection c, TestConnection::Connect(port));
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   for (const std::string& h : headers) req += h + "\r\n";
-  if (!body.empty() || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!body.empty() || method == "POST")
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   if (!c.Send(req)) return UnavailableError("send failed");
   return c.Read(timeout_ms);

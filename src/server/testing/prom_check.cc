@@ -20,9 +20,18 @@ struct Sample {
 };
 
 bool ParseValue(const std::string& s, double* out) {
-  if (s == "+Inf") { *out = INFINITY; return true; }
-  if (s == "-Inf") { *out = -INFINITY; return true; }
-  if (s == "NaN") { *out = NAN; return true; }
+  if (s == "+Inf") {
+    *out = INFINITY;
+    return true;
+  }
+  if (s == "-Inf") {
+    *out = -INFINITY;
+    return true;
+  }
+  if (s == "NaN") {
+    *out = NAN;
+    return true;
+  }
   char* end = nullptr;
   *out = std::strtod(s.c_str(), &end);
   return !s.empty() && end == s.c_str() + s.size();
@@ -45,11 +54,17 @@ std::string ParseSample(const std::string& line, Sample* s) {
       std::string value;
       size_t j = eq + 2;
       for (; j < line.size() && line[j] != '"'; ++j) {
-        if (line[j] != '\\') { value += line[j]; continue; }
+        if (line[j] != '\\') {
+          value += line[j];
+          continue;
+        }
         if (++j >= line.size()) return "dangling escape";
-        if (line[j] == 'n') value += '\n';
-        else if (line[j] == '\\' || line[j] == '"') value += line[j];
-        else return std::string("bad escape \\") + line[j];
+        if (line[j] == 'n')
+          value += '\n';
+        else if (line[j] == '\\' || line[j] == '"')
+          value += line[j];
+        else
+          return std::string("bad escape \\") + line[j];
       }
       if (j >= line.size()) return "unterminated label value";
       s->labels.emplace_back(name, value);
@@ -104,7 +119,8 @@ std::string CheckHistograms(const std::map<std::string, HistState>& hist) {
 }  // namespace
 
 Status CheckPrometheusText(std::string_view text) {
-  if (!text.empty() && text.back() != '\n') return InvalidArgumentError("text must end with a newline");
+  if (!text.empty() && text.back() != '\n')
+    return InvalidArgumentError("text must end with a newline");
   std::map<std::string, std::string> types;
   std::set<std::string> finished;
   std::string current;
@@ -126,7 +142,8 @@ Status CheckPrometheusText(std::string_view text) {
       const std::string name = m[2];
       if (!std::regex_match(name, kMetricName)) return fail("bad metric name");
       if (m[1] == "TYPE") {
-        static const std::set<std::string> kTypes = {"counter", "gauge", "histogram", "summary", "untyped"};
+        static const std::set<std::string> kTypes = {"counter", "gauge", "histogram", "summary",
+                                                     "untyped"};
         if (!kTypes.count(m[3])) return fail("unknown type");
         if (types.count(name)) return fail("second TYPE for a family");
         if (finished.count(name) || name == current) return fail("TYPE after the family's samples");
@@ -149,14 +166,18 @@ Status CheckPrometheusText(std::string_view text) {
     HistState& h = hist[family + "|" + LabelKey(s, true)];
     if (s.name == family + "_bucket") {
       std::string le;
-      for (const auto& [n, v] : s.labels) if (n == "le") le = v;
+      for (const auto& [n, v] : s.labels)
+        if (n == "le") le = v;
       double bound;
       if (le.empty() || !ParseValue(le, &bound)) return fail("bucket without a numeric le");
       if (bound <= h.last_le) return fail("le not increasing");
       if (s.value < h.last_count) return fail("bucket counts decrease");
       h.last_le = bound;
       h.last_count = s.value;
-      if (std::isinf(bound)) { h.has_inf = true; h.inf_count = s.value; }
+      if (std::isinf(bound)) {
+        h.has_inf = true;
+        h.inf_count = s.value;
+      }
     } else if (s.name == family + "_sum") {
       h.has_sum = true;
     } else if (s.name == family + "_count") {
