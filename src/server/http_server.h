@@ -1,8 +1,8 @@
 // HttpServer: a small HTTP/1.1 server (one epoll I/O thread + a handler pool) built for hostile
 // clients: bounded connections, header/body/idle/write deadlines, strict framing, pipelining,
-// keep-alive, lingering close. (Why not cpp-httplib 0.11.4: docs/server.md in the report; in
-// short, its request reader has no bound on chunked or length-less bodies, header count, or
-// decompressed size, and a slow client pins one of its few threads indefinitely.)
+// keep-alive, lingering close. (Why not cpp-httplib 0.11.4: src/server/README.md; in short, its
+// request reader has no bound on chunked or length-less bodies, header count, or decompressed
+// size, and a slow client pins one of its few threads indefinitely.)
 #pragma once
 
 #include <cstdint>

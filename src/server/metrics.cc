@@ -1,10 +1,10 @@
 // Metrics registry and Prometheus text rendering (exposition format 0.0.4).
 #include "server/metrics.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <regex>
 
 #include "core/check.h"
 
@@ -54,20 +54,22 @@ template class Family<Counter>;
 template class Family<Gauge>;
 template class Family<Histogram>;
 
-std::string EscapeLabelValue(const std::string& v) {
+namespace {
+// Help text escapes \\ and newline; label values also escape the double quote.
+std::string Escape(const std::string& v, bool quote) {
   std::string out;
   for (char c : v) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
+    if (c == '\\' || (quote && c == '"')) out += '\\';
+    if (c == '\n')
       out += "\\n";
     else
       out += c;
   }
   return out;
 }
+}  // namespace
+
+std::string EscapeLabelValue(const std::string& v) { return Escape(v, true); }
 
 std::string FormatMetricValue(double v) {
   if (std::isnan(v)) return "NaN";
@@ -98,21 +100,8 @@ std::string LabelSet(const std::vector<std::string>& names, const std::vector<st
   return out + "}";
 }
 
-std::string EscapeHelp(const std::string& h) {
-  std::string out;
-  for (char c : h) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
-
 void Header(std::string& out, const std::string& name, const std::string& help, const char* type) {
-  out += "# HELP " + name + " " + EscapeHelp(help) + "\n# TYPE " + name + " " + type + "\n";
+  out += "# HELP " + name + " " + Escape(help, false) + "\n# TYPE " + name + " " + type + "\n";
 }
 
 void RenderHistogram(std::string& out, const HistogramFamily& f) {
@@ -132,9 +121,16 @@ void RenderHistogram(std::string& out, const HistogramFamily& f) {
 
 }  // namespace
 
+bool IsMetricName(const std::string& name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != ':') return false;
+  }
+  return true;
+}
+
 void MetricsRegistry::CheckNew(const std::string& name) const {
-  static const std::regex kName("[a-zA-Z_:][a-zA-Z0-9_:]*");
-  HG_CHECK(std::regex_match(name, kName)) << "bad metric name " << name;
+  HG_CHECK(IsMetricName(name)) << "bad metric name " << name;
   for (const Entry& e : entries_) HG_CHECK(e.name != name) << "duplicate metric " << name;
 }
 

@@ -116,6 +116,8 @@ class MetricsRegistry {
 
 // Escapes a label value (\\, \", \n) for the exposition format.
 std::string EscapeLabelValue(const std::string& v);
+// True for [a-zA-Z_:][a-zA-Z0-9_:]* (a valid metric name).
+bool IsMetricName(const std::string& name);
 // Formats a sample value: integers without exponent, +Inf/-Inf/NaN as Prometheus spells them.
 std::string FormatMetricValue(double v);
 

@@ -195,7 +195,14 @@ TEST(ServerE2E, SigtermDrainsInFlightRequestsThenExitsZero) {
                              ClassifyBody("inflight " + std::to_string(i)), {}, 10000);
     }));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));  // all four are in the batch now
+  // Wait until the server holds all four (the /metrics request itself is the fifth).
+  double active = 0;
+  for (int i = 0; i < 500 && active < 5; ++i) {
+    auto m = HttpRequestOnce(srv.port(), "GET", "/metrics");
+    if (m.ok()) active = testing::PrometheusSamples(m->body)["haloguard_http_active_requests"];
+    if (active < 5) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(active, 5);
   srv.Signal(SIGTERM);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   auto refused = HttpRequestOnce(srv.port(), "POST", "/v1/classify", ClassifyBody("late"));

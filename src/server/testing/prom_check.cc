@@ -1,17 +1,25 @@
 // Prometheus text-format checker (see prom_check.h), a line-by-line parser of the 0.0.4 grammar.
 #include "server/testing/prom_check.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
-#include <regex>
 #include <set>
 #include <vector>
 
 namespace haloguard::server::testing {
 namespace {
 
-const std::regex kMetricName("[a-zA-Z_:][a-zA-Z0-9_:]*");
-const std::regex kLabelName("[a-zA-Z_][a-zA-Z0-9_]*");
+// [a-zA-Z_:][a-zA-Z0-9_:]* for metric names; labels additionally exclude ':'.
+bool IsName(const std::string& s, bool allow_colon) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  for (char c : s) {
+    const bool ok =
+        std::isalnum(static_cast<unsigned char>(c)) || c == '_' || (allow_colon && c == ':');
+    if (!ok) return false;
+  }
+  return true;
+}
 
 struct Sample {
   std::string name;
@@ -42,14 +50,14 @@ std::string ParseSample(const std::string& line, Sample* s) {
   size_t i = 0;
   while (i < line.size() && line[i] != '{' && line[i] != ' ') ++i;
   s->name = line.substr(0, i);
-  if (!std::regex_match(s->name, kMetricName)) return "bad metric name '" + s->name + "'";
+  if (!IsName(s->name, true)) return "bad metric name '" + s->name + "'";
   if (i < line.size() && line[i] == '{') {
     ++i;
     while (i < line.size() && line[i] != '}') {
       size_t eq = line.find('=', i);
       if (eq == std::string::npos) return "label without '='";
       std::string name = line.substr(i, eq - i);
-      if (!std::regex_match(name, kLabelName)) return "bad label name '" + name + "'";
+      if (!IsName(name, false)) return "bad label name '" + name + "'";
       if (eq + 1 >= line.size() || line[eq + 1] != '"') return "label value must be quoted";
       std::string value;
       size_t j = eq + 2;
@@ -136,18 +144,18 @@ Status CheckPrometheusText(std::string_view text) {
     };
     if (line.empty()) continue;
     if (line[0] == '#') {
-      std::smatch m;
-      static const std::regex kMeta("# (HELP|TYPE) ([^ ]+) ?(.*)");
-      if (!std::regex_match(line, m, kMeta)) continue;  // plain comment
-      const std::string name = m[2];
-      if (!std::regex_match(name, kMetricName)) return fail("bad metric name");
-      if (m[1] == "TYPE") {
+      if (line.rfind("# HELP ", 0) != 0 && line.rfind("# TYPE ", 0) != 0) continue;  // comment
+      const std::string rest = line.substr(7);
+      const std::string name = rest.substr(0, rest.find(' '));
+      if (!IsName(name, true)) return fail("bad metric name");
+      if (line[2] == 'T') {
         static const std::set<std::string> kTypes = {"counter", "gauge", "histogram", "summary",
                                                      "untyped"};
-        if (!kTypes.count(m[3])) return fail("unknown type");
+        const std::string type = name.size() < rest.size() ? rest.substr(name.size() + 1) : "";
+        if (!kTypes.count(type)) return fail("unknown type");
         if (types.count(name)) return fail("second TYPE for a family");
         if (finished.count(name) || name == current) return fail("TYPE after the family's samples");
-        types[name] = m[3];
+        types[name] = type;
       }
       continue;
     }
