@@ -2,6 +2,7 @@
 // model-backed classifier from guard::LoadClassifier.
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
 #include "cli/command.h"
 #include "cli/flags.h"
@@ -58,16 +59,23 @@ void Declare(FlagSet& f, ServeFlags& s) {
   f.Bool("offline", &s.guard.offline, "never touch the network when resolving --model");
 }
 
+// Saturates instead of wrapping, so an absurd flag value fails validation rather than turning
+// into a small valid one.
+int ToInt(int64_t v) {
+  return static_cast<int>(
+      std::clamp<int64_t>(v, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+}
+
 void Finalize(ServeFlags& s) {
-  s.server.http.port = static_cast<int>(s.port);
-  s.server.http.handler_threads = static_cast<int>(s.http_threads);
-  s.server.http.max_connections = static_cast<int>(s.max_connections);
+  s.server.http.port = ToInt(s.port);
+  s.server.http.handler_threads = ToInt(s.http_threads);
+  s.server.http.max_connections = ToInt(s.max_connections);
   s.server.http.limits.max_body_bytes = static_cast<size_t>(std::max<int64_t>(0, s.max_body_bytes));
-  s.server.scheduler.max_batch = static_cast<int>(s.max_batch);
-  s.server.scheduler.queue_size = static_cast<int>(s.queue_size);
-  s.server.scheduler.concurrency = static_cast<int>(s.concurrency);
-  s.guard.threads = static_cast<int>(s.threads);
-  s.guard.max_batch = static_cast<int>(s.max_batch);
+  s.server.scheduler.max_batch = ToInt(s.max_batch);
+  s.server.scheduler.queue_size = ToInt(s.queue_size);
+  s.server.scheduler.concurrency = ToInt(s.concurrency);
+  s.guard.threads = ToInt(s.threads);
+  s.guard.max_batch = ToInt(s.max_batch);
 }
 
 int RunServe(int argc, char** argv) {
