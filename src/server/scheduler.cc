@@ -164,8 +164,10 @@ void Scheduler::WatchDeadlines() {
       continue;
     }
     auto first = deadlines_.begin();
-    if (Clock::now() < first->first) {
-      deadline_cv_.wait_until(lock, first->first);
+    // A copy: the entry may be erased (by Finish) while we wait with the lock released.
+    const Clock::time_point when = first->first;
+    if (Clock::now() < when) {
+      deadline_cv_.wait_until(lock, when);
       continue;
     }
     std::shared_ptr<Job> job = first->second.lock();
