@@ -1,0 +1,82 @@
+// The HTTP API's JSON: request bodies -> plain structs (with OpenAI-style errors naming the bad
+// field), and results -> the card's / OpenAI's response shapes. The only JSON seam of routes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "guard/result.h"
+#include "server/errors.h"
+
+namespace haloguard::server {
+
+struct ApiLimits {
+  int64_t max_inputs = 64;          // texts per request (queries[] / input[])
+  int64_t max_input_bytes = 65536;  // UTF-8 bytes per text
+  int max_json_depth = 32;
+};
+
+struct ClassifyCall {
+  std::vector<std::string> texts;
+  bool batch = false;     // {"queries": [...]} form: answer {"results": [...]}
+  bool generate = false;  // also run the literal greedy decode
+};
+
+struct ChatCall {
+  std::string text;   // the last user message
+  std::string model;  // "" when absent
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage
+};
+
+struct ModerationCall {
+  std::vector<std::string> texts;
+  std::string model;
+};
+
+// Each parser fills `out` or returns the error to answer with (400; param names the field).
+// Bodies must be a JSON object of valid UTF-8, nested at most max_json_depth deep; every text
+// must be non-blank and at most max_input_bytes long.
+std::optional<ApiError> ParseClassify(const std::string& body, const ApiLimits& limits,
+                                      ClassifyCall* out);
+std::optional<ApiError> ParseChat(const std::string& body, const ApiLimits& limits, ChatCall* out);
+std::optional<ApiError> ParseModeration(const std::string& body, const ApiLimits& limits,
+                                        ModerationCall* out);
+
+struct ChatRender {
+  std::string id;       // "chatcmpl-..."
+  int64_t created = 0;  // unix seconds
+  std::string model;
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+};
+
+// The two-line answer ("Safety: unsafe\nCategory: x"): raw_response, or built from the verdict.
+std::string AnswerText(const guard::GuardResult& r);
+// {"results": [GuardResultToJson(r), ...]}
+std::string ClassifyBatchJson(const std::vector<guard::GuardResult>& results, bool include_debug);
+// The chat.completion object with `classification` (the guard result without _debug).
+std::string ChatCompletionJson(const ChatRender& c, const guard::GuardResult& r);
+// The same content as an SSE body: role chunk, one content chunk per answer line, a finish chunk
+// carrying `classification`, an optional usage chunk, then "data: [DONE]".
+std::string ChatCompletionStream(const ChatRender& c, const guard::GuardResult& r,
+                                 bool include_usage);
+// OpenAI moderation object. flagged = Unsafe; category_scores[L] = p_unsafe * P(L | unsafe);
+// categories[L] = flagged && L == the reported category.
+std::string ModerationJson(const std::string& id, const std::string& model,
+                           const std::vector<guard::GuardResult>& results);
+// GET /v1/models: one model object per name.
+std::string ModelsJson(const std::vector<std::string>& names, int64_t created);
+
+struct HealthView {
+  std::string status;  // "ok" | "loading" | "draining"
+  bool ready = false;
+  const guard::ModelInfo* info = nullptr;  // null while loading
+  std::string version;
+  double uptime_s = 0;
+};
+std::string HealthJson(const HealthView& h);
+
+}  // namespace haloguard::server

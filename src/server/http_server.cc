@@ -1,0 +1,604 @@
+// HttpServer: one epoll I/O thread owns every socket; handlers run on a small pool and hand their
+// responses back through an eventfd-signalled queue. Each connection handles one request at a
+// time (pipelined bytes wait in its buffer), so per-connection memory stays bounded.
+#include "server/http_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "core/log.h"
+#include "server/executor.h"
+
+namespace haloguard::server {
+namespace {
+
+constexpr uint64_t kListenerId = 0;
+constexpr uint64_t kWakeId = 1;
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr int kReadRoundsPerWakeup = 4;      // fairness: at most 256 KiB per event
+constexpr size_t kMaxLingerBytes = 1 << 20;  // discarded after a closing response
+constexpr int64_t kLingerMs = 2000;
+constexpr auto kSweepInterval = std::chrono::milliseconds(100);
+// While draining, idle connections are closed once idle this long: long enough that a client
+// which just connected (a readiness probe) gets to send its request and see the 503.
+constexpr auto kDrainIdleGrace = std::chrono::milliseconds(250);
+
+struct Completion {
+  uint64_t conn_id;
+  uint64_t seq;
+  HttpResponse response;
+};
+
+// Outlives the server: a Responder called after Stop() finds wake_fd == -1 and drops its
+// response instead of touching freed memory.
+struct CompletionQueue {
+  std::mutex mu;
+  std::vector<Completion> items;
+  int wake_fd = -1;
+
+  void Push(Completion c) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (wake_fd < 0) return;
+    items.push_back(std::move(c));
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(wake_fd, &one, sizeof(one));
+  }
+};
+
+struct Conn {
+  enum class Phase { kReading, kHandling, kWriting, kLingering };
+  Conn(uint64_t i, int f, std::string r, const HttpLimits& limits)
+      : id(i), fd(f), remote(std::move(r)), parser(limits) {}
+  uint64_t id;
+  int fd;
+  std::string remote;
+  HttpParser parser;
+  std::string in;   // received bytes the parser has not consumed yet
+  std::string out;  // bytes to send, from out_off on
+  size_t out_off = 0;
+  Phase phase = Phase::kReading;
+  Clock::time_point deadline;
+  Clock::time_point idle_since;  // when the connection last became idle (accept, response sent)
+  uint64_t seq = 0;              // id of the request being handled
+  bool keep_alive = true;
+  bool head = false;
+  bool close_after_write = false;
+  bool continue_sent = false;
+  bool counted = false;  // counted in active_ (dispatched, response not yet fully written)
+  size_t lingered = 0;
+  uint32_t interest = 0;
+};
+
+std::string FormatRemote(const sockaddr_storage& addr) {
+  char buf[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (addr.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &a->sin_addr, buf, sizeof(buf));
+    port = ntohs(a->sin_port);
+    return std::string(buf) + ":" + std::to_string(port);
+  }
+  const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+  inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof(buf));
+  port = ntohs(a->sin6_port);
+  std::string out = "[";  // built with += : GCC 12 raises a false -Wrestrict on "[" + string
+  out += buf;
+  out += "]:";
+  out += std::to_string(port);
+  return out;
+}
+
+std::string ErrnoText(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+
+// Serialises the status line, framing headers, extra headers and (unless HEAD) the body.
+void AppendResponse(const HttpResponse& r, bool close, bool head, std::string& out) {
+  out += "HTTP/1.1 " + std::to_string(r.status) + " " + HttpReason(r.status) + "\r\n";
+  if (!r.content_type.empty()) out += "Content-Type: " + r.content_type + "\r\n";
+  out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+  out += close ? "Connection: close\r\n" : "Connection: keep-alive\r\n";
+  for (const auto& [k, v] : r.headers) out += k + ": " + v + "\r\n";
+  out += "\r\n";
+  if (!head) out += r.body;
+}
+
+StatusOr<int> BindListener(const HttpServerOptions& o) {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  const std::string host = o.host == "localhost" ? "127.0.0.1" : o.host;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(o.port));
+    len = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(o.port));
+    len = sizeof(sockaddr_in6);
+  } else {
+    return InvalidArgumentError(
+        "serve: --host; expected an IPv4/IPv6 literal or 'localhost', got '" + o.host + "'");
+  }
+  if (o.port < 0 || o.port > 65535) {
+    return InvalidArgumentError("serve: --port; expected 0..65535, got " + std::to_string(o.port));
+  }
+  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return UnavailableError(ErrnoText("serve: socket"));
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+      ::listen(fd, o.listen_backlog) != 0) {
+    Status s = UnavailableError(
+        ErrnoText(("serve: cannot listen on " + o.host + ":" + std::to_string(o.port)).c_str()));
+    ::close(fd);
+    return s;
+  }
+  return fd;
+}
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(const HttpServerOptions& o, HttpHandler h, ProtocolErrorHandler e)
+      : opts_(o), handler_(std::move(h)), on_error_(std::move(e)), pool_(o.handler_threads) {}
+  ~Impl();
+
+  Status Init();
+  void Run();
+  void Stop();
+
+  int port_ = 0;
+  std::atomic<bool> draining_{false};
+  std::atomic<int64_t> open_{0};
+  std::atomic<int64_t> active_{0};
+
+ private:
+  void Accept();
+  void OnEvent(uint64_t id, uint32_t events);
+  void OnReadable(Conn& c);
+  bool ParseAndDispatch(Conn& c);
+  void Dispatch(Conn& c, HttpRequest req);
+  void SendResponse(Conn& c, const HttpResponse& r);
+  bool Flush(Conn& c);
+  void AfterWrite(Conn& c);
+  void StartLinger(Conn& c);
+  void UpdateInterest(Conn& c);
+  void Close(Conn& c);
+  void DrainCompletions();
+  void Sweep();
+  void PauseAccept();
+
+  HttpServerOptions opts_;
+  HttpHandler handler_;
+  ProtocolErrorHandler on_error_;
+  Executor pool_;
+  std::shared_ptr<CompletionQueue> done_ = std::make_shared<CompletionQueue>();
+  int listen_fd_ = -1;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex stop_mu_;
+  bool stopped_ = false;
+  std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;  // I/O thread only
+  uint64_t next_id_ = 2;
+  Clock::time_point accept_paused_until_{};
+  bool accept_paused_ = false;
+};
+
+HttpServer::Impl::~Impl() { Stop(); }
+
+Status HttpServer::Impl::Init() {
+  HG_ASSIGN_OR_RETURN(listen_fd_, BindListener(opts_));
+  sockaddr_storage bound{};
+  socklen_t len = sizeof(bound);
+  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &len);
+  port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                           : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_fd_ < 0 || wake_fd_ < 0) return UnavailableError(ErrnoText("serve: epoll/eventfd"));
+  done_->wake_fd = wake_fd_;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kListenerId;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+  ev.data.u64 = kWakeId;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  thread_ = std::thread([this] { Run(); });
+  return OkStatus();
+}
+
+void HttpServer::Impl::Run() {
+  epoll_event events[256];
+  Clock::time_point next_sweep = Clock::now() + kSweepInterval;
+  while (!stop_.load()) {
+    const int n = epoll_wait(epoll_fd_, events, 256, 50);
+    for (int i = 0; i < n && !stop_.load(); ++i) {
+      const uint64_t id = events[i].data.u64;
+      if (id == kListenerId) {
+        Accept();
+      } else if (id == kWakeId) {
+        uint64_t v;
+        [[maybe_unused]] ssize_t r = ::read(wake_fd_, &v, sizeof(v));
+      } else {
+        OnEvent(id, events[i].events);
+      }
+    }
+    DrainCompletions();
+    if (accept_paused_ && Clock::now() >= accept_paused_until_) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u64 = kListenerId;
+      epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+      accept_paused_ = false;
+    }
+    if (Clock::now() >= next_sweep) {
+      Sweep();
+      next_sweep = Clock::now() + kSweepInterval;
+    }
+  }
+  while (!conns_.empty()) Close(*conns_.begin()->second);
+}
+
+void HttpServer::Impl::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  stop_.store(true);
+  if (thread_.joinable()) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t r = ::write(wake_fd_, &one, sizeof(one));
+    thread_.join();
+  }
+  pool_.Shutdown();
+  {
+    std::lock_guard<std::mutex> lock(done_->mu);
+    done_->wake_fd = -1;
+    done_->items.clear();
+  }
+  for (int* fd : {&listen_fd_, &epoll_fd_, &wake_fd_}) {
+    if (*fd >= 0) ::close(*fd);
+    *fd = -1;
+  }
+}
+
+void HttpServer::Impl::PauseAccept() {
+  // Out of descriptors: stop polling the listener briefly instead of spinning on EMFILE.
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+  accept_paused_ = true;
+  accept_paused_until_ = Clock::now() + std::chrono::milliseconds(100);
+  HG_LOG(WARNING) << "serve: accept paused for 100 ms: " << std::strerror(errno);
+}
+
+void HttpServer::Impl::Accept() {
+  for (;;) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    int fd =
+        accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) PauseAccept();
+      return;
+    }
+    std::string remote = FormatRemote(addr);
+    if (static_cast<int64_t>(conns_.size()) >= opts_.max_connections) {
+      std::string out;
+      AppendResponse(on_error_(503, "too many open connections; retry later", remote), true, false,
+                     out);
+      [[maybe_unused]] ssize_t n = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      ::close(fd);
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    auto conn = std::make_unique<Conn>(next_id_++, fd, std::move(remote), opts_.limits);
+    conn->deadline = Clock::now() + std::chrono::milliseconds(opts_.keepalive_timeout_ms);
+    conn->idle_since = Clock::now();
+    Conn& c = *conn;
+    conns_.emplace(c.id, std::move(conn));
+    open_.fetch_add(1);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = c.id;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    c.interest = EPOLLIN;
+  }
+}
+
+void HttpServer::Impl::OnEvent(uint64_t id, uint32_t events) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  Conn& c = *it->second;
+  if ((events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLIN)) return Close(c);
+  if (events & EPOLLOUT) {
+    if (!Flush(c)) return;
+  }
+  if ((events & EPOLLIN) &&
+      (c.phase == Conn::Phase::kReading || c.phase == Conn::Phase::kLingering)) {
+    OnReadable(c);
+  }
+}
+
+void HttpServer::Impl::OnReadable(Conn& c) {
+  char buf[kReadChunk];
+  for (int round = 0; round < kReadRoundsPerWakeup; ++round) {
+    const ssize_t n = ::recv(c.fd, buf, sizeof(buf), 0);
+    if (n == 0) return Close(c);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) Close(c);
+      return;
+    }
+    if (c.phase == Conn::Phase::kLingering) {
+      c.lingered += static_cast<size_t>(n);
+      if (c.lingered > kMaxLingerBytes) return Close(c);
+      continue;
+    }
+    c.in.append(buf, static_cast<size_t>(n));
+    if (!ParseAndDispatch(c) || c.phase != Conn::Phase::kReading) return;
+  }
+}
+
+// Returns false when the connection was closed.
+bool HttpServer::Impl::ParseAndDispatch(Conn& c) {
+  const uint64_t id = c.id;  // `c` may be destroyed by SendResponse/Flush below
+  if (c.phase != Conn::Phase::kReading || c.in.empty()) return true;
+  const bool was_started = c.parser.started();
+  const size_t used = c.parser.Feed(c.in);
+  c.in.erase(0, used);
+  if (!was_started && c.parser.started()) {
+    c.deadline = Clock::now() + std::chrono::milliseconds(opts_.client_timeout_ms);
+  }
+  switch (c.parser.state()) {
+    case HttpParser::State::kError: {
+      HttpResponse r = on_error_(c.parser.error_status(), c.parser.error_message(), c.remote);
+      r.close = true;
+      c.keep_alive = false;
+      c.head = false;
+      SendResponse(c, r);
+      return conns_.count(id) > 0;
+    }
+    case HttpParser::State::kComplete:
+      Dispatch(c, c.parser.TakeRequest());
+      return true;
+    case HttpParser::State::kNeedMore:
+      if (c.parser.headers_done() && c.parser.request().expect_continue && !c.continue_sent) {
+        c.continue_sent = true;
+        c.out += "HTTP/1.1 100 Continue\r\n\r\n";
+        return Flush(c);
+      }
+      return true;
+  }
+  return true;
+}
+
+void HttpServer::Impl::Dispatch(Conn& c, HttpRequest req) {
+  c.phase = Conn::Phase::kHandling;
+  c.continue_sent = false;
+  c.keep_alive = req.keep_alive;
+  c.head = req.method == "HEAD";
+  const uint64_t seq = ++c.seq;
+  req.remote = c.remote;
+  req.received = Clock::now();
+  UpdateInterest(c);
+  c.counted = true;
+  active_.fetch_add(1);
+  Responder respond = [q = done_, id = c.id, seq](HttpResponse r) {
+    q->Push({id, seq, std::move(r)});
+  };
+  pool_.Post([this, req = std::move(req), respond]() mutable {
+    try {
+      handler_(std::move(req), respond);
+    } catch (const std::exception& e) {  // handlers don't throw; this keeps the connection alive
+      HG_LOG(ERROR) << "serve: handler threw: " << e.what();
+      respond(on_error_(500, "internal error", ""));
+    }
+  });
+}
+
+void HttpServer::Impl::SendResponse(Conn& c, const HttpResponse& r) {
+  const bool close = r.close || !c.keep_alive || draining_.load() || stop_.load();
+  AppendResponse(r, close, c.head, c.out);
+  c.close_after_write = close;
+  c.phase = Conn::Phase::kWriting;
+  c.deadline = Clock::now() + std::chrono::milliseconds(opts_.client_timeout_ms);
+  Flush(c);
+}
+
+// Sends what the socket takes; returns false when the connection was closed.
+bool HttpServer::Impl::Flush(Conn& c) {
+  const uint64_t id = c.id;  // AfterWrite may close (destroy) `c`
+  while (c.out_off < c.out.size()) {
+    const ssize_t n =
+        ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
+    if (n > 0) {
+      c.out_off += static_cast<size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      UpdateInterest(c);
+      return true;
+    } else {
+      Close(c);
+      return false;
+    }
+  }
+  c.out.clear();
+  c.out_off = 0;
+  if (c.phase == Conn::Phase::kWriting)
+    AfterWrite(c);
+  else
+    UpdateInterest(c);
+  return conns_.count(id) > 0;
+}
+
+void HttpServer::Impl::AfterWrite(Conn& c) {
+  if (c.counted) active_.fetch_sub(1);
+  c.counted = false;
+  if (c.close_after_write) return StartLinger(c);
+  c.phase = Conn::Phase::kReading;
+  c.deadline = Clock::now() + std::chrono::milliseconds(opts_.keepalive_timeout_ms);
+  c.idle_since = Clock::now();
+  UpdateInterest(c);
+  ParseAndDispatch(c);  // a pipelined request may already be buffered
+}
+
+// Half-closes and discards what the client still sends, so the kernel doesn't answer unread
+// request bytes with a RST that would destroy the response we just wrote (e.g. a 413).
+void HttpServer::Impl::StartLinger(Conn& c) {
+  ::shutdown(c.fd, SHUT_WR);
+  c.phase = Conn::Phase::kLingering;
+  c.in.clear();
+  c.deadline = Clock::now() + std::chrono::milliseconds(kLingerMs);
+  UpdateInterest(c);
+}
+
+void HttpServer::Impl::UpdateInterest(Conn& c) {
+  uint32_t want = 0;
+  if (c.phase == Conn::Phase::kReading || c.phase == Conn::Phase::kLingering) want |= EPOLLIN;
+  if (c.out_off < c.out.size()) want |= EPOLLOUT;
+  if (want == c.interest) return;
+  epoll_event ev{};
+  ev.events = want;
+  ev.data.u64 = c.id;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
+  c.interest = want;
+}
+
+void HttpServer::Impl::Close(Conn& c) {
+  if (c.counted) active_.fetch_sub(1);
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+  ::close(c.fd);
+  open_.fetch_sub(1);
+  conns_.erase(c.id);  // destroys c
+}
+
+void HttpServer::Impl::DrainCompletions() {
+  std::vector<Completion> items;
+  {
+    std::lock_guard<std::mutex> lock(done_->mu);
+    items.swap(done_->items);
+  }
+  for (Completion& d : items) {
+    auto it = conns_.find(d.conn_id);
+    if (it == conns_.end()) continue;  // the client went away while we worked
+    Conn& c = *it->second;
+    if (c.phase != Conn::Phase::kHandling || c.seq != d.seq) continue;  // duplicate respond()
+    SendResponse(c, d.response);
+  }
+}
+
+void HttpServer::Impl::Sweep() {
+  const Clock::time_point now = Clock::now();
+  std::vector<uint64_t> expired, idle;
+  for (auto& [id, conn] : conns_) {
+    const Conn& c = *conn;
+    const bool is_idle = c.phase == Conn::Phase::kReading && !c.parser.started() && c.in.empty();
+    if (c.phase != Conn::Phase::kHandling && now >= c.deadline)
+      expired.push_back(id);
+    else if (draining_.load() && is_idle && now - c.idle_since >= kDrainIdleGrace)
+      idle.push_back(id);
+  }
+  for (uint64_t id : idle) Close(*conns_.at(id));
+  for (uint64_t id : expired) {
+    Conn& c = *conns_.at(id);
+    if (c.phase != Conn::Phase::kReading || !c.parser.started()) {
+      Close(c);
+      continue;
+    }
+    HttpResponse r = on_error_(
+        408, "request not received within " + std::to_string(opts_.client_timeout_ms) + " ms",
+        c.remote);
+    r.close = true;
+    c.head = false;
+    SendResponse(c, r);
+  }
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() { Stop(); }
+
+StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
+                                                        HttpHandler handler,
+                                                        ProtocolErrorHandler on_protocol_error) {
+  HG_CHECK(handler && on_protocol_error);
+  auto impl = std::make_unique<Impl>(options, std::move(handler), std::move(on_protocol_error));
+  HG_RETURN_IF_ERROR(impl->Init());
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+int HttpServer::port() const { return impl_->port_; }
+void HttpServer::SetDraining() { impl_->draining_.store(true); }
+int64_t HttpServer::open_connections() const { return impl_->open_.load(); }
+int64_t HttpServer::active_requests() const { return impl_->active_.load(); }
+void HttpServer::Stop() { impl_->Stop(); }
+
+const char* HttpReason(int status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 417:
+      return "Expectation Failed";
+    case 422:
+      return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
+  }
+}
+
+}  // namespace haloguard::server

@@ -1,0 +1,103 @@
+// Router: HTTP requests -> guard endpoints (classify, chat completions, moderations, health,
+// models, metrics). Socket-free: routes_test drives it directly with a fake classifier.
+// Never throws; every failure is an OpenAI-style error response.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "guard/result.h"
+#include "server/access_log.h"
+#include "server/api.h"
+#include "server/auth.h"
+#include "server/http_server.h"
+#include "server/metrics.h"
+#include "server/scheduler.h"
+
+namespace haloguard::server {
+
+struct RouterOptions {
+  ApiLimits limits;
+  int64_t request_timeout_ms = 30000;            // per request, from arrival to response
+  std::string served_model_name = "halo-guard";  // listed by /v1/models besides the model id
+  bool include_debug = true;                     // "_debug" in /v1/classify results
+  bool open_health = false;  // /health, /healthz, /readyz, /metrics without an API key
+  bool log_prompts = false;  // put input texts in the access log
+};
+
+enum class ServingState { kLoading, kReady, kDraining };
+
+// The metric families the server exports (registered on construction).
+struct ServerMetrics {
+  explicit ServerMetrics(MetricsRegistry& reg);
+  CounterFamily& requests;         // {route, code}
+  HistogramFamily& latency;        // {route}
+  CounterFamily& verdicts;         // {verdict}
+  CounterFamily& categories;       // {category}, unsafe verdicts only
+  CounterFamily& tokens;           // prompt tokens classified
+  CounterFamily& rejected;         // {reason}: queue_full, not_ready, draining, unauthorized
+  CounterFamily& protocol_errors;  // {code}: HTTP status of framing errors
+  HistogramFamily& batch_size;
+  HistogramFamily& queue_wait;
+  HistogramFamily& batch_seconds;
+  CounterFamily& deadline_exceeded;
+  SchedulerMetrics ForScheduler();
+};
+
+class Router {
+ public:
+  // `keys`, `metrics`, `registry` must outlive the router; `access_log` may be null.
+  Router(RouterOptions options, const ApiKeys* keys, MetricsRegistry* registry,
+         ServerMetrics* metrics, AccessLog* access_log);
+
+  // Loading -> ready: requests are classified through `scheduler` (which must outlive the
+  // router); `classifier` is used for CountTokens and info(). Call once.
+  void SetBackend(guard::Classifier* classifier, Scheduler* scheduler);
+  // Ready/loading -> draining: new classification requests get 503, /readyz 503.
+  void SetDraining();
+  ServingState state() const { return state_.load(); }
+
+  // Answers `req` through `respond` exactly once (maybe later, from a scheduler thread).
+  // Thread-safe.
+  void Handle(HttpRequest req, Responder respond);
+
+  // Response for a framing error caught by the HTTP layer (counts it in the metrics).
+  HttpResponse ProtocolError(int status, const std::string& message, const std::string& remote);
+
+ private:
+  struct Call;
+  void Finish(const std::shared_ptr<Call>& call, HttpResponse response);
+  void Fail(const std::shared_ptr<Call>& call, const ApiError& error);
+  bool Authorized(const HttpRequest& req) const;
+  bool RequireReady(const std::shared_ptr<Call>& call);
+  void Health(const std::shared_ptr<Call>& call, bool detailed);
+  void Ready(const std::shared_ptr<Call>& call);
+  void Models(const std::shared_ptr<Call>& call);
+  void Metrics(const std::shared_ptr<Call>& call);
+  void Classify(const std::shared_ptr<Call>& call);
+  void Chat(const std::shared_ptr<Call>& call);
+  void Moderate(const std::shared_ptr<Call>& call);
+  // Submits texts to the scheduler; `render` builds the 200 response from the results.
+  void Submit(const std::shared_ptr<Call>& call, std::vector<std::string> texts, bool generate,
+              std::function<HttpResponse(const std::vector<guard::GuardResult>&)> render);
+  void CountVerdicts(const std::shared_ptr<Call>& call,
+                     const std::vector<guard::GuardResult>& results);
+
+  RouterOptions opts_;
+  const ApiKeys* keys_;
+  MetricsRegistry* registry_;
+  ServerMetrics* metrics_;
+  AccessLog* access_log_;
+  std::atomic<ServingState> state_{ServingState::kLoading};
+  std::atomic<guard::Classifier*> classifier_{nullptr};
+  std::atomic<Scheduler*> scheduler_{nullptr};
+  Clock::time_point started_ = Clock::now();
+};
+
+// A fresh identifier: `prefix` + 24 hex digits from a per-thread random generator.
+std::string NewId(const std::string& prefix);
+
+}  // namespace haloguard::server

@@ -1,0 +1,114 @@
+// GuardServer: wiring (keys, metrics, access log, router, scheduler, HTTP) and the drain sequence.
+#include "server/server.h"
+
+#include <thread>
+
+#include "core/log.h"
+
+namespace haloguard::server {
+namespace {
+
+Status AtLeast(const char* flag, int64_t value, int64_t min) {
+  if (value >= min) return OkStatus();
+  return InvalidArgumentError(std::string(flag) + ": expected >= " + std::to_string(min) +
+                              ", got " + std::to_string(value));
+}
+
+}  // namespace
+
+Status ValidateOptions(const ServerOptions& o) {
+  HG_RETURN_IF_ERROR(AtLeast("--max-batch", o.scheduler.max_batch, 1));
+  HG_RETURN_IF_ERROR(AtLeast("--batch-timeout-ms", o.scheduler.batch_timeout_ms, 0));
+  HG_RETURN_IF_ERROR(AtLeast("--queue-size", o.scheduler.queue_size, 1));
+  HG_RETURN_IF_ERROR(AtLeast("--concurrency", o.scheduler.concurrency, 1));
+  HG_RETURN_IF_ERROR(AtLeast("--http-threads", o.http.handler_threads, 1));
+  HG_RETURN_IF_ERROR(AtLeast("--max-connections", o.http.max_connections, 1));
+  HG_RETURN_IF_ERROR(
+      AtLeast("--max-body-bytes", static_cast<int64_t>(o.http.limits.max_body_bytes), 1));
+  HG_RETURN_IF_ERROR(AtLeast("--client-timeout-ms", o.http.client_timeout_ms, 1));
+  HG_RETURN_IF_ERROR(AtLeast("--keepalive-timeout-ms", o.http.keepalive_timeout_ms, 1));
+  HG_RETURN_IF_ERROR(AtLeast("--request-timeout-ms", o.router.request_timeout_ms, 1));
+  HG_RETURN_IF_ERROR(AtLeast("--max-inputs", o.router.limits.max_inputs, 1));
+  HG_RETURN_IF_ERROR(AtLeast("--max-input-bytes", o.router.limits.max_input_bytes, 1));
+  if (o.router.limits.max_inputs > o.scheduler.queue_size) {
+    return InvalidArgumentError("--max-inputs: expected <= --queue-size (" +
+                                std::to_string(o.scheduler.queue_size) + "), got " +
+                                std::to_string(o.router.limits.max_inputs));
+  }
+  return OkStatus();
+}
+
+StatusOr<std::unique_ptr<GuardServer>> GuardServer::Start(const ServerOptions& options) {
+  HG_RETURN_IF_ERROR(ValidateOptions(options));
+  std::unique_ptr<GuardServer> s(new GuardServer());
+  s->opts_ = options;
+  HG_ASSIGN_OR_RETURN(s->keys_, ApiKeys::Load(options.api_keys, options.api_key_file));
+  if (!options.access_log.empty()) {
+    HG_ASSIGN_OR_RETURN(s->access_log_, AccessLog::Open(options.access_log));
+  }
+  s->metrics_ = std::make_unique<ServerMetrics>(s->registry_);
+  s->router_ = std::make_unique<Router>(options.router, &s->keys_, &s->registry_, s->metrics_.get(),
+                                        s->access_log_.get());
+  GuardServer* self = s.get();
+  s->registry_.AddCallbackGauge(
+      "haloguard_ready", "1 when the model is loaded and not draining.",
+      [self] { return self->router_->state() == ServingState::kReady ? 1.0 : 0.0; });
+  s->registry_.AddCallbackGauge("haloguard_queue_depth", "Sequences waiting for a batch.", [self] {
+    return self->router_->state() == ServingState::kLoading || !self->scheduler_
+               ? 0.0
+               : static_cast<double>(self->scheduler_->queued());
+  });
+  s->registry_.AddCallbackGauge(
+      "haloguard_http_open_connections", "Open client connections.",
+      [self] { return static_cast<double>(self->http_->open_connections()); });
+  s->registry_.AddCallbackGauge(
+      "haloguard_http_active_requests", "Requests being handled.",
+      [self] { return static_cast<double>(self->http_->active_requests()); });
+  Router* router = s->router_.get();
+  HG_ASSIGN_OR_RETURN(s->http_,
+                      HttpServer::Start(
+                          options.http,
+                          [router](HttpRequest req, Responder respond) {
+                            router->Handle(std::move(req), std::move(respond));
+                          },
+                          [router](int status, const std::string& msg, const std::string& remote) {
+                            return router->ProtocolError(status, msg, remote);
+                          }));
+  if (!s->keys_.enabled() && options.http.host != "127.0.0.1" && options.http.host != "localhost" &&
+      options.http.host != "::1") {
+    HG_LOG(WARNING) << "serve: no API keys configured and listening on " << options.http.host
+                    << "; anyone who can reach the port can use the guard";
+  }
+  return s;
+}
+
+void GuardServer::SetClassifier(std::unique_ptr<guard::Classifier> classifier) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (drained_) return;
+  HG_CHECK(classifier_ == nullptr) << "SetClassifier called twice";
+  classifier_ = std::move(classifier);
+  scheduler_ =
+      std::make_unique<Scheduler>(classifier_.get(), opts_.scheduler, metrics_->ForScheduler());
+  router_->SetBackend(classifier_.get(), scheduler_.get());
+}
+
+bool GuardServer::Drain(std::chrono::milliseconds timeout) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (drained_) return drain_result_;
+  drained_ = true;
+  router_->SetDraining();
+  http_->SetDraining();
+  const Clock::time_point end = Clock::now() + timeout;
+  auto busy = [this] {
+    return (scheduler_ && scheduler_->pending_jobs() > 0) || http_->active_requests() > 0;
+  };
+  while (busy() && Clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  drain_result_ = !busy();
+  if (scheduler_) scheduler_->Stop();
+  http_->Stop();
+  return drain_result_;
+}
+
+GuardServer::~GuardServer() { Drain(std::chrono::milliseconds(0)); }
+
+}  // namespace haloguard::server
