@@ -54,6 +54,25 @@ class FakeClassifier : public guard::Classifier {
     return static_cast<int64_t>(text.size());
   }
   const guard::ModelInfo& info() const override { return info_; }
+  // One token per byte (the runner never tokenizes; present to complete the interface).
+  StatusOr<guard::TokenizedText> Tokenize(std::string_view text) const override {
+    guard::TokenizedText t;
+    for (size_t i = 0; i < text.size(); ++i) {
+      t.ids.push_back(static_cast<unsigned char>(text[i]));
+      t.spans.emplace_back(i, i + 1);
+    }
+    return t;
+  }
+  std::vector<StatusOr<guard::WindowVerdict>> ScoreWindows(
+      std::span<const std::vector<int32_t>> windows, bool) override {
+    std::vector<StatusOr<guard::WindowVerdict>> out;
+    for (const auto& w : windows) {
+      guard::WindowVerdict v;
+      v.p_unsafe = Sigmoid(LogitOf(std::string(w.begin(), w.end())));
+      out.push_back(v);
+    }
+    return out;
+  }
 
   int batches = 0;
   int prompts = 0;

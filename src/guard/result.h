@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -77,6 +78,22 @@ struct ModelInfo {
   std::map<std::string, std::string> artifact_digests;  // file name -> "sha256:..."
 };
 
+// A user text as the guard tokenizes it (no template), with each token's byte span in the text.
+struct TokenizedText {
+  std::vector<int32_t> ids;
+  std::vector<std::pair<size_t, size_t>> spans;  // [begin, end) bytes of each token
+};
+
+// The verdict on one window of user-text tokens (the monitor lane builds documents from these).
+struct WindowVerdict {
+  double p_unsafe = 0;
+  bool unsafe = false;       // the policy's decision for this window
+  std::string category;      // top label when unsafe, "none" when safe
+  std::string action;        // policy action
+  double threshold = 0.65;   // threshold that decided `unsafe`
+  std::vector<CategoryScore> category_scores;  // all 29, kCategories order
+};
+
 // What the server, eval and monitor lanes call. Implementations are thread-safe.
 class Classifier {
  public:
@@ -88,6 +105,16 @@ class Classifier {
   // Number of tokens `text` encodes to (no template), for usage accounting.
   virtual StatusOr<int64_t> CountTokens(std::string_view text) const = 0;
   virtual const ModelInfo& info() const = 0;
+
+  // Tokenizes `text` exactly as the guard tokenizes a user message (text not stripped).
+  // Errors: INVALID_ARGUMENT for ill-formed UTF-8.
+  virtual StatusOr<TokenizedText> Tokenize(std::string_view text) const = 0;
+
+  // Scores windows of user-text token ids (each at most window_length tokens) for the monitor
+  // lane. background = true yields to synchronous ClassifyBatch calls between bounded chunks
+  // of work, so the monitor lane never delays /v1/classify by more than one chunk.
+  virtual std::vector<StatusOr<WindowVerdict>> ScoreWindows(
+      std::span<const std::vector<int32_t>> windows, bool background) = 0;
 };
 
 }  // namespace haloguard::guard

@@ -133,6 +133,55 @@ StatusOr<int64_t> FakeClassifier::CountTokens(std::string_view text) const {
   return n;
 }
 
+int32_t FakeTokenId(std::string_view token) {
+  return static_cast<int32_t>(Fnv1a(Lower(token)) & 0xFFFFF);
+}
+
+StatusOr<guard::TokenizedText> FakeClassifier::Tokenize(std::string_view text) const {
+  HG_RETURN_IF_ERROR(ValidateUtf8(text).WithPrefix("fake classifier"));
+  guard::TokenizedText t;
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t j = i + 1;
+    if (std::isalnum(c)) {
+      while (j < text.size() && std::isalnum(static_cast<unsigned char>(text[j]))) ++j;
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      i = j;
+      continue;
+    }
+    t.ids.push_back(FakeTokenId(text.substr(i, j - i)));
+    t.spans.emplace_back(i, j);
+    i = j;
+  }
+  return t;
+}
+
+std::vector<StatusOr<guard::WindowVerdict>> FakeClassifier::ScoreWindows(
+    std::span<const std::vector<int32_t>> windows, bool /*background*/) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sequences_ += static_cast<int64_t>(windows.size());
+  }
+  const double cost_ms = opts_.item_cost_ms * static_cast<double>(windows.size());
+  if (cost_ms > 0) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(cost_ms));
+  const int32_t marker = FakeTokenId("phishing");
+  std::vector<StatusOr<guard::WindowVerdict>> out;
+  for (const std::vector<int32_t>& w : windows) {
+    guard::WindowVerdict v;
+    const bool hit = std::find(w.begin(), w.end(), marker) != w.end();
+    v.p_unsafe = hit ? 0.97 : 0.1;
+    v.unsafe = v.p_unsafe >= opts_.threshold;
+    v.category = v.unsafe ? "fraud_and_social_engineering" : "none";
+    v.action = v.unsafe ? "block" : "allow";
+    v.threshold = opts_.threshold;
+    for (std::string_view c : guard::kCategories)
+      v.category_scores.push_back({std::string(c), c == "fraud_and_social_engineering" ? 0.72 : 0.01});
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
 std::vector<int> FakeClassifier::batch_sizes() const {
   std::lock_guard<std::mutex> lock(mu_);
   return batch_sizes_;

@@ -28,6 +28,12 @@ class FakeClassifier : public guard::Classifier {
   // Tokens = maximal runs of ASCII letters/digits, plus every other non-space byte.
   StatusOr<int64_t> CountTokens(std::string_view text) const override;
   const guard::ModelInfo& info() const override { return info_; }
+  // Tokens as CountTokens counts them; id = FakeTokenId(token text), spans exact.
+  StatusOr<guard::TokenizedText> Tokenize(std::string_view text) const override;
+  // A window is unsafe (p 0.97, "fraud_and_social_engineering") iff it holds the id of the token
+  // "phishing"; otherwise p_unsafe = 0.1. Costs like one ClassifyBatch item per window.
+  std::vector<StatusOr<guard::WindowVerdict>> ScoreWindows(
+      std::span<const std::vector<int32_t>> windows, bool background) override;
 
   // The result ClassifyBatch returns for `text` (the test oracle). Texts containing a marker
   // phrase ("phishing", "hotwire", "ignore previous instructions", "chlorine gas ... hurt",
@@ -46,6 +52,9 @@ class FakeClassifier : public guard::Classifier {
   std::vector<int> batch_sizes_;
   int64_t sequences_ = 0;
 };
+
+// The fake token id of a token's text: FNV-1a of its lower-case form, modulo 2^20.
+int32_t FakeTokenId(std::string_view token);
 
 // 64-bit FNV-1a of `s`, as 16 lower-case hex digits.
 std::string Fnv1aHex(std::string_view s);
