@@ -1,0 +1,228 @@
+// Tokenizer: added-token split -> per segment NFC -> Split pieces -> byte-level BPE; and Decode.
+#include "tokenizer/tokenizer.h"
+
+#include <array>
+#include <filesystem>
+#include <unordered_map>
+
+#include "core/utf8.h"
+#include "tokenizer/added_tokens.h"
+#include "tokenizer/bpe.h"
+#include "tokenizer/byte_level.h"
+#include "tokenizer/nfc.h"
+#include "tokenizer/pretokenize.h"
+
+namespace haloguard::tokenizer {
+
+struct Tokenizer::Impl {
+  TokenizerSpec spec;
+  std::unordered_map<std::string, int32_t> token_to_id;  // vocab, then added tokens (they win)
+  std::unordered_map<std::string, int32_t> bytes_to_id;  // vocab by raw bytes; ignore_merges only
+  std::vector<std::string> id_to_token;                  // [vocab_size]
+  std::vector<std::string> id_to_bytes;                  // [vocab_size] as the ByteLevel decoder reads it
+  std::vector<bool> special;                             // [vocab_size]
+  std::array<int32_t, 256> byte_ids{};
+  MergeTable merges;
+  AddedTokenMatcher added;
+
+  using Ranges = std::vector<std::pair<uint32_t, uint32_t>>;
+  // Fills every table from `spec`.
+  Status Build();
+  void EncodeSegment(std::string_view text, size_t base, std::vector<int32_t>* ids,
+                     std::vector<std::pair<size_t, size_t>>* spans) const;
+  void EncodePieces(std::string_view text, std::vector<int32_t>* ids, Ranges* ranges) const;
+};
+
+namespace {
+
+using Spans = std::vector<std::pair<size_t, size_t>>;
+
+}  // namespace
+
+Status Tokenizer::Impl::Build() {
+  Impl& t = *this;
+  const TokenizerSpec& s = t.spec;
+  size_t size = s.vocab.size();
+  for (const AddedTokenSpec& a : s.added) size = std::max(size, static_cast<size_t>(a.id) + 1);
+  t.id_to_token.assign(size, "");
+  t.special.assign(size, false);
+  for (size_t id = 0; id < s.vocab.size(); ++id) t.id_to_token[id] = s.vocab[id];
+  t.token_to_id.reserve(size);
+  for (size_t id = 0; id < s.vocab.size(); ++id) {
+    if (!s.vocab[id].empty()) t.token_to_id[s.vocab[id]] = static_cast<int32_t>(id);
+  }
+  for (int b = 0; b < 256; ++b) {
+    const std::string tok = BytesToTokenString(std::string(1, static_cast<char>(b)));
+    auto it = t.token_to_id.find(tok);
+    if (it == t.token_to_id.end()) {
+      return InvalidArgumentError("tokenizer.json: model.vocab lacks the byte-level token \"" + tok +
+                                  "\" (byte " + std::to_string(b) +
+                                  "); expected all 256 byte tokens");
+    }
+    t.byte_ids[b] = it->second;
+  }
+  for (const AddedTokenSpec& a : s.added) {
+    t.id_to_token[a.id] = a.content;
+    t.special[a.id] = a.special;
+    t.token_to_id[a.content] = a.id;
+  }
+  t.id_to_bytes.resize(size);
+  for (size_t id = 0; id < size; ++id) t.id_to_bytes[id] = TokenStringToBytes(t.id_to_token[id]);
+  if (s.ignore_merges) {
+    for (size_t id = 0; id < s.vocab.size(); ++id) {
+      if (!s.vocab[id].empty()) t.bytes_to_id[TokenStringToBytes(s.vocab[id])] = static_cast<int32_t>(id);
+    }
+  }
+  t.merges.Reserve(s.merges.size());
+  for (size_t rank = 0; rank < s.merges.size(); ++rank) {
+    const BpeMergeSpec& m = s.merges[rank];
+    t.merges.Add(m.left, m.right, static_cast<uint32_t>(rank), m.merged);
+  }
+  t.added = AddedTokenMatcher(s.added);
+  return OkStatus();
+}
+
+namespace {
+
+// Expands [b, e) of `text` to whole UTF-8 characters.
+std::pair<size_t, size_t> CharAligned(std::string_view text, size_t b, size_t e) {
+  while (b > 0 && (static_cast<uint8_t>(text[b]) & 0xC0) == 0x80) --b;
+  while (e < text.size() && (static_cast<uint8_t>(text[e]) & 0xC0) == 0x80) ++e;
+  return {b, e};
+}
+
+}  // namespace
+
+void Tokenizer::Impl::EncodePieces(std::string_view text, std::vector<int32_t>* ids,
+                                   Ranges* ranges) const {
+  thread_local std::vector<size_t> ends;
+  thread_local Ranges piece_ranges;
+  ends.clear();
+  PreTokenize(spec.split, text, &ends);
+  size_t begin = 0;
+  for (size_t end : ends) {
+    const std::string_view piece = text.substr(begin, end - begin);
+    auto hit = spec.ignore_merges ? bytes_to_id.find(std::string(piece)) : bytes_to_id.end();
+    if (hit != bytes_to_id.end()) {
+      ids->push_back(hit->second);
+      if (ranges) ranges->emplace_back(begin, end);
+    } else if (ranges) {
+      piece_ranges.clear();
+      BpeEncode(merges, byte_ids, piece, ids, &piece_ranges);
+      for (auto [b, e] : piece_ranges) ranges->emplace_back(begin + b, begin + e);
+    } else {
+      BpeEncode(merges, byte_ids, piece, ids, nullptr);
+    }
+    begin = end;
+  }
+}
+
+void Tokenizer::Impl::EncodeSegment(std::string_view text, size_t base, std::vector<int32_t>* ids,
+                                    Spans* spans) const {
+  thread_local std::string normalized;
+  thread_local std::vector<ByteSpan> align;
+  thread_local Ranges ranges;
+  const bool normalize = spec.nfc && !IsNfcQuick(text);
+  std::string_view work = text;
+  if (normalize) {
+    normalized.clear();
+    align.clear();
+    NormalizeNfc(text, &normalized, spans ? &align : nullptr);
+    work = normalized;
+  }
+  if (!spans) {
+    EncodePieces(work, ids, nullptr);
+    return;
+  }
+  ranges.clear();
+  EncodePieces(work, ids, &ranges);
+  for (auto [b, e] : ranges) {
+    if (normalize) {
+      spans->emplace_back(base + align[b].begin, base + align[e - 1].end);
+    } else {
+      auto [cb, ce] = CharAligned(work, b, e);
+      spans->emplace_back(base + cb, base + ce);
+    }
+  }
+}
+
+StatusOr<Tokenizer> Tokenizer::FromSpec(TokenizerSpec spec) {
+  auto impl = std::make_shared<Impl>();
+  impl->spec = std::move(spec);
+  HG_RETURN_IF_ERROR(impl->Build());
+  IsNfcQuick("");  // builds the Unicode tables now rather than inside the first Encode
+  return Tokenizer(std::move(impl));
+}
+
+StatusOr<Tokenizer> Tokenizer::Load(const std::string& tokenizer_json_path,
+                                    const std::string& tokenizer_config_json_path) {
+  HG_ASSIGN_OR_RETURN(TokenizerSpec spec,
+                      ReadTokenizerSpec(tokenizer_json_path, tokenizer_config_json_path));
+  return FromSpec(std::move(spec));
+}
+
+StatusOr<Tokenizer> Tokenizer::LoadFromDir(const std::string& model_dir) {
+  const std::filesystem::path dir(model_dir);
+  std::error_code ec;
+  const std::filesystem::path config = dir / "tokenizer_config.json";
+  const bool has_config = std::filesystem::is_regular_file(config, ec);
+  return Load((dir / "tokenizer.json").string(), has_config ? config.string() : "");
+}
+
+StatusOr<std::vector<int32_t>> Tokenizer::Encode(std::string_view text) const {
+  return EncodeWithOffsets(text, nullptr);
+}
+
+StatusOr<std::vector<int32_t>> Tokenizer::EncodeWithOffsets(std::string_view text,
+                                                            Spans* byte_spans) const {
+  if (text.size() > UINT32_MAX) {
+    return InvalidArgumentError("Tokenizer::Encode: text too long; expected fewer than 4 GiB, got " +
+                                std::to_string(text.size()) + " bytes");
+  }
+  HG_RETURN_IF_ERROR(ValidateUtf8(text).WithPrefix("Tokenizer::Encode"));
+  if (byte_spans) byte_spans->clear();
+  std::vector<int32_t> ids;
+  ids.reserve(text.size() / 3 + 4);
+  thread_local std::vector<AddedTokenMatcher::Match> matches;
+  matches.clear();
+  impl_->added.FindAll(text, &matches);
+  size_t begin = 0;
+  for (const AddedTokenMatcher::Match& m : matches) {
+    impl_->EncodeSegment(text.substr(begin, m.begin - begin), begin, &ids, byte_spans);
+    ids.push_back(m.id);
+    if (byte_spans) byte_spans->emplace_back(m.begin, m.end);
+    begin = m.end;
+  }
+  impl_->EncodeSegment(text.substr(begin), begin, &ids, byte_spans);
+  return ids;
+}
+
+std::string Tokenizer::Decode(std::span<const int32_t> ids, bool skip_special_tokens) const {
+  std::string bytes;
+  for (int32_t id : ids) {
+    if (id < 0 || static_cast<size_t>(id) >= impl_->id_to_bytes.size()) continue;
+    if (impl_->id_to_token[id].empty()) continue;
+    if (skip_special_tokens && impl_->special[id]) continue;
+    bytes += impl_->id_to_bytes[id];
+  }
+  return SanitizeUtf8(bytes);
+}
+
+std::optional<int32_t> Tokenizer::TokenToId(std::string_view token) const {
+  auto it = impl_->token_to_id.find(std::string(token));
+  if (it == impl_->token_to_id.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Tokenizer::IdToToken(int32_t id) const {
+  if (id < 0 || static_cast<size_t>(id) >= impl_->id_to_token.size()) return "";
+  return impl_->id_to_token[id];
+}
+
+bool Tokenizer::IsSpecial(int32_t id) const {
+  return id >= 0 && static_cast<size_t>(id) < impl_->special.size() && impl_->special[id];
+}
+
+int64_t Tokenizer::vocab_size() const { return static_cast<int64_t>(impl_->id_to_token.size()); }
+
+}  // namespace haloguard::tokenizer

@@ -1,0 +1,280 @@
+// tokenizer.json / tokenizer_config.json parsing with nlohmann::json (exceptions caught here).
+#include "tokenizer/vocab.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "core/mapped_file.h"
+
+namespace haloguard::tokenizer {
+namespace {
+
+using nlohmann::json;
+
+// Limits far above any real tokenizer; they keep a hostile file from exhausting memory.
+constexpr int64_t kMaxTokenId = 16 * 1024 * 1024;
+constexpr size_t kMaxFileBytes = 512u << 20;
+
+std::string Dump(const json& j) {
+  std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  return s.size() > 200 ? s.substr(0, 200) + "..." : s;
+}
+
+Status Unsupported(const std::string& where, const std::string& expected, const json& got) {
+  return UnimplementedError(where + ": unsupported tokenizer component; expected " + expected +
+                            ", got " + Dump(got));
+}
+
+StatusOr<json> ParseFile(const std::string& path) {
+  HG_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path, kMaxFileBytes));
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return InvalidArgumentError(path + ": malformed JSON; expected a JSON object");
+  }
+  return j;
+}
+
+bool IsFalseOrAbsent(const json& obj, const char* key) {
+  return !obj.contains(key) || obj[key].is_null() || obj[key] == false;
+}
+
+bool IsEmptyOrAbsent(const json& obj, const char* key) {
+  return !obj.contains(key) || obj[key].is_null() || obj[key] == "";
+}
+
+Status ReadNormalizer(const std::string& path, const json& n, TokenizerSpec* spec) {
+  if (n.is_null()) return OkStatus();
+  if (n.is_object() && n.value("type", "") == "NFC") {
+    spec->nfc = true;
+    return OkStatus();
+  }
+  return Unsupported(path + ": normalizer", "null or {\"type\": \"NFC\"}", n);
+}
+
+Status ReadPreTokenizer(const std::string& path, const json& p, TokenizerSpec* spec) {
+  const std::string expected =
+      "Sequence[Split(Qwen2 or Qwen3.5 regex, Isolated), ByteLevel(add_prefix_space=false, "
+      "use_regex=false)]";
+  if (!p.is_object() || p.value("type", "") != "Sequence" || !p.contains("pretokenizers") ||
+      !p["pretokenizers"].is_array() || p["pretokenizers"].size() != 2) {
+    return Unsupported(path + ": pre_tokenizer", expected, p);
+  }
+  const json& split = p["pretokenizers"][0];
+  const json& byte_level = p["pretokenizers"][1];
+  if (!split.is_object() || split.value("type", "") != "Split" ||
+      split.value("behavior", "") != "Isolated" || !IsFalseOrAbsent(split, "invert") ||
+      !split.contains("pattern") || !split["pattern"].is_object() ||
+      !split["pattern"].contains("Regex") || !split["pattern"]["Regex"].is_string()) {
+    return Unsupported(path + ": pre_tokenizer.pretokenizers[0]", expected, split);
+  }
+  std::optional<SplitPattern> pattern =
+      SplitPatternFromRegex(split["pattern"]["Regex"].get<std::string>());
+  if (!pattern) {
+    return Unsupported(path + ": pre_tokenizer Split regex",
+                       "the Qwen2/3 or Qwen3.5 pattern", split["pattern"]["Regex"]);
+  }
+  if (!byte_level.is_object() || byte_level.value("type", "") != "ByteLevel" ||
+      !IsFalseOrAbsent(byte_level, "add_prefix_space") || byte_level.value("use_regex", true)) {
+    return Unsupported(path + ": pre_tokenizer.pretokenizers[1]", expected, byte_level);
+  }
+  spec->split = *pattern;
+  return OkStatus();
+}
+
+Status ReadVocab(const std::string& path, const json& vocab, TokenizerSpec* spec) {
+  if (!vocab.is_object()) {
+    return InvalidArgumentError(path + ": model.vocab: expected an object, got " + Dump(vocab));
+  }
+  for (const auto& [token, id_json] : vocab.items()) {
+    if (!id_json.is_number_integer() || id_json.get<int64_t>() < 0 ||
+        id_json.get<int64_t>() >= kMaxTokenId) {
+      return InvalidArgumentError(path + ": model.vocab[\"" + token + "\"]: expected an id in [0, " +
+                                  std::to_string(kMaxTokenId) + "), got " + Dump(id_json));
+    }
+    const auto id = id_json.get<size_t>();
+    if (id >= spec->vocab.size()) spec->vocab.resize(id + 1);
+    if (!spec->vocab[id].empty()) {
+      return InvalidArgumentError(path + ": model.vocab: id " + std::to_string(id) +
+                                  " used twice; expected unique ids, got \"" + spec->vocab[id] +
+                                  "\" and \"" + token + "\"");
+    }
+    if (token.empty()) return InvalidArgumentError(path + ": model.vocab: empty token string");
+    spec->vocab[id] = token;
+  }
+  return OkStatus();
+}
+
+// Merges are "left right" strings (older files) or ["left", "right"] arrays.
+Status ReadMerges(const std::string& path, const json& merges,
+                  const std::unordered_map<std::string, int32_t>& ids, TokenizerSpec* spec) {
+  if (!merges.is_array()) {
+    return InvalidArgumentError(path + ": model.merges: expected an array, got " + Dump(merges));
+  }
+  spec->merges.reserve(merges.size());
+  for (size_t rank = 0; rank < merges.size(); ++rank) {
+    const json& m = merges[rank];
+    std::string left, right;
+    if (m.is_string()) {
+      const std::string s = m.get<std::string>();
+      const size_t sp = s.find(' ');
+      if (sp != std::string::npos && s.find(' ', sp + 1) == std::string::npos) {
+        left = s.substr(0, sp);
+        right = s.substr(sp + 1);
+      }
+    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+      left = m[0].get<std::string>();
+      right = m[1].get<std::string>();
+    }
+    const std::string where = path + ": model.merges[" + std::to_string(rank) + "]";
+    if (left.empty() || right.empty()) {
+      return InvalidArgumentError(where + ": expected \"a b\" or [\"a\", \"b\"], got " + Dump(m));
+    }
+    auto l = ids.find(left), r = ids.find(right), mg = ids.find(left + right);
+    if (l == ids.end() || r == ids.end() || mg == ids.end()) {
+      return InvalidArgumentError(where + ": token not in model.vocab; expected \"" + left +
+                                  "\", \"" + right + "\" and \"" + left + right + "\" in the vocab");
+    }
+    spec->merges.push_back({l->second, r->second, mg->second});
+  }
+  return OkStatus();
+}
+
+StatusOr<AddedTokenSpec> ReadAddedToken(const std::string& where, const json& t, int64_t id) {
+  if (!t.is_object() || !t.contains("content") || !t["content"].is_string() ||
+      t["content"].get<std::string>().empty() || id < 0 || id >= kMaxTokenId) {
+    return InvalidArgumentError(where + ": expected {\"id\", \"content\": non-empty string, ...}, got " +
+                                Dump(t));
+  }
+  for (const char* opt : {"single_word", "lstrip", "rstrip", "normalized"}) {
+    if (!IsFalseOrAbsent(t, opt)) return Unsupported(where + "." + opt, "false", t[opt]);
+  }
+  AddedTokenSpec a;
+  a.id = static_cast<int32_t>(id);
+  a.content = t["content"].get<std::string>();
+  a.special = t.value("special", false);
+  return a;
+}
+
+Status ReadModel(const std::string& path, const json& model, TokenizerSpec* spec) {
+  if (!model.is_object() || model.value("type", "") != "BPE") {
+    return Unsupported(path + ": model", "{\"type\": \"BPE\", ...}", model.is_object() ? model.value("type", json()) : model);
+  }
+  if (model.contains("dropout") && !model["dropout"].is_null() && model["dropout"] != 0) {
+    return Unsupported(path + ": model.dropout", "null", model["dropout"]);
+  }
+  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
+    if (!IsEmptyOrAbsent(model, key)) return Unsupported(path + ": model." + key, "null or \"\"", model[key]);
+  }
+  spec->ignore_merges = model.value("ignore_merges", false);
+  if (!model.contains("vocab") || !model.contains("merges")) {
+    return InvalidArgumentError(path + ": model: expected \"vocab\" and \"merges\"");
+  }
+  HG_RETURN_IF_ERROR(ReadVocab(path, model["vocab"], spec));
+  std::unordered_map<std::string, int32_t> ids;
+  ids.reserve(spec->vocab.size());
+  for (size_t id = 0; id < spec->vocab.size(); ++id) {
+    if (!spec->vocab[id].empty()) ids.emplace(spec->vocab[id], static_cast<int32_t>(id));
+  }
+  return ReadMerges(path, model["merges"], ids, spec);
+}
+
+Status AddToken(const std::string& where, AddedTokenSpec token, TokenizerSpec* spec,
+                std::map<int32_t, AddedTokenSpec>* added) {
+  auto [it, inserted] = added->emplace(token.id, token);
+  if (!inserted && it->second.content != token.content) {
+    return InvalidArgumentError(where + ": id " + std::to_string(token.id) + " is already \"" +
+                                it->second.content + "\"; expected one token per id, got \"" +
+                                token.content + "\"");
+  }
+  if (static_cast<size_t>(token.id) < spec->vocab.size() && !spec->vocab[token.id].empty() &&
+      spec->vocab[token.id] != token.content) {
+    return InvalidArgumentError(where + ": id " + std::to_string(token.id) + " is model.vocab token \"" +
+                                spec->vocab[token.id] + "\"; expected \"" + token.content + "\"");
+  }
+  return OkStatus();
+}
+
+// transformers adds the added_tokens_decoder entries the tokenizer lacks, in id order, each taking
+// the next free id; a declared id that differs from that would make it disagree with the file.
+Status MergeConfigTokens(const std::string& path, const json& config, TokenizerSpec* spec,
+                         std::map<int32_t, AddedTokenSpec>* added) {
+  if (!config.contains("added_tokens_decoder")) return OkStatus();
+  const json& dec = config["added_tokens_decoder"];
+  if (!dec.is_object()) {
+    return InvalidArgumentError(path + ": added_tokens_decoder: expected an object, got " + Dump(dec));
+  }
+  std::map<int64_t, const json*> by_id;
+  for (const auto& [key, value] : dec.items()) {
+    char* end = nullptr;
+    const long long id = std::strtoll(key.c_str(), &end, 10);
+    if (key.empty() || *end != '\0') {
+      return InvalidArgumentError(path + ": added_tokens_decoder: expected integer keys, got \"" + key + "\"");
+    }
+    by_id[id] = &value;
+  }
+  for (const auto& [id, value] : by_id) {
+    const std::string where = path + ": added_tokens_decoder[\"" + std::to_string(id) + "\"]";
+    HG_ASSIGN_OR_RETURN(AddedTokenSpec token, ReadAddedToken(where, *value, id));
+    auto same = std::find_if(added->begin(), added->end(),
+                             [&](const auto& kv) { return kv.second.content == token.content; });
+    if (same != added->end()) {
+      if (same->first != token.id) {
+        return InvalidArgumentError(where + ": \"" + token.content + "\" has id " +
+                                    std::to_string(same->first) + " in tokenizer.json; expected the same id, got " +
+                                    std::to_string(token.id));
+      }
+      continue;
+    }
+    const int32_t next_free = std::max(static_cast<int32_t>(spec->vocab.size()),
+                                       added->empty() ? 0 : added->rbegin()->first + 1);
+    if (token.id != next_free) {
+      return InvalidArgumentError(where + ": transformers would give \"" + token.content + "\" id " +
+                                  std::to_string(next_free) + "; expected that id, got " + std::to_string(token.id));
+    }
+    HG_RETURN_IF_ERROR(AddToken(where, token, spec, added));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<TokenizerSpec> ReadTokenizerSpec(const std::string& tokenizer_json_path,
+                                          const std::string& tokenizer_config_json_path) {
+  const std::string& path = tokenizer_json_path;
+  HG_ASSIGN_OR_RETURN(json root, ParseFile(path));
+  TokenizerSpec spec;
+  std::map<int32_t, AddedTokenSpec> added;
+  try {
+    if (!root.contains("model")) return InvalidArgumentError(path + ": expected a \"model\" object");
+    HG_RETURN_IF_ERROR(ReadModel(path, root["model"], &spec));
+    HG_RETURN_IF_ERROR(ReadNormalizer(path, root.value("normalizer", json()), &spec));
+    HG_RETURN_IF_ERROR(ReadPreTokenizer(path, root.value("pre_tokenizer", json()), &spec));
+    const json decoder = root.value("decoder", json());
+    if (!decoder.is_object() || decoder.value("type", "") != "ByteLevel") {
+      return Unsupported(path + ": decoder", "{\"type\": \"ByteLevel\"}", decoder);
+    }
+    const json tokens = root.value("added_tokens", json::array());
+    if (!tokens.is_array()) return InvalidArgumentError(path + ": added_tokens: expected an array");
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      const std::string where = path + ": added_tokens[" + std::to_string(i) + "]";
+      const int64_t id = tokens[i].is_object() && tokens[i].contains("id") && tokens[i]["id"].is_number_integer()
+                             ? tokens[i]["id"].get<int64_t>() : -1;
+      HG_ASSIGN_OR_RETURN(AddedTokenSpec token, ReadAddedToken(where, tokens[i], id));
+      HG_RETURN_IF_ERROR(AddToken(where, token, &spec, &added));
+    }
+    if (!tokenizer_config_json_path.empty()) {
+      HG_ASSIGN_OR_RETURN(json config, ParseFile(tokenizer_config_json_path));
+      HG_RETURN_IF_ERROR(MergeConfigTokens(tokenizer_config_json_path, config, &spec, &added));
+    }
+  } catch (const json::exception& e) {
+    return InvalidArgumentError(path + ": unexpected JSON structure: " + e.what());
+  }
+  for (auto& [id, token] : added) spec.added.push_back(std::move(token));
+  return spec;
+}
+
+}  // namespace haloguard::tokenizer
