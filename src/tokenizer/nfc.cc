@@ -177,23 +177,6 @@ void NormalizeChars(const NfcData& d, std::vector<Ch>& chars) {
 
 bool NeedsWork(uint16_t p) { return (p & 0xFF) != 0 || (p & (kComposesBack | kChangesAlone)); }
 
-// Normalizes text[begin, end) (a whole segment) and appends it.
-void NormalizeSegment(const NfcData& d, std::string_view text, size_t begin, size_t end,
-                      std::string* out, std::vector<ByteSpan>* spans) {
-  std::vector<Ch> chars;
-  for (size_t i = begin; i < end;) {
-    const size_t start = i;
-    const uint32_t cp = DecodeUtf8(text, i);
-    chars.push_back({cp, 0, {static_cast<uint32_t>(start), static_cast<uint32_t>(i)}});
-  }
-  NormalizeChars(d, chars);
-  for (const Ch& c : chars) {
-    const size_t before = out->size();
-    AppendUtf8(c.cp, *out);
-    if (spans) spans->insert(spans->end(), out->size() - before, c.src);
-  }
-}
-
 // Appends text[begin, end) unchanged, with per-byte spans of whole characters.
 void CopyVerbatim(std::string_view text, size_t begin, size_t end, std::string* out,
                   std::vector<ByteSpan>* spans) {
@@ -204,6 +187,31 @@ void CopyVerbatim(std::string_view text, size_t begin, size_t end, std::string* 
     DecodeUtf8(text, i);
     spans->insert(spans->end(), i - start,
                   ByteSpan{static_cast<uint32_t>(start), static_cast<uint32_t>(i)});
+  }
+}
+
+// Normalizes text[begin, end) (a whole segment) and appends it.
+void NormalizeSegment(const NfcData& d, std::string_view text, size_t begin, size_t end,
+                      std::string* out, std::vector<ByteSpan>* spans) {
+  std::vector<Ch> chars;
+  for (size_t i = begin; i < end;) {
+    const size_t start = i;
+    const uint32_t cp = DecodeUtf8(text, i);
+    chars.push_back({cp, 0, {static_cast<uint32_t>(start), static_cast<uint32_t>(i)}});
+  }
+  NormalizeChars(d, chars);
+  const size_t before = out->size();
+  for (const Ch& c : chars) AppendUtf8(c.cp, *out);
+  if (std::string_view(*out).substr(before) == text.substr(begin, end - begin)) {
+    out->resize(before);  // already normal (the common case for marks in order)
+    CopyVerbatim(text, begin, end, out, spans);
+    return;
+  }
+  // Reordering and composition blur which output character came from which input character, so
+  // every byte gets the whole segment: spans stay in order, gap-free, and cover their sources.
+  if (spans) {
+    spans->insert(spans->end(), out->size() - before,
+                  ByteSpan{static_cast<uint32_t>(begin), static_cast<uint32_t>(end)});
   }
 }
 

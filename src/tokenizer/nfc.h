@@ -24,9 +24,10 @@ struct ByteSpan {
 bool IsNfcQuick(std::string_view text);
 
 // Appends NFC(text) (HF's Unicode 9.0 flavour) to *out. When `spans` is not null, appends one
-// ByteSpan per output byte: the whole original character(s) that byte came from, relative to
-// `text`; a composed character covers all the characters composed into it. `text` must be valid
-// UTF-8 (callers validate first). Thread-safe.
+// ByteSpan per output byte, relative to `text`: for text NFC left alone, the original character
+// the byte belongs to; for a stretch NFC changed (a starter and the marks that reorder or compose
+// with it), the whole stretch. Spans are non-decreasing and cover the text without gaps. `text`
+// must be valid UTF-8 (callers validate first). Thread-safe.
 void NormalizeNfc(std::string_view text, std::string* out, std::vector<ByteSpan>* spans);
 
 // "9.0": the Unicode version of the normalization data.

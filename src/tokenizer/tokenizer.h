@@ -41,9 +41,11 @@ class Tokenizer {
   // 4 GiB or more.
   StatusOr<std::vector<int32_t>> Encode(std::string_view text) const;
   // Encode, plus for each token the byte span [first, second) of `text` it came from. Spans cover
-  // whole UTF-8 characters: the tokens of one character split into several byte tokens share its
-  // span; a character composed by NFC covers all the characters composed into it. Spans are in
-  // order, never overlap except for that sharing, and leave no gaps except around nothing.
+  // whole UTF-8 characters, are non-decreasing, and together cover the text. Tokens of one
+  // character split into several byte tokens share its span (as in HF). Where NFC changed the
+  // text (a base character with marks that reorder or compose), tokens get the span of that whole
+  // stretch; HF instead gives positional spans there that can leave gaps. Elsewhere the spans are
+  // HF's offsets, in bytes.
   StatusOr<std::vector<int32_t>> EncodeWithOffsets(
       std::string_view text, std::vector<std::pair<size_t, size_t>>* byte_spans) const;
 

@@ -24,7 +24,7 @@ async function encodeLines(tok, corpus, withOffsets) {
     const e = await tok.encode(s, null, {addSpecialTokens: false});
     const row = {ids: e.getIds()};
     if (withOffsets) {
-      const map = oracle.utf16ToByteOffsets(s);
+      const map = oracle.charToByteOffsets(s);
       row.offsets = e.getOffsets().map(([b, end]) => [map[b], map[end]]);
     }
     lines.push(JSON.stringify(row));
@@ -37,7 +37,7 @@ async function decodeLines(tok, name) {
   const rand = mulberry32(name.length * 7919 + 17);
   const size = tok.getVocabSize(true);
   const byteIds = [...Array(256).keys()].map((b) => b);
-  const added = Object.values(tok.getVocab(true)).filter((id) => id >= tok.getVocabSize(false));
+  const added = Object.values(tok.getVocab(true)).filter((id) => id >= tok.getVocabSize(false)).sort((a, b) => a - b);
   const lines = [];
   for (let n = 0; n < 300; ++n) {
     const ids = [];

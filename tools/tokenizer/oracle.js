@@ -61,19 +61,16 @@ function load(tokenizers, cfg) {
   return tok;
 }
 
-// UTF-16 offsets (what the node binding returns) -> UTF-8 byte offsets of `s`.
-function utf16ToByteOffsets(s) {
-  const map = new Array(s.length + 1);
+// Code point offsets (what the node binding returns) -> UTF-8 byte offsets of `s`: [chars + 1].
+function charToByteOffsets(s) {
+  const map = [];
   let bytes = 0;
-  for (let i = 0; i < s.length; ) {
-    const cp = s.codePointAt(i);
-    const units = cp > 0xFFFF ? 2 : 1;
-    const len = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-    for (let k = 0; k < units; ++k) map[i + k] = bytes;
-    bytes += len;
-    i += units;
+  for (const ch of s) {
+    map.push(bytes);
+    const cp = ch.codePointAt(0);
+    bytes += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
   }
-  map[s.length] = bytes;
+  map.push(bytes);
   return map;
 }
 
@@ -81,4 +78,4 @@ function readCorpus(file) {
   return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length).map((l) => JSON.parse(l));
 }
 
-module.exports = {ROOT, DATA, QWEN3_DIR, QWEN35_REGEX, requireOracle, configs, load, utf16ToByteOffsets, readCorpus};
+module.exports = {ROOT, DATA, QWEN3_DIR, QWEN35_REGEX, requireOracle, configs, load, charToByteOffsets, readCorpus};
