@@ -92,27 +92,30 @@ void BpeEncodeShort(const MergeTable& merges, const std::array<int32_t, 256>& by
                     std::string_view piece, std::vector<int32_t>* ids,
                     std::vector<std::pair<uint32_t, uint32_t>>* ranges) {
   thread_local std::vector<Symbol> syms;
-  thread_local std::vector<uint32_t> rank;  // rank[i]: merge rank of (syms[i], syms[i + 1])
+  thread_local std::vector<MergeTable::Merge> pair;  // pair[i]: merge of (syms[i], syms[i + 1])
   syms.clear();
-  rank.clear();
+  pair.clear();
   for (size_t i = 0; i < piece.size(); ++i) {
     syms.push_back({byte_ids[static_cast<uint8_t>(piece[i])], static_cast<uint32_t>(i),
                     static_cast<uint32_t>(i + 1)});
   }
-  auto pair_rank = [&](size_t i) {
+  auto lookup = [&](size_t i) {
     const MergeTable::Merge* m = merges.Find(syms[i].id, syms[i + 1].id);
-    return m ? m->rank : kNoRank;
+    return m ? *m : MergeTable::Merge{kNoRank, -1};
   };
-  for (size_t i = 0; i + 1 < syms.size(); ++i) rank.push_back(pair_rank(i));
-  while (!rank.empty()) {
-    const size_t best = static_cast<size_t>(std::min_element(rank.begin(), rank.end()) - rank.begin());
-    if (rank[best] == kNoRank) break;
-    syms[best].id = merges.Find(syms[best].id, syms[best + 1].id)->merged_id;
+  for (size_t i = 0; i + 1 < syms.size(); ++i) pair.push_back(lookup(i));
+  while (!pair.empty()) {
+    size_t best = 0;  // lowest rank, leftmost on ties
+    for (size_t i = 1; i < pair.size(); ++i) {
+      if (pair[i].rank < pair[best].rank) best = i;
+    }
+    if (pair[best].rank == kNoRank) break;
+    syms[best].id = pair[best].merged_id;
     syms[best].end = syms[best + 1].end;
     syms.erase(syms.begin() + static_cast<std::ptrdiff_t>(best) + 1);
-    rank.erase(rank.begin() + static_cast<std::ptrdiff_t>(best));
-    if (best > 0) rank[best - 1] = pair_rank(best - 1);
-    if (best < rank.size()) rank[best] = pair_rank(best);
+    pair.erase(pair.begin() + static_cast<std::ptrdiff_t>(best));
+    if (best > 0) pair[best - 1] = lookup(best - 1);
+    if (best < pair.size()) pair[best] = lookup(best);
   }
   Emit(syms, ids, ranges);
 }

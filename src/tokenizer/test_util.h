@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <ostream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -34,15 +35,20 @@ struct GoldenConfig {
   std::string json;    // tokenizer.json, relative to the source dir
   std::string config;  // tokenizer_config.json or ""
   bool qwen35_split;   // replace the file's split regex by Qwen3.5's
+  bool has_decode_goldens;
 };
+
+// Names the config in test output (instead of a byte dump).
+inline void PrintTo(const GoldenConfig& c, std::ostream* os) { *os << c.name; }
 
 inline std::vector<GoldenConfig> GoldenConfigs() {
   return {
-      {"qwen3", kQwen3Dir + "/tokenizer.json", kQwen3Dir + "/tokenizer_config.json", false},
-      {"qwen3_qwen35split", kQwen3Dir + "/tokenizer.json", kQwen3Dir + "/tokenizer_config.json", true},
-      {"qwen35_skeleton", "tests/data/tokenizer/qwen35_skeleton.tokenizer.json", "", false},
+      {"qwen3", kQwen3Dir + "/tokenizer.json", kQwen3Dir + "/tokenizer_config.json", false, true},
+      {"qwen3_qwen35split", kQwen3Dir + "/tokenizer.json", kQwen3Dir + "/tokenizer_config.json", true,
+       false},  // same vocab as qwen3, so its decode goldens would be qwen3's
+      {"qwen35_skeleton", "tests/data/tokenizer/qwen35_skeleton.tokenizer.json", "", false, true},
       {"tiny", "tests/data/tiny_tokenizer/tokenizer.json",
-       "tests/data/tiny_tokenizer/tokenizer_config.json", false},
+       "tests/data/tiny_tokenizer/tokenizer_config.json", false, true},
   };
 }
 

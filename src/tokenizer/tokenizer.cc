@@ -2,6 +2,7 @@
 #include "tokenizer/tokenizer.h"
 
 #include <array>
+#include <atomic>
 #include <filesystem>
 #include <unordered_map>
 
@@ -15,6 +16,7 @@
 namespace haloguard::tokenizer {
 
 struct Tokenizer::Impl {
+  uint64_t serial = 0;  // unique per Impl, so per-thread caches never serve another tokenizer
   TokenizerSpec spec;
   std::unordered_map<std::string, int32_t> token_to_id;  // vocab, then added tokens (they win)
   std::unordered_map<std::string, int32_t> bytes_to_id;  // vocab by raw bytes; ignore_merges only
@@ -31,11 +33,27 @@ struct Tokenizer::Impl {
   void EncodeSegment(std::string_view text, size_t base, std::vector<int32_t>* ids,
                      std::vector<std::pair<size_t, size_t>>* spans) const;
   void EncodePieces(std::string_view text, std::vector<int32_t>* ids, Ranges* ranges) const;
+  void EncodePiece(std::string_view piece, std::vector<int32_t>* ids) const;
 };
 
 namespace {
 
 using Spans = std::vector<std::pair<size_t, size_t>>;
+
+// Per-thread memo of BPE results for short pieces (words repeat a lot in real text). Thread-local
+// keeps Encode lock-free; it is dropped when full or when the thread switches tokenizer.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+struct WordCache {
+  static constexpr size_t kMaxEntries = 1 << 15;
+  static constexpr size_t kMaxPieceBytes = 48;
+  uint64_t owner = 0;
+  std::unordered_map<std::string, std::vector<int32_t>, StringHash, std::equal_to<>> words;
+};
+
+std::atomic<uint64_t> next_serial{1};
 
 }  // namespace
 
@@ -96,25 +114,47 @@ std::pair<size_t, size_t> CharAligned(std::string_view text, size_t b, size_t e)
 void Tokenizer::Impl::EncodePieces(std::string_view text, std::vector<int32_t>* ids,
                                    Ranges* ranges) const {
   thread_local std::vector<size_t> ends;
-  thread_local Ranges piece_ranges;
+  thread_local WordCache cache;
+  if (cache.owner != serial) {
+    cache.words.clear();
+    cache.owner = serial;
+  }
   ends.clear();
   PreTokenize(spec.split, text, &ends);
   size_t begin = 0;
   for (size_t end : ends) {
     const std::string_view piece = text.substr(begin, end - begin);
-    auto hit = spec.ignore_merges ? bytes_to_id.find(std::string(piece)) : bytes_to_id.end();
-    if (hit != bytes_to_id.end()) {
-      ids->push_back(hit->second);
-      if (ranges) ranges->emplace_back(begin, end);
-    } else if (ranges) {
-      piece_ranges.clear();
-      BpeEncode(merges, byte_ids, piece, ids, &piece_ranges);
-      for (auto [b, e] : piece_ranges) ranges->emplace_back(begin + b, begin + e);
+    const size_t first = ids->size();
+    auto hit = cache.words.find(piece);
+    if (hit != cache.words.end()) {
+      ids->insert(ids->end(), hit->second.begin(), hit->second.end());
     } else {
-      BpeEncode(merges, byte_ids, piece, ids, nullptr);
+      EncodePiece(piece, ids);
+      if (piece.size() <= WordCache::kMaxPieceBytes) {
+        if (cache.words.size() >= WordCache::kMaxEntries) cache.words.clear();
+        cache.words.emplace(piece, std::vector<int32_t>(ids->begin() + first, ids->end()));
+      }
+    }
+    if (ranges) {  // each token covers its own bytes of the piece, in order
+      for (size_t k = first, at = begin; k < ids->size(); ++k) {
+        const size_t len = id_to_bytes[(*ids)[k]].size();
+        ranges->emplace_back(at, at + len);
+        at += len;
+      }
     }
     begin = end;
   }
+}
+
+void Tokenizer::Impl::EncodePiece(std::string_view piece, std::vector<int32_t>* ids) const {
+  if (spec.ignore_merges) {
+    auto hit = bytes_to_id.find(std::string(piece));
+    if (hit != bytes_to_id.end()) {
+      ids->push_back(hit->second);
+      return;
+    }
+  }
+  BpeEncode(merges, byte_ids, piece, ids, nullptr);
 }
 
 void Tokenizer::Impl::EncodeSegment(std::string_view text, size_t base, std::vector<int32_t>* ids,
@@ -148,6 +188,7 @@ void Tokenizer::Impl::EncodeSegment(std::string_view text, size_t base, std::vec
 
 StatusOr<Tokenizer> Tokenizer::FromSpec(TokenizerSpec spec) {
   auto impl = std::make_shared<Impl>();
+  impl->serial = next_serial.fetch_add(1);
   impl->spec = std::move(spec);
   HG_RETURN_IF_ERROR(impl->Build());
   IsNfcQuick("");  // builds the Unicode tables now rather than inside the first Encode

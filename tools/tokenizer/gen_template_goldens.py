@@ -25,7 +25,7 @@ WS = ["", " ", "\n", "\t", "\r\n", "\u00a0", "\u3000", "\u2028", "\u0085", "\u00
       "\u000b\u000c", " \n\t ", "\u200b", "\ufeff", "\u180e", "\u2003\u2009", "\u202f\u205f"]
 
 
-def render(template, messages, add_generation_prompt, enable_thinking):
+def compile_template(source):
     def raise_exception(message):
         raise jinja2.exceptions.TemplateError(message)
 
@@ -37,13 +37,17 @@ def render(template, messages, add_generation_prompt, enable_thinking):
                                         extensions=["jinja2.ext.loopcontrols"])
     env.filters["tojson"] = tojson
     env.globals["raise_exception"] = raise_exception
+    return env.from_string(source)
+
+
+def render(template, messages, add_generation_prompt, enable_thinking):
     kwargs = dict(messages=messages, tools=None, documents=None,
                   add_generation_prompt=add_generation_prompt, bos_token=None,
                   eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token=None)
     if enable_thinking is not None:
         kwargs["enable_thinking"] = enable_thinking
     try:
-        return {"output": env.from_string(template).render(**kwargs)}
+        return {"output": template.render(**kwargs)}
     except jinja2.exceptions.TemplateError as e:
         return {"error": str(e)}
 
@@ -88,7 +92,8 @@ def cases():
 
 
 def main():
-    template = open(os.path.join(DATA, "qwen35_chat_template.jinja"), encoding="utf-8").read()
+    template = compile_template(
+        open(os.path.join(DATA, "qwen35_chat_template.jinja"), encoding="utf-8").read())
     lines = []
     for messages, gen, think in cases():
         row = {"messages": messages, "add_generation_prompt": gen, "enable_thinking": think}
