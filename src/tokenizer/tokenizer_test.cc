@@ -1,0 +1,252 @@
+// Tokenizer API on the tiny tokenizer: added tokens from tokenizer_config.json, errors for bad
+// input and bad files (each names what it expected), offsets, concurrency, hostile sizes; and the
+// real Qwen3.5 vocabulary when HG_QWEN35_TOKENIZER_DIR points at it.
+#include "tokenizer/tokenizer.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "tokenizer/test_util.h"
+
+namespace haloguard::tokenizer {
+namespace {
+
+using nlohmann::json;
+using testing::ReadJsonl;
+using testing::SourcePath;
+
+const std::string kTinyDir = "tests/data/tiny_tokenizer";
+
+Tokenizer Tiny() {
+  auto tok = Tokenizer::LoadFromDir(SourcePath(kTinyDir));
+  HG_CHECK(tok.ok()) << tok.status().ToString();
+  return *tok;
+}
+
+TEST(Tokenizer, TinyVocabularyAndAddedTokens) {
+  const Tokenizer tok = Tiny();
+  EXPECT_EQ(tok.vocab_size(), 789);  // 256 bytes + 500 merges + 33 added: fits 1024 ids
+  EXPECT_EQ(tok.TokenToId("<|endoftext|>"), 756);
+  EXPECT_EQ(tok.TokenToId("<think>"), 780);  // from tokenizer_config.json, as transformers adds it
+  EXPECT_EQ(tok.TokenToId("<|audio_pad|>"), 788);
+  EXPECT_EQ(tok.IdToToken(780), "<think>");
+  EXPECT_EQ(tok.IdToToken(-1), "");
+  EXPECT_EQ(tok.IdToToken(789), "");
+  EXPECT_TRUE(tok.IsSpecial(*tok.TokenToId("<|im_end|>")));
+  EXPECT_FALSE(tok.IsSpecial(780));
+  EXPECT_TRUE(tok.IsSpecial(788));  // config-only token flagged special
+  EXPECT_EQ(tok.TokenToId("\xC4\xA0"), 220);  // "Ġ" is the space byte token
+  EXPECT_FALSE(tok.TokenToId("no such token").has_value());
+  auto ids = tok.Encode("<think>hi</think>");
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(ids->front(), 780);
+  EXPECT_EQ(ids->back(), 781);
+}
+
+TEST(Tokenizer, WithoutConfigThinkIsPlainText) {
+  auto tok = Tokenizer::Load(SourcePath(kTinyDir + "/tokenizer.json"), "");
+  ASSERT_TRUE(tok.ok());
+  EXPECT_EQ(tok->vocab_size(), 778);
+  EXPECT_FALSE(tok->TokenToId("<think>").has_value());
+  EXPECT_GT(tok->Encode("<think>")->size(), 1u);
+}
+
+TEST(Tokenizer, RejectsIllFormedUtf8) {
+  const Tokenizer tok = Tiny();
+  for (const std::string& bad : {std::string("abc\xFF"), std::string("ab\xC3"), std::string("\xED\xA0\x80"),
+                                std::string("ok \xF4\x90\x80\x80"), std::string("a\xC0\xAF")}) {
+    auto ids = tok.Encode(bad);
+    ASSERT_FALSE(ids.ok());
+    EXPECT_EQ(ids.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(ids.status().message().find("byte offset"), std::string::npos) << ids.status().message();
+  }
+  EXPECT_NE(tok.Encode("abc\xFF").status().message().find("byte offset 3"), std::string::npos);
+  EXPECT_TRUE(tok.Encode(std::string("nul \0 inside", 12)).ok());
+}
+
+TEST(Tokenizer, DecodeSkipsUnknownIdsAndReplacesBadBytes) {
+  const Tokenizer tok = Tiny();
+  const std::vector<int32_t> ids = {-5, 757, 39, 789, 1 << 30, 758};
+  EXPECT_EQ(tok.Decode(ids, false), "<|im_start|>H<|im_end|>");
+  EXPECT_EQ(tok.Decode(ids, true), "H");
+  const int32_t lead = *tok.TokenToId("\xC3\xA3");  // byte 0xE3 alone: a truncated sequence
+  EXPECT_EQ(tok.Decode(std::vector<int32_t>{lead, 39}, false), "\xEF\xBF\xBDH");
+  EXPECT_EQ(tok.Decode({}, false), "");
+}
+
+// Spans: non-decreasing, whole characters, covering every byte of the text, for the corpus.
+TEST(Tokenizer, OffsetsCoverTheText) {
+  const Tokenizer tok = Tiny();
+  for (const auto& line : ReadJsonl(SourcePath("tests/data/tokenizer/corpus.jsonl"))) {
+    const std::string text = line.get<std::string>();
+    std::vector<std::pair<size_t, size_t>> spans;
+    auto ids = tok.EncodeWithOffsets(text, &spans);
+    ASSERT_TRUE(ids.ok());
+    ASSERT_EQ(spans.size(), ids->size());
+    size_t covered = 0;
+    for (size_t k = 0; k < spans.size(); ++k) {
+      const auto [b, e] = spans[k];
+      ASSERT_LT(b, e);
+      ASSERT_LE(e, text.size());
+      ASSERT_TRUE(k == 0 || b >= spans[k - 1].first) << line.dump();
+      ASSERT_LE(b, covered) << "gap before token " << k << " of " << line.dump();
+      ASSERT_NE(static_cast<uint8_t>(text[b]) & 0xC0, 0x80);
+      covered = std::max(covered, e);
+    }
+    ASSERT_EQ(covered, text.size()) << line.dump();
+  }
+}
+
+TEST(Tokenizer, ConcurrentEncodeMatchesSequential) {
+  const Tokenizer tok = Tiny();
+  const auto corpus = ReadJsonl(SourcePath("tests/data/tokenizer/corpus.jsonl"));
+  std::vector<std::vector<int32_t>> want;
+  for (const auto& s : corpus) want.push_back(*tok.Encode(s.get<std::string>()));
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = 0; i < corpus.size(); ++i) {
+        const size_t k = (i * 7 + static_cast<size_t>(t) * 131) % corpus.size();
+        if (*tok.Encode(corpus[k].get<std::string>()) != want[k]) ++mismatches[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches, std::vector<int>(4, 0));
+}
+
+// Sizes an attacker controls: long words (heap BPE), huge mark runs (one NFC segment).
+TEST(Tokenizer, HostileSizes) {
+  const Tokenizer tok = Tiny();
+  const std::string word(1 << 20, 'a');
+  auto ids = tok.Encode(word);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(tok.Decode(*ids, false), word);
+  std::string marks = "e";
+  for (int i = 0; i < 50000; ++i) marks += (i % 2) ? "\u0316" : "\u0301";
+  auto mark_ids = tok.Encode(marks);
+  ASSERT_TRUE(mark_ids.ok());
+  EXPECT_FALSE(mark_ids->empty());
+}
+
+// ---- Bad files: each error names the file, the field and what was expected ----
+
+class BadFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("hg_tok_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    std::ifstream in(SourcePath(kTinyDir + "/tokenizer.json"));
+    json_ = json::parse(in);
+    std::ifstream cin(SourcePath(kTinyDir + "/tokenizer_config.json"));
+    config_ = json::parse(cin);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Writes the (modified) files and loads them.
+  Status LoadModified() {
+    std::ofstream(dir_ / "tokenizer.json") << json_.dump();
+    std::ofstream(dir_ / "tokenizer_config.json") << config_.dump();
+    return Tokenizer::LoadFromDir(dir_.string()).status();
+  }
+  void ExpectError(StatusCode code, const std::string& fragment) {
+    const Status s = LoadModified();
+    EXPECT_EQ(s.code(), code) << s.ToString();
+    EXPECT_NE(s.message().find(fragment), std::string::npos) << s.ToString();
+  }
+
+  std::filesystem::path dir_;
+  json json_, config_;
+};
+
+TEST_F(BadFileTest, UnmodifiedLoads) { EXPECT_TRUE(LoadModified().ok()); }
+
+TEST_F(BadFileTest, MissingOrMalformed) {
+  EXPECT_EQ(Tokenizer::LoadFromDir((dir_ / "nope").string()).status().code(), StatusCode::kNotFound);
+  std::ofstream(dir_ / "tokenizer.json") << "{\"model\": ";
+  EXPECT_EQ(Tokenizer::Load((dir_ / "tokenizer.json").string(), "").status().code(),
+            StatusCode::kInvalidArgument);
+  std::ofstream(dir_ / "tokenizer.json") << "[1, 2]";
+  EXPECT_EQ(Tokenizer::Load((dir_ / "tokenizer.json").string(), "").status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_F(BadFileTest, UnsupportedPipelines) {
+  json_["normalizer"] = {{"type", "NFKC"}};
+  ExpectError(StatusCode::kUnimplemented, "normalizer");
+  SetUp();
+  json_["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = "\\s+";
+  ExpectError(StatusCode::kUnimplemented, "Split regex");
+  SetUp();
+  json_["pre_tokenizer"]["pretokenizers"][1]["add_prefix_space"] = true;
+  ExpectError(StatusCode::kUnimplemented, "pretokenizers[1]");
+  SetUp();
+  json_["model"]["type"] = "WordPiece";
+  ExpectError(StatusCode::kUnimplemented, "model");
+  SetUp();
+  json_["model"]["continuing_subword_prefix"] = "##";
+  ExpectError(StatusCode::kUnimplemented, "continuing_subword_prefix");
+  SetUp();
+  json_["decoder"] = nullptr;
+  ExpectError(StatusCode::kUnimplemented, "decoder");
+  SetUp();
+  json_["added_tokens"][0]["lstrip"] = true;
+  ExpectError(StatusCode::kUnimplemented, "added_tokens[0].lstrip");
+}
+
+TEST_F(BadFileTest, InconsistentVocabulary) {
+  json_["model"]["merges"][3] = json::array({"\xC4\xA0", "no-such-token"});
+  ExpectError(StatusCode::kInvalidArgument, "model.merges[3]");
+  SetUp();
+  json_["model"]["merges"][0] = "one two three";
+  ExpectError(StatusCode::kInvalidArgument, "model.merges[0]");
+  SetUp();
+  json_["model"]["vocab"]["duplicate"] = 5;
+  ExpectError(StatusCode::kInvalidArgument, "used twice");
+  SetUp();
+  json_["model"]["vocab"]["negative"] = -1;
+  ExpectError(StatusCode::kInvalidArgument, "expected an id");
+  SetUp();
+  json_["model"]["vocab"].erase("\xC4\x80");  // byte 0x00's token, used by no merge
+  ExpectError(StatusCode::kInvalidArgument, "byte-level token");
+  SetUp();
+  json_["added_tokens"][1]["id"] = 5;  // collides with a vocab token
+  ExpectError(StatusCode::kInvalidArgument, "is model.vocab token");
+}
+
+TEST_F(BadFileTest, ConfigTokensMustGetTheirIds) {
+  config_["added_tokens_decoder"].erase("778");  // leaves a gap: 779 would become 778
+  ExpectError(StatusCode::kInvalidArgument, "transformers would give");
+  SetUp();
+  config_["added_tokens_decoder"]["756"]["content"] = "<|im_start|>";  // tokenizer.json says 757
+  ExpectError(StatusCode::kInvalidArgument, "expected the same id");
+  SetUp();
+  config_["added_tokens_decoder"] = json::array();
+  ExpectError(StatusCode::kInvalidArgument, "added_tokens_decoder");
+}
+
+// The real Qwen3.5 vocabulary is not in the repository (12.8 MB, see PROVENANCE.md). With
+// HG_QWEN35_TOKENIZER_DIR set to a Qwen/Qwen3.5-0.8B snapshot, check the 111 id vectors other
+// projects recorded from it (known_ids_external.jsonl in the shared data).
+TEST(RealQwen35, KnownIds) {
+  const char* dir = std::getenv("HG_QWEN35_TOKENIZER_DIR");
+  const char* known = std::getenv("HG_QWEN35_KNOWN_IDS");
+  if (!dir || !known) GTEST_SKIP() << "set HG_QWEN35_TOKENIZER_DIR and HG_QWEN35_KNOWN_IDS to run";
+  auto tok = Tokenizer::LoadFromDir(dir);
+  ASSERT_TRUE(tok.ok()) << tok.status().ToString();
+  EXPECT_EQ(tok->vocab_size(), 248077);
+  for (const auto& row : ReadJsonl(known)) {
+    auto ids = tok->Encode(row["text"].get<std::string>());
+    ASSERT_TRUE(ids.ok());
+    EXPECT_EQ(*ids, row["ids"].get<std::vector<int32_t>>()) << row["text"].dump();
+  }
+}
+
+}  // namespace
+}  // namespace haloguard::tokenizer
