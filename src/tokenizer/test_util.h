@@ -36,6 +36,7 @@ struct GoldenConfig {
   std::string config;  // tokenizer_config.json or ""
   bool qwen35_split;   // replace the file's split regex by Qwen3.5's
   bool has_decode_goldens;
+  bool ignore_merges = false;  // set model.ignore_merges and add one unreachable vocab token
 };
 
 // Names the config in test output (instead of a byte dump).
@@ -49,6 +50,7 @@ inline std::vector<GoldenConfig> GoldenConfigs() {
       {"qwen35_skeleton", "tests/data/tokenizer/qwen35_skeleton.tokenizer.json", "", false, true},
       {"tiny", "tests/data/tiny_tokenizer/tokenizer.json",
        "tests/data/tiny_tokenizer/tokenizer_config.json", false, true},
+      {"tiny_ignore_merges", "tests/data/tiny_tokenizer/tokenizer.json", "", false, false, true},
   };
 }
 
@@ -57,6 +59,12 @@ inline StatusOr<Tokenizer> LoadGoldenConfig(const GoldenConfig& c) {
   HG_ASSIGN_OR_RETURN(TokenizerSpec spec,
                       ReadTokenizerSpec(SourcePath(c.json), c.config.empty() ? "" : SourcePath(c.config)));
   if (c.qwen35_split) spec.split = SplitPattern::kQwen35;
+  if (c.ignore_merges) {  // as tools/tokenizer/oracle.js tinyIgnoreMerges()
+    spec.ignore_merges = true;
+    spec.vocab.resize(757);
+    spec.vocab[756] = "\u0120unreachable";
+    for (AddedTokenSpec& a : spec.added) ++a.id;
+  }
   return Tokenizer::FromSpec(std::move(spec));
 }
 

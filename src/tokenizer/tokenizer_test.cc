@@ -213,19 +213,29 @@ TEST_F(BadFileTest, InconsistentVocabulary) {
   json_["model"]["vocab"]["negative"] = -1;
   ExpectError(StatusCode::kInvalidArgument, "expected an id");
   SetUp();
-  json_["model"]["vocab"].erase("\xC4\x80");  // byte 0x00's token, used by no merge
+  const json byte0 = json_["model"]["vocab"]["\xC4\x80"];  // byte 0x00's token, in no merge
+  json_["model"]["vocab"].erase("\xC4\x80");
+  json_["model"]["vocab"]["renamed"] = byte0;
   ExpectError(StatusCode::kInvalidArgument, "byte-level token");
   SetUp();
-  json_["added_tokens"][1]["id"] = 5;  // collides with a vocab token
-  ExpectError(StatusCode::kInvalidArgument, "is model.vocab token");
+  json_["added_tokens"][1]["id"] = 5;  // HF would renumber it (and warn)
+  ExpectError(StatusCode::kInvalidArgument, "HF tokenizers gives \"<|im_start|>\" id 757");
+  SetUp();
+  json_["model"]["vocab"]["<|endoftext|>"] = 900;  // an added token's content in the model vocab
+  json_["added_tokens"][0]["id"] = 900;            // takes that id, and is not "new"
+  config_["added_tokens_decoder"]["900"] = config_["added_tokens_decoder"]["756"];
+  config_["added_tokens_decoder"].erase("756");
+  EXPECT_EQ(LoadModified().ToString(), "OK");       // so the others keep theirs (as in HF)
+  json_["added_tokens"][0]["id"] = 756;
+  ExpectError(StatusCode::kInvalidArgument, "gives \"<|endoftext|>\" id 900");
 }
 
 TEST_F(BadFileTest, ConfigTokensMustGetTheirIds) {
   config_["added_tokens_decoder"].erase("778");  // leaves a gap: 779 would become 778
-  ExpectError(StatusCode::kInvalidArgument, "transformers would give");
+  ExpectError(StatusCode::kInvalidArgument, "HF tokenizers gives \"</tool_response>\" id 778");
   SetUp();
   config_["added_tokens_decoder"]["756"]["content"] = "<|im_start|>";  // tokenizer.json says 757
-  ExpectError(StatusCode::kInvalidArgument, "expected the same id");
+  ExpectError(StatusCode::kInvalidArgument, "gives \"<|im_start|>\" id 757; expected that id, got 756");
   SetUp();
   config_["added_tokens_decoder"] = json::array();
   ExpectError(StatusCode::kInvalidArgument, "added_tokens_decoder");

@@ -182,26 +182,65 @@ Status ReadModel(const std::string& path, const json& model, TokenizerSpec* spec
   return ReadMerges(path, model["merges"], ids, spec);
 }
 
-Status AddToken(const std::string& where, AddedTokenSpec token, TokenizerSpec* spec,
-                std::map<int32_t, AddedTokenSpec>* added) {
-  auto [it, inserted] = added->emplace(token.id, token);
-  if (!inserted && it->second.content != token.content) {
-    return InvalidArgumentError(where + ": id " + std::to_string(token.id) + " is already \"" +
-                                it->second.content + "\"; expected one token per id, got \"" +
-                                token.content + "\"");
+// The added vocabulary as HF tokenizers 0.23.2 builds it (observed, sparse vocabularies included):
+// tokens are added in order, each getting the id of its content if known (added first, then model
+// vocab), else (model vocab entries + added tokens not in the model vocab so far). HF only warns
+// when a file declares another id; we refuse the file, since its ids would then disagree with the
+// model's embedding rows.
+class AddedVocab {
+ public:
+  explicit AddedVocab(const TokenizerSpec& spec) : spec_(spec) {
+    for (size_t id = 0; id < spec.vocab.size(); ++id) {
+      if (spec.vocab[id].empty()) continue;
+      model_ids_.emplace(spec.vocab[id], static_cast<int32_t>(id));
+    }
   }
-  if (static_cast<size_t>(token.id) < spec->vocab.size() && !spec->vocab[token.id].empty() &&
-      spec->vocab[token.id] != token.content) {
-    return InvalidArgumentError(where + ": id " + std::to_string(token.id) + " is model.vocab token \"" +
-                                spec->vocab[token.id] + "\"; expected \"" + token.content + "\"");
-  }
-  return OkStatus();
-}
 
-// transformers adds the added_tokens_decoder entries the tokenizer lacks, in id order, each taking
-// the next free id; a declared id that differs from that would make it disagree with the file.
-Status MergeConfigTokens(const std::string& path, const json& config, TokenizerSpec* spec,
-                         std::map<int32_t, AddedTokenSpec>* added) {
+  Status Add(const std::string& where, const AddedTokenSpec& token) {
+    int32_t assigned;
+    auto known = content_to_id_.find(token.content);
+    auto in_model = model_ids_.find(token.content);
+    const auto model_count = static_cast<int64_t>(model_ids_.size());
+    if (known != content_to_id_.end()) {
+      assigned = known->second;
+    } else if (in_model != model_ids_.end()) {
+      assigned = in_model->second;
+    } else {
+      assigned = static_cast<int32_t>(model_count + num_new_);
+    }
+    if (assigned != token.id) {
+      return InvalidArgumentError(where + ": HF tokenizers gives \"" + token.content + "\" id " +
+                                  std::to_string(assigned) + "; expected that id, got " +
+                                  std::to_string(token.id));
+    }
+    if (known != content_to_id_.end()) return OkStatus();  // listed again (config repeats the file)
+    const size_t id = static_cast<size_t>(token.id);
+    if (in_model == model_ids_.end() && id < spec_.vocab.size() && !spec_.vocab[id].empty()) {
+      return InvalidArgumentError(where + ": id " + std::to_string(id) + " is model.vocab token \"" +
+                                  spec_.vocab[id] + "\"; expected an unused id for \"" + token.content + "\"");
+    }
+    content_to_id_.emplace(token.content, token.id);
+    added_.emplace(token.id, token);
+    num_new_ += in_model == model_ids_.end();
+    return OkStatus();
+  }
+
+  std::vector<AddedTokenSpec> Take() {
+    std::vector<AddedTokenSpec> out;
+    for (auto& [id, token] : added_) out.push_back(std::move(token));
+    return out;
+  }
+
+ private:
+  const TokenizerSpec& spec_;
+  std::unordered_map<std::string, int32_t> model_ids_;
+  std::unordered_map<std::string, int32_t> content_to_id_;
+  std::map<int32_t, AddedTokenSpec> added_;
+  int64_t num_new_ = 0;  // added tokens whose content is not in the model vocab
+};
+
+// transformers adds the tokenizer_config.json added_tokens_decoder entries in id order.
+Status MergeConfigTokens(const std::string& path, const json& config, AddedVocab* added) {
   if (!config.contains("added_tokens_decoder")) return OkStatus();
   const json& dec = config["added_tokens_decoder"];
   if (!dec.is_object()) {
@@ -219,23 +258,7 @@ Status MergeConfigTokens(const std::string& path, const json& config, TokenizerS
   for (const auto& [id, value] : by_id) {
     const std::string where = path + ": added_tokens_decoder[\"" + std::to_string(id) + "\"]";
     HG_ASSIGN_OR_RETURN(AddedTokenSpec token, ReadAddedToken(where, *value, id));
-    auto same = std::find_if(added->begin(), added->end(),
-                             [&](const auto& kv) { return kv.second.content == token.content; });
-    if (same != added->end()) {
-      if (same->first != token.id) {
-        return InvalidArgumentError(where + ": \"" + token.content + "\" has id " +
-                                    std::to_string(same->first) + " in tokenizer.json; expected the same id, got " +
-                                    std::to_string(token.id));
-      }
-      continue;
-    }
-    const int32_t next_free = std::max(static_cast<int32_t>(spec->vocab.size()),
-                                       added->empty() ? 0 : added->rbegin()->first + 1);
-    if (token.id != next_free) {
-      return InvalidArgumentError(where + ": transformers would give \"" + token.content + "\" id " +
-                                  std::to_string(next_free) + "; expected that id, got " + std::to_string(token.id));
-    }
-    HG_RETURN_IF_ERROR(AddToken(where, token, spec, added));
+    HG_RETURN_IF_ERROR(added->Add(where, token));
   }
   return OkStatus();
 }
@@ -247,7 +270,6 @@ StatusOr<TokenizerSpec> ReadTokenizerSpec(const std::string& tokenizer_json_path
   const std::string& path = tokenizer_json_path;
   HG_ASSIGN_OR_RETURN(json root, ParseFile(path));
   TokenizerSpec spec;
-  std::map<int32_t, AddedTokenSpec> added;
   try {
     if (!root.contains("model")) return InvalidArgumentError(path + ": expected a \"model\" object");
     HG_RETURN_IF_ERROR(ReadModel(path, root["model"], &spec));
@@ -257,6 +279,7 @@ StatusOr<TokenizerSpec> ReadTokenizerSpec(const std::string& tokenizer_json_path
     if (!decoder.is_object() || decoder.value("type", "") != "ByteLevel") {
       return Unsupported(path + ": decoder", "{\"type\": \"ByteLevel\"}", decoder);
     }
+    AddedVocab added(spec);
     const json tokens = root.value("added_tokens", json::array());
     if (!tokens.is_array()) return InvalidArgumentError(path + ": added_tokens: expected an array");
     for (size_t i = 0; i < tokens.size(); ++i) {
@@ -264,16 +287,16 @@ StatusOr<TokenizerSpec> ReadTokenizerSpec(const std::string& tokenizer_json_path
       const int64_t id = tokens[i].is_object() && tokens[i].contains("id") && tokens[i]["id"].is_number_integer()
                              ? tokens[i]["id"].get<int64_t>() : -1;
       HG_ASSIGN_OR_RETURN(AddedTokenSpec token, ReadAddedToken(where, tokens[i], id));
-      HG_RETURN_IF_ERROR(AddToken(where, token, &spec, &added));
+      HG_RETURN_IF_ERROR(added.Add(where, token));
     }
     if (!tokenizer_config_json_path.empty()) {
       HG_ASSIGN_OR_RETURN(json config, ParseFile(tokenizer_config_json_path));
-      HG_RETURN_IF_ERROR(MergeConfigTokens(tokenizer_config_json_path, config, &spec, &added));
+      HG_RETURN_IF_ERROR(MergeConfigTokens(tokenizer_config_json_path, config, &added));
     }
+    spec.added = added.Take();
   } catch (const json::exception& e) {
     return InvalidArgumentError(path + ": unexpected JSON structure: " + e.what());
   }
-  for (auto& [id, token] : added) spec.added.push_back(std::move(token));
   return spec;
 }
 

@@ -63,7 +63,7 @@ async function main() {
     if (!fs.existsSync(cfg.json)) throw new Error(`${name}: missing ${cfg.json}`);
     const tok = oracle.load(tokenizers, cfg);
     outputs[`encode_${name}.jsonl`] = await encodeLines(tok, corpus, name === 'qwen3');
-    if (name !== 'qwen3_qwen35split') outputs[`decode_${name}.jsonl`] = await decodeLines(tok, name);
+    if (!name.startsWith('qwen3_') && !name.startsWith('tiny_')) outputs[`decode_${name}.jsonl`] = await decodeLines(tok, name);
   }
   let bad = 0;
   fs.mkdirSync(GOLDENS, {recursive: true});

@@ -81,6 +81,7 @@ TEXT_CASES = [
     "y'all'd've", "rock 'n' roll", "the '90s and '80s", "o'clock O'Neill d'Artagnan l'été",
     "don’t can’t won’t (curly apostrophes)", "'ſ 'ſt ſ'ſ 'ſa 'Ks", "x'RE x're x'rE", "''s '''",
     "can't've isn't", "'sss 'tt 'lll 'dd 'mm", "'\u017F\u017F", "'ll\n're\t've",
+    "an unreachable word, unreachable again; Unreachable unreachable's",  # ignore_merges config
     # whitespace
     "  spaced  text\n", "a   b", "trailing   ", "   leading", "tab\there  \n\n\t x   y\r\n",
     "\r\n\r\n\r\n", "\n\n\n\nx", "x\n \n \n", " \n", "\t\t\t", "a\u00A0\u00A0b", "a\u3000b\u3000\u3000c",

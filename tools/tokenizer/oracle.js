@@ -34,6 +34,19 @@ function qwen3WithQwen35Split() {
   return out;
 }
 
+// The tiny tokenizer.json with model.ignore_merges = true (the Llama-3 style BPE option) and one
+// vocab token no merge sequence reaches (id 756; the added tokens move up by one), so whole-piece
+// lookup visibly differs from merging.
+function tinyIgnoreMerges() {
+  const j = JSON.parse(fs.readFileSync(path.join(DATA, 'tiny_tokenizer', 'tokenizer.json'), 'utf8'));
+  j.model.ignore_merges = true;
+  j.model.vocab['\u0120unreachable'] = 756;
+  for (const t of j.added_tokens) t.id += 1;
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hg-tok-')), 'tokenizer.json');
+  fs.writeFileSync(out, JSON.stringify(j));
+  return out;
+}
+
 // The test configurations: name -> {json, config}. `config` may be null.
 function configs() {
   return {
@@ -42,6 +55,7 @@ function configs() {
     qwen35_skeleton: {json: path.join(DATA, 'tokenizer', 'qwen35_skeleton.tokenizer.json'), config: null},
     tiny: {json: path.join(DATA, 'tiny_tokenizer', 'tokenizer.json'),
            config: path.join(DATA, 'tiny_tokenizer', 'tokenizer_config.json')},
+    tiny_ignore_merges: {json: tinyIgnoreMerges(), config: null},
   };
 }
 
