@@ -234,6 +234,29 @@ TEST_F(BadFileTest, UnsupportedPipelines) {
   ExpectError(StatusCode::kUnimplemented, "added_tokens[0].lstrip");
 }
 
+TEST_F(BadFileTest, MalformedVocabAndMerges) {
+  json_["model"]["vocab"]["x"] = "seven";
+  ExpectError(StatusCode::kInvalidArgument, "model.vocab[\"x\"]: expected an integer id");
+  SetUp();
+  json_["model"]["vocab"]["x"] = json::object({{"nested", 1}});
+  ExpectError(StatusCode::kInvalidArgument, "model.vocab[\"x\"]");
+  SetUp();
+  json_["model"]["merges"][2] = 17;
+  ExpectError(StatusCode::kInvalidArgument, "model.merges[2]");
+  SetUp();
+  json_["model"]["merges"][4] = json::array({"a", "b", "c"});
+  ExpectError(StatusCode::kInvalidArgument, "model.merges[4]");
+  SetUp();
+  json_["model"]["merges"][5] = json::array({json::array({"a"}), "b"});
+  ExpectError(StatusCode::kInvalidArgument, "model.merges[5]");
+  SetUp();
+  json_["model"].erase("merges");
+  ExpectError(StatusCode::kInvalidArgument, "\"merges\" array");
+  SetUp();
+  json_["model"]["merges"] = json::object();  // an object where the array belongs
+  ExpectError(StatusCode::kInvalidArgument, "merges");
+}
+
 TEST_F(BadFileTest, InconsistentVocabulary) {
   json_["model"]["merges"][3] = json::array({"\xC4\xA0", "no-such-token"});
   ExpectError(StatusCode::kInvalidArgument, "model.merges[3]");

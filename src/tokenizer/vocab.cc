@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "core/mapped_file.h"
+#include "tokenizer/vocab_sax.h"
 
 namespace haloguard::tokenizer {
 namespace {
@@ -85,58 +86,38 @@ Status ReadPreTokenizer(const std::string& path, const json& p, TokenizerSpec* s
   return OkStatus();
 }
 
-Status ReadVocab(const std::string& path, const json& vocab, TokenizerSpec* spec) {
-  if (!vocab.is_object()) {
-    return InvalidArgumentError(path + ": model.vocab: expected an object, got " + Dump(vocab));
-  }
-  for (const auto& [token, id_json] : vocab.items()) {
-    if (!id_json.is_number_integer() || id_json.get<int64_t>() < 0 ||
-        id_json.get<int64_t>() >= kMaxTokenId) {
+Status ReadVocab(const std::string& path, const internal::TokenizerJson& file, TokenizerSpec* spec) {
+  int64_t max_id = -1;
+  for (const auto& entry : file.vocab) max_id = std::max(max_id, entry.second);
+  spec->vocab.resize(static_cast<size_t>(std::clamp<int64_t>(max_id + 1, 0, kMaxTokenId)));
+  for (const auto& [token, id] : file.vocab) {
+    if (id < 0 || id >= kMaxTokenId) {
       return InvalidArgumentError(path + ": model.vocab[\"" + token + "\"]: expected an id in [0, " +
-                                  std::to_string(kMaxTokenId) + "), got " + Dump(id_json));
+                                  std::to_string(kMaxTokenId) + "), got " + std::to_string(id));
     }
-    const auto id = id_json.get<size_t>();
-    if (id >= spec->vocab.size()) spec->vocab.resize(id + 1);
-    if (!spec->vocab[id].empty()) {
+    if (static_cast<size_t>(id) >= spec->vocab.size()) spec->vocab.resize(static_cast<size_t>(id) + 1);
+    std::string& slot = spec->vocab[static_cast<size_t>(id)];
+    if (!slot.empty()) {
       return InvalidArgumentError(path + ": model.vocab: id " + std::to_string(id) +
-                                  " used twice; expected unique ids, got \"" + spec->vocab[id] +
-                                  "\" and \"" + token + "\"");
+                                  " used twice; expected unique ids, got \"" + slot + "\" and \"" +
+                                  token + "\"");
     }
     if (token.empty()) return InvalidArgumentError(path + ": model.vocab: empty token string");
-    spec->vocab[id] = token;
+    slot = token;
   }
   return OkStatus();
 }
 
-// Merges are "left right" strings (older files) or ["left", "right"] arrays.
-Status ReadMerges(const std::string& path, const json& merges,
+Status ReadMerges(const std::string& path, const internal::TokenizerJson& file,
                   const std::unordered_map<std::string, int32_t>& ids, TokenizerSpec* spec) {
-  if (!merges.is_array()) {
-    return InvalidArgumentError(path + ": model.merges: expected an array, got " + Dump(merges));
-  }
-  spec->merges.reserve(merges.size());
-  for (size_t rank = 0; rank < merges.size(); ++rank) {
-    const json& m = merges[rank];
-    std::string left, right;
-    if (m.is_string()) {
-      const std::string s = m.get<std::string>();
-      const size_t sp = s.find(' ');
-      if (sp != std::string::npos && s.find(' ', sp + 1) == std::string::npos) {
-        left = s.substr(0, sp);
-        right = s.substr(sp + 1);
-      }
-    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-      left = m[0].get<std::string>();
-      right = m[1].get<std::string>();
-    }
-    const std::string where = path + ": model.merges[" + std::to_string(rank) + "]";
-    if (left.empty() || right.empty()) {
-      return InvalidArgumentError(where + ": expected \"a b\" or [\"a\", \"b\"], got " + Dump(m));
-    }
+  spec->merges.reserve(file.merges.size());
+  for (size_t rank = 0; rank < file.merges.size(); ++rank) {
+    const auto& [left, right] = file.merges[rank];
     auto l = ids.find(left), r = ids.find(right), mg = ids.find(left + right);
-    if (l == ids.end() || r == ids.end() || mg == ids.end()) {
-      return InvalidArgumentError(where + ": token not in model.vocab; expected \"" + left +
-                                  "\", \"" + right + "\" and \"" + left + right + "\" in the vocab");
+    if (left.empty() || right.empty() || l == ids.end() || r == ids.end() || mg == ids.end()) {
+      return InvalidArgumentError(path + ": model.merges[" + std::to_string(rank) +
+                                  "]: token not in model.vocab; expected \"" + left + "\", \"" +
+                                  right + "\" and \"" + left + right + "\" in the vocab");
     }
     spec->merges.push_back({l->second, r->second, mg->second});
   }
@@ -159,7 +140,12 @@ StatusOr<AddedTokenSpec> ReadAddedToken(const std::string& where, const json& t,
   return a;
 }
 
-Status ReadModel(const std::string& path, const json& model, TokenizerSpec* spec) {
+using TokenIds = std::unordered_map<std::string, int32_t>;
+
+// Fills spec->vocab, spec->merges, spec->ignore_merges and *ids (model token -> id).
+Status ReadModel(const std::string& path, const internal::TokenizerJson& file, TokenizerSpec* spec,
+                 TokenIds* ids) {
+  const json& model = file.dom["model"];
   if (!model.is_object() || model.value("type", "") != "BPE") {
     return Unsupported(path + ": model", "{\"type\": \"BPE\", ...}", model.is_object() ? model.value("type", json()) : model);
   }
@@ -170,16 +156,15 @@ Status ReadModel(const std::string& path, const json& model, TokenizerSpec* spec
     if (!IsEmptyOrAbsent(model, key)) return Unsupported(path + ": model." + key, "null or \"\"", model[key]);
   }
   spec->ignore_merges = model.value("ignore_merges", false);
-  if (!model.contains("vocab") || !model.contains("merges")) {
-    return InvalidArgumentError(path + ": model: expected \"vocab\" and \"merges\"");
+  if (!file.has_vocab || !file.has_merges) {
+    return InvalidArgumentError(path + ": model: expected a \"vocab\" object and a \"merges\" array");
   }
-  HG_RETURN_IF_ERROR(ReadVocab(path, model["vocab"], spec));
-  std::unordered_map<std::string, int32_t> ids;
-  ids.reserve(spec->vocab.size());
+  HG_RETURN_IF_ERROR(ReadVocab(path, file, spec));
+  ids->reserve(file.vocab.size());
   for (size_t id = 0; id < spec->vocab.size(); ++id) {
-    if (!spec->vocab[id].empty()) ids.emplace(spec->vocab[id], static_cast<int32_t>(id));
+    if (!spec->vocab[id].empty()) ids->emplace(spec->vocab[id], static_cast<int32_t>(id));
   }
-  return ReadMerges(path, model["merges"], ids, spec);
+  return ReadMerges(path, file, *ids, spec);
 }
 
 // The added vocabulary as HF tokenizers 0.23.2 builds it (observed, sparse vocabularies included):
@@ -189,12 +174,8 @@ Status ReadModel(const std::string& path, const json& model, TokenizerSpec* spec
 // model's embedding rows.
 class AddedVocab {
  public:
-  explicit AddedVocab(const TokenizerSpec& spec) : spec_(spec) {
-    for (size_t id = 0; id < spec.vocab.size(); ++id) {
-      if (spec.vocab[id].empty()) continue;
-      model_ids_.emplace(spec.vocab[id], static_cast<int32_t>(id));
-    }
-  }
+  AddedVocab(const TokenizerSpec& spec, const TokenIds& model_ids)
+      : spec_(spec), model_ids_(model_ids) {}
 
   Status Add(const std::string& where, const AddedTokenSpec& token) {
     int32_t assigned;
@@ -233,8 +214,8 @@ class AddedVocab {
 
  private:
   const TokenizerSpec& spec_;
-  std::unordered_map<std::string, int32_t> model_ids_;
-  std::unordered_map<std::string, int32_t> content_to_id_;
+  const TokenIds& model_ids_;
+  TokenIds content_to_id_;
   std::map<int32_t, AddedTokenSpec> added_;
   int64_t num_new_ = 0;  // added tokens whose content is not in the model vocab
 };
@@ -268,18 +249,22 @@ Status MergeConfigTokens(const std::string& path, const json& config, AddedVocab
 StatusOr<TokenizerSpec> ReadTokenizerSpec(const std::string& tokenizer_json_path,
                                           const std::string& tokenizer_config_json_path) {
   const std::string& path = tokenizer_json_path;
-  HG_ASSIGN_OR_RETURN(json root, ParseFile(path));
+  HG_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path, kMaxFileBytes));
+  HG_ASSIGN_OR_RETURN(internal::TokenizerJson file, internal::ParseTokenizerJson(path, text));
+  text = std::string();  // free the 10+ MB before building tables
+  const json& root = file.dom;
   TokenizerSpec spec;
   try {
     if (!root.contains("model")) return InvalidArgumentError(path + ": expected a \"model\" object");
-    HG_RETURN_IF_ERROR(ReadModel(path, root["model"], &spec));
+    TokenIds model_ids;
+    HG_RETURN_IF_ERROR(ReadModel(path, file, &spec, &model_ids));
     HG_RETURN_IF_ERROR(ReadNormalizer(path, root.value("normalizer", json()), &spec));
     HG_RETURN_IF_ERROR(ReadPreTokenizer(path, root.value("pre_tokenizer", json()), &spec));
     const json decoder = root.value("decoder", json());
     if (!decoder.is_object() || decoder.value("type", "") != "ByteLevel") {
       return Unsupported(path + ": decoder", "{\"type\": \"ByteLevel\"}", decoder);
     }
-    AddedVocab added(spec);
+    AddedVocab added(spec, model_ids);
     const json tokens = root.value("added_tokens", json::array());
     if (!tokens.is_array()) return InvalidArgumentError(path + ": added_tokens: expected an array");
     for (size_t i = 0; i < tokens.size(); ++i) {
