@@ -12,6 +12,7 @@
 #include "tokenizer/byte_level.h"
 #include "tokenizer/nfc.h"
 #include "tokenizer/pretokenize.h"
+#include "tokenizer/word_cache.h"
 
 namespace haloguard::tokenizer {
 
@@ -39,19 +40,6 @@ struct Tokenizer::Impl {
 namespace {
 
 using Spans = std::vector<std::pair<size_t, size_t>>;
-
-// Per-thread memo of BPE results for short pieces (words repeat a lot in real text). Thread-local
-// keeps Encode lock-free; it is dropped when full or when the thread switches tokenizer.
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-};
-struct WordCache {
-  static constexpr size_t kMaxEntries = 1 << 15;
-  static constexpr size_t kMaxPieceBytes = 48;
-  uint64_t owner = 0;
-  std::unordered_map<std::string, std::vector<int32_t>, StringHash, std::equal_to<>> words;
-};
 
 std::atomic<uint64_t> next_serial{1};
 
@@ -114,25 +102,21 @@ std::pair<size_t, size_t> CharAligned(std::string_view text, size_t b, size_t e)
 void Tokenizer::Impl::EncodePieces(std::string_view text, std::vector<int32_t>* ids,
                                    Ranges* ranges) const {
   thread_local std::vector<size_t> ends;
-  thread_local WordCache cache;
-  if (cache.owner != serial) {
-    cache.words.clear();
-    cache.owner = serial;
-  }
+  thread_local internal::WordCache cache;
+  cache.SetOwner(serial);
   ends.clear();
   PreTokenize(spec.split, text, &ends);
   size_t begin = 0;
   for (size_t end : ends) {
     const std::string_view piece = text.substr(begin, end - begin);
     const size_t first = ids->size();
-    auto hit = cache.words.find(piece);
-    if (hit != cache.words.end()) {
-      ids->insert(ids->end(), hit->second.begin(), hit->second.end());
+    const std::span<const int32_t> hit = cache.Find(piece);
+    if (!hit.empty()) {
+      ids->insert(ids->end(), hit.begin(), hit.end());
     } else {
       EncodePiece(piece, ids);
-      if (piece.size() <= WordCache::kMaxPieceBytes) {
-        if (cache.words.size() >= WordCache::kMaxEntries) cache.words.clear();
-        cache.words.emplace(piece, std::vector<int32_t>(ids->begin() + first, ids->end()));
+      if (piece.size() <= internal::WordCache::kMaxPieceBytes) {
+        cache.Insert(piece, std::span<const int32_t>(ids->data() + first, ids->size() - first));
       }
     }
     if (ranges) {  // each token covers its own bytes of the piece, in order
