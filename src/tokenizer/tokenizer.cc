@@ -12,13 +12,16 @@
 #include "tokenizer/byte_level.h"
 #include "tokenizer/nfc.h"
 #include "tokenizer/pretokenize.h"
+#include "tokenizer/unicode.h"
 #include "tokenizer/word_cache.h"
 
 namespace haloguard::tokenizer {
 
 struct Tokenizer::Impl {
   uint64_t serial = 0;  // unique per Impl, so per-thread caches never serve another tokenizer
-  TokenizerSpec spec;
+  bool nfc = false;
+  SplitPattern split = SplitPattern::kQwen35;
+  bool ignore_merges = false;
   std::unordered_map<std::string, int32_t> token_to_id;  // vocab, then added tokens (they win)
   std::unordered_map<std::string, int32_t> bytes_to_id;  // vocab by raw bytes; ignore_merges only
   std::vector<std::string> id_to_token;                  // [vocab_size]
@@ -30,7 +33,8 @@ struct Tokenizer::Impl {
 
   using Ranges = std::vector<std::pair<uint32_t, uint32_t>>;
   // Fills every table from `spec`.
-  Status Build();
+  Status Build(const TokenizerSpec& spec);
+  Status BuildVocab(const TokenizerSpec& spec);
   void EncodeSegment(std::string_view text, size_t base, std::vector<int32_t>* ids,
                      std::vector<std::pair<size_t, size_t>>* spans) const;
   void EncodePieces(std::string_view text, std::vector<int32_t>* ids, Ranges* ranges) const;
@@ -45,46 +49,52 @@ std::atomic<uint64_t> next_serial{1};
 
 }  // namespace
 
-Status Tokenizer::Impl::Build() {
-  Impl& t = *this;
-  const TokenizerSpec& s = t.spec;
-  size_t size = s.vocab.size();
-  for (const AddedTokenSpec& a : s.added) size = std::max(size, static_cast<size_t>(a.id) + 1);
-  t.id_to_token.assign(size, "");
-  t.special.assign(size, false);
-  for (size_t id = 0; id < s.vocab.size(); ++id) t.id_to_token[id] = s.vocab[id];
-  t.token_to_id.reserve(size);
-  for (size_t id = 0; id < s.vocab.size(); ++id) {
-    if (!s.vocab[id].empty()) t.token_to_id[s.vocab[id]] = static_cast<int32_t>(id);
+// Token strings both ways, the 256 byte tokens, special flags and decoder bytes.
+Status Tokenizer::Impl::BuildVocab(const TokenizerSpec& spec) {
+  size_t size = spec.vocab.size();
+  for (const AddedTokenSpec& a : spec.added) size = std::max(size, static_cast<size_t>(a.id) + 1);
+  id_to_token.assign(size, "");
+  special.assign(size, false);
+  token_to_id.reserve(size);
+  for (size_t id = 0; id < spec.vocab.size(); ++id) {
+    id_to_token[id] = spec.vocab[id];
+    if (!spec.vocab[id].empty()) token_to_id[spec.vocab[id]] = static_cast<int32_t>(id);
   }
   for (int b = 0; b < 256; ++b) {
     const std::string tok = BytesToTokenString(std::string(1, static_cast<char>(b)));
-    auto it = t.token_to_id.find(tok);
-    if (it == t.token_to_id.end()) {
+    auto it = token_to_id.find(tok);
+    if (it == token_to_id.end()) {
       return InvalidArgumentError("tokenizer.json: model.vocab lacks the byte-level token \"" + tok +
-                                  "\" (byte " + std::to_string(b) +
-                                  "); expected all 256 byte tokens");
+                                  "\" (byte " + std::to_string(b) + "); expected all 256 byte tokens");
     }
-    t.byte_ids[b] = it->second;
+    byte_ids[b] = it->second;
   }
-  for (const AddedTokenSpec& a : s.added) {
-    t.id_to_token[a.id] = a.content;
-    t.special[a.id] = a.special;
-    t.token_to_id[a.content] = a.id;
+  for (const AddedTokenSpec& a : spec.added) {
+    id_to_token[a.id] = a.content;
+    special[a.id] = a.special;
+    token_to_id[a.content] = a.id;
   }
-  t.id_to_bytes.resize(size);
-  for (size_t id = 0; id < size; ++id) t.id_to_bytes[id] = TokenStringToBytes(t.id_to_token[id]);
-  if (s.ignore_merges) {
-    for (size_t id = 0; id < s.vocab.size(); ++id) {
-      if (!s.vocab[id].empty()) t.bytes_to_id[TokenStringToBytes(s.vocab[id])] = static_cast<int32_t>(id);
+  id_to_bytes.resize(size);
+  for (size_t id = 0; id < size; ++id) id_to_bytes[id] = TokenStringToBytes(id_to_token[id]);
+  if (ignore_merges) {
+    for (size_t id = 0; id < spec.vocab.size(); ++id) {
+      if (!spec.vocab[id].empty()) bytes_to_id[id_to_bytes[id]] = static_cast<int32_t>(id);
     }
   }
-  t.merges.Reserve(s.merges.size());
-  for (size_t rank = 0; rank < s.merges.size(); ++rank) {
-    const BpeMergeSpec& m = s.merges[rank];
-    t.merges.Add(m.left, m.right, static_cast<uint32_t>(rank), m.merged);
+  return OkStatus();
+}
+
+Status Tokenizer::Impl::Build(const TokenizerSpec& spec) {
+  nfc = spec.nfc;
+  split = spec.split;
+  ignore_merges = spec.ignore_merges;
+  HG_RETURN_IF_ERROR(BuildVocab(spec));
+  merges.Reserve(spec.merges.size());
+  for (size_t rank = 0; rank < spec.merges.size(); ++rank) {
+    const BpeMergeSpec& m = spec.merges[rank];
+    merges.Add(m.left, m.right, static_cast<uint32_t>(rank), m.merged);
   }
-  t.added = AddedTokenMatcher(s.added);
+  added = AddedTokenMatcher(spec.added);
   return OkStatus();
 }
 
@@ -105,7 +115,7 @@ void Tokenizer::Impl::EncodePieces(std::string_view text, std::vector<int32_t>* 
   thread_local internal::WordCache cache;
   cache.SetOwner(serial);
   ends.clear();
-  PreTokenize(spec.split, text, &ends);
+  PreTokenize(split, text, &ends);
   size_t begin = 0;
   for (size_t end : ends) {
     const std::string_view piece = text.substr(begin, end - begin);
@@ -131,7 +141,7 @@ void Tokenizer::Impl::EncodePieces(std::string_view text, std::vector<int32_t>* 
 }
 
 void Tokenizer::Impl::EncodePiece(std::string_view piece, std::vector<int32_t>* ids) const {
-  if (spec.ignore_merges) {
+  if (ignore_merges) {
     auto hit = bytes_to_id.find(std::string(piece));
     if (hit != bytes_to_id.end()) {
       ids->push_back(hit->second);
@@ -146,7 +156,7 @@ void Tokenizer::Impl::EncodeSegment(std::string_view text, size_t base, std::vec
   thread_local std::string normalized;
   thread_local std::vector<ByteSpan> align;
   thread_local Ranges ranges;
-  const bool normalize = spec.nfc && !IsNfcQuick(text);
+  const bool normalize = nfc && !IsNfcQuick(text);
   std::string_view work = text;
   if (normalize) {
     normalized.clear();
@@ -173,9 +183,10 @@ void Tokenizer::Impl::EncodeSegment(std::string_view text, size_t base, std::vec
 StatusOr<Tokenizer> Tokenizer::FromSpec(TokenizerSpec spec) {
   auto impl = std::make_shared<Impl>();
   impl->serial = next_serial.fetch_add(1);
-  impl->spec = std::move(spec);
-  HG_RETURN_IF_ERROR(impl->Build());
-  IsNfcQuick("");  // builds the Unicode tables now rather than inside the first Encode
+  HG_RETURN_IF_ERROR(impl->Build(spec));
+  // Build the Unicode tables now rather than inside the first Encode.
+  IsNfcQuick("");
+  CharClasses(0);
   return Tokenizer(std::move(impl));
 }
 
