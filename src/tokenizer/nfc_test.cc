@@ -1,6 +1,6 @@
-// NormalizeNfc against ICU's own NFC implementation on random strings of characters assigned by
-// Unicode 9.0 (where the two must agree exactly, by the normalization stability policy), the
-// post-9.0 characters HF leaves alone, IsNfcQuick soundness, and the span contract.
+// NormalizeNfc against HF's normalizer on probes of every normalizing character, against ICU's own
+// NFC on random strings of characters assigned by Unicode 9.0 (where the two must agree exactly,
+// by the normalization stability policy), IsNfcQuick soundness, and the span contract.
 #include "tokenizer/nfc.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +11,7 @@
 #include <random>
 
 #include "core/utf8.h"
+#include "tokenizer/test_util.h"
 
 namespace haloguard::tokenizer {
 namespace {
@@ -79,6 +80,21 @@ TEST(Nfc, MatchesIcuOnUnicode9Text) {
     changed += want != s;
   }
   EXPECT_GT(changed, 3000);  // the inputs really exercise normalization (about 4,200 change)
+}
+
+// The oracle's own NFC on probes of every character that normalization can touch, up to Unicode
+// 17 (goldens/nfc_probes.jsonl, tools/tokenizer/gen_goldens.js).
+TEST(Nfc, MatchesHuggingFaceOnEveryNormalizingCharacter) {
+  const auto rows = testing::ReadJsonl(testing::SourcePath("tests/data/tokenizer/goldens/nfc_probes.jsonl"));
+  ASSERT_GT(rows.size(), 15000u);
+  int bad = 0;
+  for (const auto& row : rows) {
+    const std::string in = row["in"].get<std::string>();
+    if (Nfc(in) != row["nfc"].get<std::string>() && ++bad <= 10) {
+      ADD_FAILURE() << row.dump() << " ours " << ::testing::PrintToString(Nfc(in));
+    }
+  }
+  EXPECT_EQ(bad, 0);
 }
 
 // HF's normalizer predates these characters, so it neither composes nor reorders them.

@@ -1,6 +1,7 @@
 // Writes (default) or checks (--check) the tokenizer goldens in tests/data/tokenizer/goldens/ with
 // the HF tokenizers oracle: encode(text, add_special_tokens=false) ids (and, for qwen3, offsets in
-// bytes) for every corpus string, and decode(ids, skip_special_tokens) for seeded random id lists.
+// bytes) for every corpus string, decode(ids, skip_special_tokens) for seeded random id lists, and
+// the NFC normalizer's output on probes of every character normalization can touch.
 // Run: node tools/tokenizer/gen_goldens.js [--check]. Exit 77 when the oracle is not installed.
 'use strict';
 const fs = require('fs');
@@ -54,6 +55,23 @@ async function decodeLines(tok, name) {
   return lines;
 }
 
+// NFC probes for every character that normalization can touch (per node's own Unicode data, only
+// used to choose them): the character, its NFD (does it recompose?), and orderings against
+// U+0334 (ccc 1) and U+0345 (ccc 240) (is its combining class known?). Hangul syllables sampled.
+function nfcLines(tokenizers) {
+  const skeleton = oracle.configs().qwen35_skeleton.json;
+  const normalizer = tokenizers.Tokenizer.fromFile(skeleton).getNormalizer();
+  const probes = new Set();
+  for (let cp = 0x80; cp < 0x110000; ++cp) {
+    if ((cp >= 0xD800 && cp <= 0xDFFF) || (cp >= 0xAC00 && cp <= 0xD7A3 && cp % 37 !== 0)) continue;
+    const c = String.fromCodePoint(cp);
+    const nfd = c.normalize('NFD');
+    if (nfd === c && !/\p{M}/u.test(c)) continue;
+    for (const p of [c, nfd, 'a' + c + '\u0334', 'a\u0345' + c]) probes.add(p);
+  }
+  return [...probes].map((p) => JSON.stringify({in: p, nfc: normalizer.normalizeString(p)}));
+}
+
 async function main() {
   const tokenizers = oracle.requireOracle();
   const check = process.argv.includes('--check');
@@ -65,6 +83,7 @@ async function main() {
     outputs[`encode_${name}.jsonl`] = await encodeLines(tok, corpus, name === 'qwen3');
     if (!name.startsWith('qwen3_') && !name.startsWith('tiny_')) outputs[`decode_${name}.jsonl`] = await decodeLines(tok, name);
   }
+  outputs['nfc_probes.jsonl'] = nfcLines(tokenizers);
   let bad = 0;
   fs.mkdirSync(GOLDENS, {recursive: true});
   for (const [file, lines] of Object.entries(outputs)) {
