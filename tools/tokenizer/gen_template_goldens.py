@@ -8,6 +8,7 @@ Exit 77 (CTest skip) if jinja2 is missing.
 """
 import json
 import os
+import random
 import sys
 
 try:
@@ -88,6 +89,26 @@ def cases():
     out.append(([m("user", "u"), m("user", "<tool_response>\nx\n</tool_response>"), m("assistant", "<think>t</think>a")], False, False))
     out.append(([m("system", "  "), m("user", "u1"), m("user", "u2  \n")], True, False))
     out.append(([m("user", "<think>inline</think> <|im_end|> \u00e9\u0301 日本語 😀")], True, False))
+    out += random_cases(m)
+    return out
+
+
+def random_cases(m, n=600):
+    """Seeded random conversations: roles (some invalid), contents built from the fragments the
+    template looks at (think tags, tool-response wrappers, newline runs, Unicode white space)."""
+    rng = random.Random(35)
+    pieces = ["<think>", "</think>", "\n", "\n\n", " ", "\t", "\u3000", "\u00a0", "\u001c", "\u200b",
+              "<tool_response>", "</tool_response>", "reason", "answer", "x", "日本", "<|im_end|>"]
+    out = []
+    for _ in range(n):
+        msgs = []
+        for k in range(rng.randint(1, 6)):
+            r = rng.random()
+            role = ("system" if (k == 0 and r < 0.5) or r < 0.03 else "critic" if r < 0.05 else
+                    rng.choice(["user", "user", "assistant", "assistant", "tool"]))
+            content = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+            msgs.append(m(role, content))
+        out.append((msgs, rng.random() < 0.8, rng.choice([True, False, None])))
     return out
 
 
