@@ -136,7 +136,7 @@ TEST(Tokenizer, RoundTripAndRandomBytes) {
     EXPECT_EQ(tok.Decode(*tok.Encode(text), false), text) << line.dump();
     ++exact;
   }
-  EXPECT_GT(exact, 1900);  // 1,942 of the 2,242 corpus strings are already NFC
+  EXPECT_GT(exact, 3500);  // most of the 4,097 corpus strings are already NFC
   std::mt19937 rng(7);
   for (int n = 0; n < 20000; ++n) {
     std::string bytes(rng() % 24, '\0');

@@ -197,6 +197,14 @@ def main():
     atoms = SPECIALS + [" ", "\n", "  ", "\t", "hello", "world", "'s", "123", "日本", "مرحبا", "\r\n"]
     for k in range(200):
         lines.append("".join(rng.choice(atoms) for _ in range(rng.randint(1, 10))))
+    # Short random strings from the characters the split regex and added-token matching treat
+    # specially: every alternative's boundaries, in many combinations.
+    tricky = ["'", "s", "S", "t", "\u017F", "l", "L", "e", "r", "v", "m", "d", " ", "  ", "\t", "\n",
+              "\r", "\r\n", "\u00A0", "\u3000", "\u2028", "\u0085", "\u000B", "1", "\u0663", "a",
+              "\u00E9", "e\u0301", "\u0301", "\u0316", "!", "?", ".", "-", "<|im_end|>", "<think>",
+              "<|im_", "\u65E5", "\U0001F600", "\u200D", "\uFE0F", "_", "/", "\u0915\u094D"]
+    for k in range(2000):
+        lines.append("".join(rng.choice(tricky) for _ in range(rng.randint(1, 12))))
     seen = set()
     unique = []
     for s in lines:
