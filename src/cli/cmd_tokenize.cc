@@ -28,7 +28,8 @@ struct Options {
 // A directory (tokenizer.json + optional tokenizer_config.json) or a tokenizer.json file.
 StatusOr<Tokenizer> LoadTokenizer(const Options& o) {
   if (o.tokenizer_path.empty()) {
-    return InvalidArgumentError("--tokenizer: expected a model directory or tokenizer.json path, got nothing");
+    return InvalidArgumentError(
+        "--tokenizer: expected a model directory or tokenizer.json path, got nothing");
   }
   std::FILE* probe = std::fopen((o.tokenizer_path + "/tokenizer.json").c_str(), "rb");
   if (probe) {
@@ -49,17 +50,20 @@ StatusOr<json> ParseLine(const std::string& line) {
   } catch (const json::exception& e) {
     std::string what = e.what();
     const size_t tail = what.find("] ");
-    return InvalidArgumentError("malformed JSON line: " + (tail == std::string::npos ? what : what.substr(tail + 2)));
+    return InvalidArgumentError("malformed JSON line: " +
+                                (tail == std::string::npos ? what : what.substr(tail + 2)));
   }
 }
 
 // One encode line; returns the output object or an error message.
 StatusOr<json> EncodeLine(const Tokenizer& tok, const Options& o, const std::string& line) {
   HG_ASSIGN_OR_RETURN(const json in, ParseLine(line));
-  if (!in.is_string()) return InvalidArgumentError("expected a JSON string, got " + Dump(in).substr(0, 200));
+  if (!in.is_string())
+    return InvalidArgumentError("expected a JSON string, got " + Dump(in).substr(0, 200));
   std::vector<std::pair<size_t, size_t>> spans;
-  HG_ASSIGN_OR_RETURN(std::vector<int32_t> ids,
-                      tok.EncodeWithOffsets(in.get_ref<const std::string&>(), o.offsets ? &spans : nullptr));
+  HG_ASSIGN_OR_RETURN(
+      std::vector<int32_t> ids,
+      tok.EncodeWithOffsets(in.get_ref<const std::string&>(), o.offsets ? &spans : nullptr));
   json tokens = json::array();
   for (int32_t id : ids) tokens.push_back(tok.IdToToken(id));
   json out = {{"ids", ids}, {"tokens", std::move(tokens)}};
@@ -73,27 +77,31 @@ StatusOr<json> DecodeLine(const Tokenizer& tok, const Options& o, const std::str
   std::vector<int32_t> ids;
   bool ok = in.is_array();
   for (const json& v : ok ? in : json::array()) {
-    ok = ok && v.is_number_integer() && v.get<int64_t>() >= INT32_MIN && v.get<int64_t>() <= INT32_MAX;
+    ok = ok && v.is_number_integer() && v.get<int64_t>() >= INT32_MIN &&
+         v.get<int64_t>() <= INT32_MAX;
     if (ok) ids.push_back(static_cast<int32_t>(v.get<int64_t>()));
   }
   if (!ok) {
-    return InvalidArgumentError("expected a JSON array of 32-bit integer ids or {\"ids\": [...]}, got " +
-                                Dump(in).substr(0, 200));
+    return InvalidArgumentError(
+        "expected a JSON array of 32-bit integer ids or {\"ids\": [...]}, got " +
+        Dump(in).substr(0, 200));
   }
   return json(tok.Decode(ids, o.skip_special_tokens));
 }
 
 int RunTokenize(int argc, char** argv) {
   Options o;
-  FlagSet flags("tokenize",
-                "haloguard tokenize --tokenizer DIR|tokenizer.json [--decode] < lines.jsonl\n"
-                "  encode: one JSON string per line -> {\"ids\": [...], \"tokens\": [...]} per line\n"
-                "  --decode: one JSON array of ids per line -> the decoded JSON string per line\n"
-                "  Blank lines are skipped; a bad line prints {\"error\": \"line N: ...\"} and the\n"
-                "  command goes on, exiting 1 at the end.",
-                /*use_env=*/true);
+  FlagSet flags(
+      "tokenize",
+      "haloguard tokenize --tokenizer DIR|tokenizer.json [--decode] < lines.jsonl\n"
+      "  encode: one JSON string per line -> {\"ids\": [...], \"tokens\": [...]} per line\n"
+      "  --decode: one JSON array of ids per line -> the decoded JSON string per line\n"
+      "  Blank lines are skipped; a bad line prints {\"error\": \"line N: ...\"} and the\n"
+      "  command goes on, exiting 1 at the end.",
+      /*use_env=*/true);
   flags.String("tokenizer", &o.tokenizer_path, "model directory or tokenizer.json path");
-  flags.String("config", &o.config_path, "tokenizer_config.json (default: beside tokenizer.json in DIR)");
+  flags.String("config", &o.config_path,
+               "tokenizer_config.json (default: beside tokenizer.json in DIR)");
   flags.Bool("decode", &o.decode, "decode id arrays instead of encoding strings");
   flags.Bool("skip-special-tokens", &o.skip_special_tokens, "--decode: drop special tokens");
   flags.Bool("offsets", &o.offsets, "encode: add \"offsets\", each token's [begin, end) byte span");

@@ -138,7 +138,8 @@ void BpeEncodeLong(const MergeTable& merges, const std::array<int32_t, 256>& byt
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
   auto push = [&](int32_t left) {
     if (left < 0 || next[left] < 0) return;
-    if (const MergeTable::Merge* m = merges.Find(id[left], id[next[left]])) heap.push({m->rank, left});
+    if (const MergeTable::Merge* m = merges.Find(id[left], id[next[left]]))
+      heap.push({m->rank, left});
   };
   for (int32_t i = 0; i + 1 < n; ++i) push(i);
   std::vector<bool> dead(n, false);

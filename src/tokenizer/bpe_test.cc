@@ -23,8 +23,10 @@ std::array<int32_t, 256> IdentityBytes() {
 std::vector<int32_t> Encode(const MergeTable& m, std::string_view piece, bool long_loop,
                             Ranges* ranges = nullptr) {
   std::vector<int32_t> ids;
-  if (long_loop) internal::BpeEncodeLong(m, IdentityBytes(), piece, &ids, ranges);
-  else internal::BpeEncodeShort(m, IdentityBytes(), piece, &ids, ranges);
+  if (long_loop)
+    internal::BpeEncodeLong(m, IdentityBytes(), piece, &ids, ranges);
+  else
+    internal::BpeEncodeShort(m, IdentityBytes(), piece, &ids, ranges);
   return ids;
 }
 
@@ -62,7 +64,8 @@ TEST(Bpe, MergeTable) {
 void CheckLoopsAgree(const TokenizerSpec& spec, uint32_t seed) {
   MergeTable m;
   for (size_t r = 0; r < spec.merges.size(); ++r) {
-    m.Add(spec.merges[r].left, spec.merges[r].right, static_cast<uint32_t>(r), spec.merges[r].merged);
+    m.Add(spec.merges[r].left, spec.merges[r].right, static_cast<uint32_t>(r),
+          spec.merges[r].merged);
   }
   std::array<int32_t, 256> byte_ids{};
   for (size_t id = 0; id < spec.vocab.size(); ++id) {
@@ -85,14 +88,16 @@ void CheckLoopsAgree(const TokenizerSpec& spec, uint32_t seed) {
 }
 
 TEST(Bpe, ShortAndLongLoopsAgreeTiny) {
-  auto spec = ReadTokenizerSpec(testing::SourcePath("tests/data/tiny_tokenizer/tokenizer.json"), "");
+  auto spec =
+      ReadTokenizerSpec(testing::SourcePath("tests/data/tiny_tokenizer/tokenizer.json"), "");
   ASSERT_TRUE(spec.ok()) << spec.status().ToString();
   CheckLoopsAgree(*spec, 1);
 }
 
 TEST(Bpe, ShortAndLongLoopsAgreeQwen3) {
   const std::string path = testing::SourcePath(testing::kQwen3Dir + "/tokenizer.json");
-  if (!testing::Exists(path)) GTEST_SKIP() << "Qwen3 tokenizer.json missing: run scripts/oracles.sh";
+  if (!testing::Exists(path))
+    GTEST_SKIP() << "Qwen3 tokenizer.json missing: run scripts/oracles.sh";
   auto spec = ReadTokenizerSpec(path, "");
   ASSERT_TRUE(spec.ok()) << spec.status().ToString();
   CheckLoopsAgree(*spec, 2);

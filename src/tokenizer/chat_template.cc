@@ -61,12 +61,14 @@ void RenderAssistant(std::string content, bool after_last_query, std::string& ou
   const size_t close = content.find("</think>");
   if (close != std::string::npos) {
     // content.split('</think>')[0].rstrip('\n').split('<think>')[-1].lstrip('\n')
-    std::string_view before = StripChar(std::string_view(content).substr(0, close), '\n', false, true);
+    std::string_view before =
+        StripChar(std::string_view(content).substr(0, close), '\n', false, true);
     const size_t open = before.rfind("<think>");
     if (open != std::string_view::npos) before = before.substr(open + 7);
     reasoning = std::string(StripChar(before, '\n', true, false));
     // content.split('</think>')[-1].lstrip('\n')
-    content = std::string(StripChar(std::string_view(content).substr(content.rfind("</think>") + 8), '\n', true, false));
+    content = std::string(StripChar(std::string_view(content).substr(content.rfind("</think>") + 8),
+                                    '\n', true, false));
   }
   reasoning = PythonStrip(reasoning);
   if (after_last_query) {
@@ -93,7 +95,8 @@ std::string PythonStrip(std::string_view s) {
   while (!s.empty() && IsPySpaceAt(s, 0, &len)) s.remove_prefix(len);
   while (!s.empty()) {
     size_t start = s.size() - 1;  // back up to the lead byte of the last character
-    while (start > 0 && s.size() - start < 4 && (static_cast<uint8_t>(s[start]) & 0xC0) == 0x80) --start;
+    while (start > 0 && s.size() - start < 4 && (static_cast<uint8_t>(s[start]) & 0xC0) == 0x80)
+      --start;
     if (!IsPySpaceAt(s, start, &len) || start + len != s.size()) break;
     s.remove_suffix(len);
   }

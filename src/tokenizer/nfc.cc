@@ -20,16 +20,16 @@ constexpr uint8_t kMaxAgeMajor = 9;  // HF's normalizer data is Unicode 9.0
 
 // Per-code-point property word: ccc in bits 0..7, flags above.
 enum : uint16_t {
-  kDecomposes = 1u << 8,      // has a canonical decomposition
-  kComposesBack = 1u << 9,    // second element of some primary composite (NFC_QC=Maybe)
-  kChangesAlone = 1u << 10,   // NFC of the lone character differs (NFC_QC=No)
-  kBoundaryBefore = 1u << 11, // nothing before it can interact with it or what follows
+  kDecomposes = 1u << 8,       // has a canonical decomposition
+  kComposesBack = 1u << 9,     // second element of some primary composite (NFC_QC=Maybe)
+  kChangesAlone = 1u << 10,    // NFC of the lone character differs (NFC_QC=No)
+  kBoundaryBefore = 1u << 11,  // nothing before it can interact with it or what follows
 };
 
 struct NfcData {
   internal::TwoStageTable<uint16_t> props{std::vector<uint16_t>(internal::kNumCodePoints)};
   std::unordered_map<uint32_t, std::u32string> decomposition;  // full canonical decomposition
-  std::unordered_map<uint64_t, uint32_t> composition;          // (first << 32 | second) -> composite
+  std::unordered_map<uint64_t, uint32_t> composition;  // (first << 32 | second) -> composite
 };
 
 uint64_t PairKey(uint32_t a, uint32_t b) { return (uint64_t{a} << 32) | b; }
@@ -124,7 +124,8 @@ void Decompose(const NfcData& d, std::vector<Ch>& chars) {
   for (const Ch& c : chars) {
     if (d.props.Get(c.cp) & kDecomposes) {
       for (char32_t x : d.decomposition.at(c.cp)) {
-        out.push_back({static_cast<uint32_t>(x), static_cast<uint8_t>(d.props.Get(x) & 0xFF), c.src});
+        out.push_back(
+            {static_cast<uint32_t>(x), static_cast<uint8_t>(d.props.Get(x) & 0xFF), c.src});
       }
     } else {
       out.push_back({c.cp, static_cast<uint8_t>(d.props.Get(c.cp) & 0xFF), c.src});
@@ -136,7 +137,10 @@ void Decompose(const NfcData& d, std::vector<Ch>& chars) {
 // Canonical ordering: a stable sort of every run of non-starters by combining class.
 void Reorder(std::vector<Ch>& chars) {
   for (size_t i = 0; i < chars.size();) {
-    if (chars[i].ccc == 0) { ++i; continue; }
+    if (chars[i].ccc == 0) {
+      ++i;
+      continue;
+    }
     size_t j = i;
     while (j < chars.size() && chars[j].ccc != 0) ++j;
     std::stable_sort(chars.begin() + i, chars.begin() + j,
@@ -220,7 +224,10 @@ void NormalizeSegment(const NfcData& d, std::string_view text, size_t begin, siz
 bool IsNfcQuick(std::string_view text) {
   const NfcData& d = Data();
   for (size_t i = 0; i < text.size();) {
-    if (static_cast<uint8_t>(text[i]) < 0x80) { ++i; continue; }
+    if (static_cast<uint8_t>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
     if (NeedsWork(d.props.Get(DecodeUtf8(text, i)))) return false;
   }
   return true;
@@ -232,9 +239,8 @@ void NormalizeNfc(std::string_view text, std::string* out, std::vector<ByteSpan>
   size_t boundary = 0;  // start of the latest character with kBoundaryBefore
   for (size_t i = 0; i < text.size();) {
     const size_t start = i;
-    const uint16_t p = static_cast<uint8_t>(text[i]) < 0x80
-                           ? static_cast<uint16_t>(kBoundaryBefore)
-                           : d.props.Get(DecodeUtf8(text, i));
+    const uint16_t p = static_cast<uint8_t>(text[i]) < 0x80 ? static_cast<uint16_t>(kBoundaryBefore)
+                                                            : d.props.Get(DecodeUtf8(text, i));
     if (i == start) ++i;  // ASCII
     if (p & kBoundaryBefore) boundary = start;
     if (!NeedsWork(p)) continue;

@@ -1,9 +1,9 @@
 // NFC exactly as the HF tokenizers 0.23.2 "NFC" normalizer computes it. That normalizer (crate
 // unicode-normalization-alignments) carries Unicode 9.0 data: characters assigned after 9.0 have
 // no decomposition, composition or combining class there (probed: every ccc > 1 character new in
-// 10.0..14.0 is left unordered). We reproduce it with ICU's canonical data (Debian libicu) restricted
-// to code points whose age is <= 9.0; Unicode's normalization stability policy makes that exact.
-// Not the regex classes (unicode.h).
+// 10.0..14.0 is left unordered). We reproduce it with ICU's canonical data (Debian libicu)
+// restricted to code points whose age is <= 9.0; Unicode's normalization stability policy makes
+// that exact. Not the regex classes (unicode.h).
 #pragma once
 
 #include <cstdint>

@@ -26,9 +26,11 @@ std::string IcuNfc(const std::string& s) {
   UErrorCode err = U_ZERO_ERROR;
   std::u16string in(s.size() + 1, u'\0'), out(4 * s.size() + 16, u'\0');
   int32_t in_len = 0;
-  u_strFromUTF8(in.data(), static_cast<int32_t>(in.size()), &in_len, s.data(), static_cast<int32_t>(s.size()), &err);
+  u_strFromUTF8(in.data(), static_cast<int32_t>(in.size()), &in_len, s.data(),
+                static_cast<int32_t>(s.size()), &err);
   const UNormalizer2* nfc = unorm2_getNFCInstance(&err);
-  const int32_t n = unorm2_normalize(nfc, in.data(), in_len, out.data(), static_cast<int32_t>(out.size()), &err);
+  const int32_t n =
+      unorm2_normalize(nfc, in.data(), in_len, out.data(), static_cast<int32_t>(out.size()), &err);
   std::string utf8(4 * static_cast<size_t>(n) + 4, '\0');
   int32_t len = 0;
   u_strToUTF8(utf8.data(), static_cast<int32_t>(utf8.size()), &len, out.data(), n, &err);
@@ -54,7 +56,8 @@ std::vector<UChar32> InterestingUnicode9() {
     UChar buf[8];
     err = U_ZERO_ERROR;
     const bool decomposes = unorm2_getRawDecomposition(nfd, cp, buf, 8, &err) > 0;
-    if (u_getCombiningClass(cp) != 0 || decomposes || (cp >= 0x1100 && cp <= 0x11FF)) out.push_back(cp);
+    if (u_getCombiningClass(cp) != 0 || decomposes || (cp >= 0x1100 && cp <= 0x11FF))
+      out.push_back(cp);
   }
   return out;
 }
@@ -69,8 +72,10 @@ TEST(Nfc, MatchesIcuOnUnicode9Text) {
     std::string s;
     const int len = 1 + static_cast<int>(rng() % 8);
     for (int k = 0; k < len; ++k) {
-      if (rng() % 3 == 0) s.push_back(bases[rng() % bases.size()]);
-      else AppendUtf8(static_cast<uint32_t>(pool[rng() % pool.size()]), s);
+      if (rng() % 3 == 0)
+        s.push_back(bases[rng() % bases.size()]);
+      else
+        AppendUtf8(static_cast<uint32_t>(pool[rng() % pool.size()]), s);
     }
     const std::string want = IcuNfc(s);
     ASSERT_EQ(Nfc(s), want) << "input bytes " << ::testing::PrintToString(s);
@@ -85,7 +90,8 @@ TEST(Nfc, MatchesIcuOnUnicode9Text) {
 // The oracle's own NFC on probes of every character that normalization can touch, up to Unicode
 // 17 (goldens/nfc_probes.jsonl, tools/tokenizer/gen_goldens.js).
 TEST(Nfc, MatchesHuggingFaceOnEveryNormalizingCharacter) {
-  const auto rows = testing::ReadJsonl(testing::SourcePath("tests/data/tokenizer/goldens/nfc_probes.jsonl"));
+  const auto rows =
+      testing::ReadJsonl(testing::SourcePath("tests/data/tokenizer/goldens/nfc_probes.jsonl"));
   ASSERT_GT(rows.size(), 15000u);
   int bad = 0;
   for (const auto& row : rows) {
@@ -106,9 +112,9 @@ TEST(Nfc, LeavesPostUnicode9CharactersAlone) {
   EXPECT_EQ(Nfc("a\u0316\u1AC1"), "a\u0316\u1AC1");
   EXPECT_EQ(Nfc("a\u0301\u0316"), "\u00E1\u0316");  // U+0316 (ccc 220) sorts first, then composes
   EXPECT_EQ(Nfc("e\u0301"), "\u00E9");
-  EXPECT_EQ(Nfc("\u2126"), "\u03A9");                // singleton
-  EXPECT_EQ(Nfc("\u0958"), "\u0915\u093C");          // composition exclusion
-  EXPECT_EQ(Nfc("\u1100\u1161\u11A8"), "\uAC01");     // Hangul L V T
+  EXPECT_EQ(Nfc("\u2126"), "\u03A9");              // singleton
+  EXPECT_EQ(Nfc("\u0958"), "\u0915\u093C");        // composition exclusion
+  EXPECT_EQ(Nfc("\u1100\u1161\u11A8"), "\uAC01");  // Hangul L V T
   EXPECT_EQ(Nfc("\u0F73"), "\u0F71\u0F72");
 }
 

@@ -3,8 +3,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <ostream>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -12,7 +12,9 @@
 
 namespace haloguard::tokenizer::testing {
 
-inline std::string SourcePath(const std::string& rel) { return std::string(HG_SOURCE_DIR) + "/" + rel; }
+inline std::string SourcePath(const std::string& rel) {
+  return std::string(HG_SOURCE_DIR) + "/" + rel;
+}
 
 inline bool Exists(const std::string& path) { return std::filesystem::exists(path); }
 
@@ -45,8 +47,8 @@ inline void PrintTo(const GoldenConfig& c, std::ostream* os) { *os << c.name; }
 inline std::vector<GoldenConfig> GoldenConfigs() {
   return {
       {"qwen3", kQwen3Dir + "/tokenizer.json", kQwen3Dir + "/tokenizer_config.json", false, true},
-      {"qwen3_qwen35split", kQwen3Dir + "/tokenizer.json", kQwen3Dir + "/tokenizer_config.json", true,
-       false},  // same vocab as qwen3, so its decode goldens would be qwen3's
+      {"qwen3_qwen35split", kQwen3Dir + "/tokenizer.json", kQwen3Dir + "/tokenizer_config.json",
+       true, false},  // same vocab as qwen3, so its decode goldens would be qwen3's
       {"qwen35_skeleton", "tests/data/tokenizer/qwen35_skeleton.tokenizer.json", "", false, true},
       {"tiny", "tests/data/tiny_tokenizer/tokenizer.json",
        "tests/data/tiny_tokenizer/tokenizer_config.json", false, true},
@@ -56,8 +58,9 @@ inline std::vector<GoldenConfig> GoldenConfigs() {
 
 // Loads a config; an error status when the files are missing or bad.
 inline StatusOr<Tokenizer> LoadGoldenConfig(const GoldenConfig& c) {
-  HG_ASSIGN_OR_RETURN(TokenizerSpec spec,
-                      ReadTokenizerSpec(SourcePath(c.json), c.config.empty() ? "" : SourcePath(c.config)));
+  HG_ASSIGN_OR_RETURN(
+      TokenizerSpec spec,
+      ReadTokenizerSpec(SourcePath(c.json), c.config.empty() ? "" : SourcePath(c.config)));
   if (c.qwen35_split) spec.split = SplitPattern::kQwen35;
   if (c.ignore_merges) {  // as tools/tokenizer/oracle.js tinyIgnoreMerges()
     spec.ignore_merges = true;

@@ -25,8 +25,8 @@ struct Tokenizer::Impl {
   std::unordered_map<std::string, int32_t> token_to_id;  // vocab, then added tokens (they win)
   std::unordered_map<std::string, int32_t> bytes_to_id;  // vocab by raw bytes; ignore_merges only
   std::vector<std::string> id_to_token;                  // [vocab_size]
-  std::vector<std::string> id_to_bytes;                  // [vocab_size] as the ByteLevel decoder reads it
-  std::vector<bool> special;                             // [vocab_size]
+  std::vector<std::string> id_to_bytes;  // [vocab_size] as the ByteLevel decoder reads it
+  std::vector<bool> special;             // [vocab_size]
   std::array<int32_t, 256> byte_ids{};
   MergeTable merges;
   AddedTokenMatcher added;
@@ -64,8 +64,9 @@ Status Tokenizer::Impl::BuildVocab(const TokenizerSpec& spec) {
     const std::string tok = BytesToTokenString(std::string(1, static_cast<char>(b)));
     auto it = token_to_id.find(tok);
     if (it == token_to_id.end()) {
-      return InvalidArgumentError("tokenizer.json: model.vocab lacks the byte-level token \"" + tok +
-                                  "\" (byte " + std::to_string(b) + "); expected all 256 byte tokens");
+      return InvalidArgumentError("tokenizer.json: model.vocab lacks the byte-level token \"" +
+                                  tok + "\" (byte " + std::to_string(b) +
+                                  "); expected all 256 byte tokens");
     }
     byte_ids[b] = it->second;
   }
@@ -212,8 +213,9 @@ StatusOr<std::vector<int32_t>> Tokenizer::Encode(std::string_view text) const {
 StatusOr<std::vector<int32_t>> Tokenizer::EncodeWithOffsets(std::string_view text,
                                                             Spans* byte_spans) const {
   if (text.size() > UINT32_MAX) {
-    return InvalidArgumentError("Tokenizer::Encode: text too long; expected fewer than 4 GiB, got " +
-                                std::to_string(text.size()) + " bytes");
+    return InvalidArgumentError(
+        "Tokenizer::Encode: text too long; expected fewer than 4 GiB, got " +
+        std::to_string(text.size()) + " bytes");
   }
   HG_RETURN_IF_ERROR(ValidateUtf8(text).WithPrefix("Tokenizer::Encode"));
   if (byte_spans) byte_spans->clear();

@@ -34,7 +34,8 @@ std::vector<std::string> ReadCorpus(const std::string& path) {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: %s TOKENIZER_JSON CONFIG_JSON|\"\" CORPUS.jsonl [MIN_SECONDS]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s TOKENIZER_JSON CONFIG_JSON|\"\" CORPUS.jsonl [MIN_SECONDS]\n",
+                 argv[0]);
     return 2;
   }
   using haloguard::tokenizer::Tokenizer;
@@ -49,7 +50,8 @@ int main(int argc, char** argv) {
   const double min_s = argc > 4 ? std::stod(argv[4]) : 3.0;
   const auto r = haloguard::tokenizer::BenchTokenizer(*tok, corpus, min_s);
   std::printf(
-      "haloguard: load %.3f s; %zu strings, warm %.1f MB/s (%.0f tokens/s, %d passes), cold %.1f MB/s\n",
+      "haloguard: load %.3f s; %zu strings, warm %.1f MB/s (%.0f tokens/s, %d passes), cold %.1f "
+      "MB/s\n",
       load_s, corpus.size(), r.mb_per_s, r.tokens_per_s, r.passes, r.cold_mb_per_s);
   return 0;
 }

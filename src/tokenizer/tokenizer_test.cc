@@ -12,7 +12,6 @@
 
 #include "core/utf8.h"
 #include "tokenizer/nfc.h"
-
 #include "tokenizer/test_util.h"
 
 namespace haloguard::tokenizer {
@@ -41,7 +40,7 @@ TEST(Tokenizer, TinyVocabularyAndAddedTokens) {
   EXPECT_EQ(tok.IdToToken(789), "");
   EXPECT_TRUE(tok.IsSpecial(*tok.TokenToId("<|im_end|>")));
   EXPECT_FALSE(tok.IsSpecial(780));
-  EXPECT_TRUE(tok.IsSpecial(788));  // config-only token flagged special
+  EXPECT_TRUE(tok.IsSpecial(788));            // config-only token flagged special
   EXPECT_EQ(tok.TokenToId("\xC4\xA0"), 220);  // "Ġ" is the space byte token
   EXPECT_FALSE(tok.TokenToId("no such token").has_value());
   auto ids = tok.Encode("<think>hi</think>");
@@ -60,12 +59,14 @@ TEST(Tokenizer, WithoutConfigThinkIsPlainText) {
 
 TEST(Tokenizer, RejectsIllFormedUtf8) {
   const Tokenizer tok = Tiny();
-  for (const std::string& bad : {std::string("abc\xFF"), std::string("ab\xC3"), std::string("\xED\xA0\x80"),
-                                std::string("ok \xF4\x90\x80\x80"), std::string("a\xC0\xAF")}) {
+  for (const std::string& bad :
+       {std::string("abc\xFF"), std::string("ab\xC3"), std::string("\xED\xA0\x80"),
+        std::string("ok \xF4\x90\x80\x80"), std::string("a\xC0\xAF")}) {
     auto ids = tok.Encode(bad);
     ASSERT_FALSE(ids.ok());
     EXPECT_EQ(ids.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(ids.status().message().find("byte offset"), std::string::npos) << ids.status().message();
+    EXPECT_NE(ids.status().message().find("byte offset"), std::string::npos)
+        << ids.status().message();
   }
   EXPECT_NE(tok.Encode("abc\xFF").status().message().find("byte offset 3"), std::string::npos);
   EXPECT_TRUE(tok.Encode(std::string("nul \0 inside", 12)).ok());
@@ -202,7 +203,8 @@ class BadFileTest : public ::testing::Test {
 TEST_F(BadFileTest, UnmodifiedLoads) { EXPECT_TRUE(LoadModified().ok()); }
 
 TEST_F(BadFileTest, MissingOrMalformed) {
-  EXPECT_EQ(Tokenizer::LoadFromDir((dir_ / "nope").string()).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Tokenizer::LoadFromDir((dir_ / "nope").string()).status().code(),
+            StatusCode::kNotFound);
   std::ofstream(dir_ / "tokenizer.json") << "{\"model\": ";
   EXPECT_EQ(Tokenizer::Load((dir_ / "tokenizer.json").string(), "").status().code(),
             StatusCode::kInvalidArgument);
@@ -282,7 +284,7 @@ TEST_F(BadFileTest, InconsistentVocabulary) {
   json_["added_tokens"][0]["id"] = 900;            // takes that id, and is not "new"
   config_["added_tokens_decoder"]["900"] = config_["added_tokens_decoder"]["756"];
   config_["added_tokens_decoder"].erase("756");
-  EXPECT_EQ(LoadModified().ToString(), "OK");       // so the others keep theirs (as in HF)
+  EXPECT_EQ(LoadModified().ToString(), "OK");  // so the others keep theirs (as in HF)
   json_["added_tokens"][0]["id"] = 756;
   ExpectError(StatusCode::kInvalidArgument, "gives \"<|endoftext|>\" id 900");
 }
@@ -292,7 +294,8 @@ TEST_F(BadFileTest, ConfigTokensMustGetTheirIds) {
   ExpectError(StatusCode::kInvalidArgument, "HF tokenizers gives \"</tool_response>\" id 778");
   SetUp();
   config_["added_tokens_decoder"]["756"]["content"] = "<|im_start|>";  // tokenizer.json says 757
-  ExpectError(StatusCode::kInvalidArgument, "gives \"<|im_start|>\" id 757; expected that id, got 756");
+  ExpectError(StatusCode::kInvalidArgument,
+              "gives \"<|im_start|>\" id 757; expected that id, got 756");
   SetUp();
   config_["added_tokens_decoder"] = json::array();
   ExpectError(StatusCode::kInvalidArgument, "added_tokens_decoder");

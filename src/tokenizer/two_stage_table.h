@@ -1,5 +1,6 @@
-// TwoStageTable<T>: a compact per-code-point lookup table (stage1 picks a 256-entry block, identical
-// blocks are stored once). Built from a flat array; read-only afterwards, so safe to share.
+// TwoStageTable<T>: a compact per-code-point lookup table (stage1 picks a 256-entry block,
+// identical blocks are stored once). Built from a flat array; read-only afterwards, so safe to
+// share.
 #pragma once
 
 #include <array>

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <unordered_map>
 
 #include "core/mapped_file.h"
@@ -17,7 +17,7 @@ namespace {
 using nlohmann::json;
 
 // Limits far above any real tokenizer; they keep a hostile file from exhausting memory.
-constexpr int64_t kMaxTokenId = 16 * 1024 * 1024;
+constexpr int64_t kMaxTokenId = 4 * 1024 * 1024;
 constexpr size_t kMaxFileBytes = 512u << 20;
 
 std::string Dump(const json& j) {
@@ -75,8 +75,8 @@ Status ReadPreTokenizer(const std::string& path, const json& p, TokenizerSpec* s
   std::optional<SplitPattern> pattern =
       SplitPatternFromRegex(split["pattern"]["Regex"].get<std::string>());
   if (!pattern) {
-    return Unsupported(path + ": pre_tokenizer Split regex",
-                       "the Qwen2/3 or Qwen3.5 pattern", split["pattern"]["Regex"]);
+    return Unsupported(path + ": pre_tokenizer Split regex", "the Qwen2/3 or Qwen3.5 pattern",
+                       split["pattern"]["Regex"]);
   }
   if (!byte_level.is_object() || byte_level.value("type", "") != "ByteLevel" ||
       !IsFalseOrAbsent(byte_level, "add_prefix_space") || byte_level.value("use_regex", true)) {
@@ -86,16 +86,19 @@ Status ReadPreTokenizer(const std::string& path, const json& p, TokenizerSpec* s
   return OkStatus();
 }
 
-Status ReadVocab(const std::string& path, const internal::TokenizerJson& file, TokenizerSpec* spec) {
+Status ReadVocab(const std::string& path, const internal::TokenizerJson& file,
+                 TokenizerSpec* spec) {
   int64_t max_id = -1;
   for (const auto& entry : file.vocab) max_id = std::max(max_id, entry.second);
   spec->vocab.resize(static_cast<size_t>(std::clamp<int64_t>(max_id + 1, 0, kMaxTokenId)));
   for (const auto& [token, id] : file.vocab) {
     if (id < 0 || id >= kMaxTokenId) {
-      return InvalidArgumentError(path + ": model.vocab[\"" + token + "\"]: expected an id in [0, " +
-                                  std::to_string(kMaxTokenId) + "), got " + std::to_string(id));
+      return InvalidArgumentError(path + ": model.vocab[\"" + token +
+                                  "\"]: expected an id in [0, " + std::to_string(kMaxTokenId) +
+                                  "), got " + std::to_string(id));
     }
-    if (static_cast<size_t>(id) >= spec->vocab.size()) spec->vocab.resize(static_cast<size_t>(id) + 1);
+    if (static_cast<size_t>(id) >= spec->vocab.size())
+      spec->vocab.resize(static_cast<size_t>(id) + 1);
     std::string& slot = spec->vocab[static_cast<size_t>(id)];
     if (!slot.empty()) {
       return InvalidArgumentError(path + ": model.vocab: id " + std::to_string(id) +
@@ -127,8 +130,8 @@ Status ReadMerges(const std::string& path, const internal::TokenizerJson& file,
 StatusOr<AddedTokenSpec> ReadAddedToken(const std::string& where, const json& t, int64_t id) {
   if (!t.is_object() || !t.contains("content") || !t["content"].is_string() ||
       t["content"].get<std::string>().empty() || id < 0 || id >= kMaxTokenId) {
-    return InvalidArgumentError(where + ": expected {\"id\", \"content\": non-empty string, ...}, got " +
-                                Dump(t));
+    return InvalidArgumentError(
+        where + ": expected {\"id\", \"content\": non-empty string, ...}, got " + Dump(t));
   }
   for (const char* opt : {"single_word", "lstrip", "rstrip", "normalized"}) {
     if (!IsFalseOrAbsent(t, opt)) return Unsupported(where + "." + opt, "false", t[opt]);
@@ -147,17 +150,20 @@ Status ReadModel(const std::string& path, const internal::TokenizerJson& file, T
                  TokenIds* ids) {
   const json& model = file.dom["model"];
   if (!model.is_object() || model.value("type", "") != "BPE") {
-    return Unsupported(path + ": model", "{\"type\": \"BPE\", ...}", model.is_object() ? model.value("type", json()) : model);
+    return Unsupported(path + ": model", "{\"type\": \"BPE\", ...}",
+                       model.is_object() ? model.value("type", json()) : model);
   }
   if (model.contains("dropout") && !model["dropout"].is_null() && model["dropout"] != 0) {
     return Unsupported(path + ": model.dropout", "null", model["dropout"]);
   }
   for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
-    if (!IsEmptyOrAbsent(model, key)) return Unsupported(path + ": model." + key, "null or \"\"", model[key]);
+    if (!IsEmptyOrAbsent(model, key))
+      return Unsupported(path + ": model." + key, "null or \"\"", model[key]);
   }
   spec->ignore_merges = model.value("ignore_merges", false);
   if (!file.has_vocab || !file.has_merges) {
-    return InvalidArgumentError(path + ": model: expected a \"vocab\" object and a \"merges\" array");
+    return InvalidArgumentError(path +
+                                ": model: expected a \"vocab\" object and a \"merges\" array");
   }
   HG_RETURN_IF_ERROR(ReadVocab(path, file, spec));
   ids->reserve(file.vocab.size());
@@ -197,8 +203,9 @@ class AddedVocab {
     if (known != content_to_id_.end()) return OkStatus();  // listed again (config repeats the file)
     const size_t id = static_cast<size_t>(token.id);
     if (in_model == model_ids_.end() && id < spec_.vocab.size() && !spec_.vocab[id].empty()) {
-      return InvalidArgumentError(where + ": id " + std::to_string(id) + " is model.vocab token \"" +
-                                  spec_.vocab[id] + "\"; expected an unused id for \"" + token.content + "\"");
+      return InvalidArgumentError(where + ": id " + std::to_string(id) +
+                                  " is model.vocab token \"" + spec_.vocab[id] +
+                                  "\"; expected an unused id for \"" + token.content + "\"");
     }
     content_to_id_.emplace(token.content, token.id);
     added_.emplace(token.id, token);
@@ -225,14 +232,16 @@ Status MergeConfigTokens(const std::string& path, const json& config, AddedVocab
   if (!config.contains("added_tokens_decoder")) return OkStatus();
   const json& dec = config["added_tokens_decoder"];
   if (!dec.is_object()) {
-    return InvalidArgumentError(path + ": added_tokens_decoder: expected an object, got " + Dump(dec));
+    return InvalidArgumentError(path + ": added_tokens_decoder: expected an object, got " +
+                                Dump(dec));
   }
   std::map<int64_t, const json*> by_id;
   for (const auto& [key, value] : dec.items()) {
     char* end = nullptr;
     const long long id = std::strtoll(key.c_str(), &end, 10);
     if (key.empty() || *end != '\0') {
-      return InvalidArgumentError(path + ": added_tokens_decoder: expected integer keys, got \"" + key + "\"");
+      return InvalidArgumentError(path + ": added_tokens_decoder: expected integer keys, got \"" +
+                                  key + "\"");
     }
     by_id[id] = &value;
   }
@@ -255,7 +264,8 @@ StatusOr<TokenizerSpec> ReadTokenizerSpec(const std::string& tokenizer_json_path
   const json& root = file.dom;
   TokenizerSpec spec;
   try {
-    if (!root.contains("model")) return InvalidArgumentError(path + ": expected a \"model\" object");
+    if (!root.contains("model"))
+      return InvalidArgumentError(path + ": expected a \"model\" object");
     TokenIds model_ids;
     HG_RETURN_IF_ERROR(ReadModel(path, file, &spec, &model_ids));
     HG_RETURN_IF_ERROR(ReadNormalizer(path, root.value("normalizer", json()), &spec));
@@ -269,8 +279,10 @@ StatusOr<TokenizerSpec> ReadTokenizerSpec(const std::string& tokenizer_json_path
     if (!tokens.is_array()) return InvalidArgumentError(path + ": added_tokens: expected an array");
     for (size_t i = 0; i < tokens.size(); ++i) {
       const std::string where = path + ": added_tokens[" + std::to_string(i) + "]";
-      const int64_t id = tokens[i].is_object() && tokens[i].contains("id") && tokens[i]["id"].is_number_integer()
-                             ? tokens[i]["id"].get<int64_t>() : -1;
+      const int64_t id =
+          tokens[i].is_object() && tokens[i].contains("id") && tokens[i]["id"].is_number_integer()
+              ? tokens[i]["id"].get<int64_t>()
+              : -1;
       HG_ASSIGN_OR_RETURN(AddedTokenSpec token, ReadAddedToken(where, tokens[i], id));
       HG_RETURN_IF_ERROR(added.Add(where, token));
     }

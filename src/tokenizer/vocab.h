@@ -28,10 +28,10 @@ struct BpeMergeSpec {
 struct TokenizerSpec {
   bool nfc = false;  // normalizer: NFC or none
   SplitPattern split = SplitPattern::kQwen35;
-  bool ignore_merges = false;           // BPE "ignore_merges": whole-piece vocab hits skip merging
-  std::vector<std::string> vocab;       // [num ids] token string by id; "" where no token has the id
-  std::vector<BpeMergeSpec> merges;     // in rank order
-  std::vector<AddedTokenSpec> added;    // in id order
+  bool ignore_merges = false;         // BPE "ignore_merges": whole-piece vocab hits skip merging
+  std::vector<std::string> vocab;     // [num ids] token string by id; "" where no token has the id
+  std::vector<BpeMergeSpec> merges;   // in rank order
+  std::vector<AddedTokenSpec> added;  // in id order
 };
 
 // Parses the files. `tokenizer_config_json_path` may be "" (no config). Errors: NOT_FOUND for a

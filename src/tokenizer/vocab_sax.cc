@@ -149,8 +149,8 @@ class Reader : public nlohmann::json_sax<json> {
   const std::string& path_;
   TokenizerJson* out_;
   Mode mode_ = Mode::kDom;
-  std::vector<json*> stack_;             // open DOM containers, outermost first
-  std::vector<std::string> path_keys_;   // the key (or marker) each open container sits under
+  std::vector<json*> stack_;            // open DOM containers, outermost first
+  std::vector<std::string> path_keys_;  // the key (or marker) each open container sits under
   std::string key_;
   std::vector<std::string> pair_;
   std::string error_;
@@ -167,8 +167,11 @@ StatusOr<TokenizerJson> ParseTokenizerJson(const std::string& path, const std::s
   } catch (const json::exception& e) {
     return InvalidArgumentError(path + ": malformed JSON: " + e.what());
   }
-  if (!ok) return InvalidArgumentError(reader.error().empty() ? path + ": malformed JSON" : reader.error());
-  if (!out.dom.is_object()) return InvalidArgumentError(path + ": expected a JSON object at the top level");
+  if (!ok)
+    return InvalidArgumentError(reader.error().empty() ? path + ": malformed JSON"
+                                                       : reader.error());
+  if (!out.dom.is_object())
+    return InvalidArgumentError(path + ": expected a JSON object at the top level");
   return out;
 }
 

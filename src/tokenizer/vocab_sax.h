@@ -16,8 +16,8 @@ namespace haloguard::tokenizer::internal {
 struct TokenizerJson {
   nlohmann::json dom;  // the document, with model.vocab = {} and model.merges = [] placeholders
   bool has_vocab = false, has_merges = false;
-  std::vector<std::pair<std::string, int64_t>> vocab;        // in file order
-  std::vector<std::pair<std::string, std::string>> merges;   // in file order (rank order)
+  std::vector<std::pair<std::string, int64_t>> vocab;       // in file order
+  std::vector<std::pair<std::string, std::string>> merges;  // in file order (rank order)
 };
 
 // Parses `text` (the contents of `path`, used in messages). Errors: INVALID_ARGUMENT for malformed
