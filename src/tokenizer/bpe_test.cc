@@ -1,5 +1,5 @@
-// BPE merge loop: hand-worked merge orders, the merge table, and the short (quadratic) and long
-// (heap) loops agreeing on random pieces with the tiny and Qwen3 merge lists.
+// BPE merge loop: hand-worked merge orders, the merge table, the per-thread word cache, and the
+// short (quadratic) and long (heap) loops agreeing on random pieces (tiny and Qwen3 merges).
 #include "tokenizer/bpe.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 
 #include "tokenizer/byte_level.h"
 #include "tokenizer/test_util.h"
+#include "tokenizer/word_cache.h"
 
 namespace haloguard::tokenizer {
 namespace {
@@ -101,6 +102,35 @@ TEST(Bpe, ShortAndLongLoopsAgreeQwen3) {
   auto spec = ReadTokenizerSpec(path, "");
   ASSERT_TRUE(spec.ok()) << spec.status().ToString();
   CheckLoopsAgree(*spec, 2);
+}
+
+}  // namespace
+}  // namespace haloguard::tokenizer
+
+namespace haloguard::tokenizer {
+namespace {
+
+TEST(WordCache, FindInsertAndResets) {
+  internal::WordCache cache;
+  cache.SetOwner(1);
+  EXPECT_TRUE(cache.Find("hello").empty());
+  const std::vector<int32_t> ids = {7, 8};
+  cache.Insert("hello", ids);
+  ASSERT_EQ(cache.Find("hello").size(), 2u);
+  EXPECT_EQ(cache.Find("hello")[1], 8);
+  EXPECT_TRUE(cache.Find("hell").empty());
+  cache.SetOwner(1);  // same tokenizer: kept
+  EXPECT_FALSE(cache.Find("hello").empty());
+  cache.SetOwner(2);  // another tokenizer: dropped
+  EXPECT_TRUE(cache.Find("hello").empty());
+  // Past capacity everything is dropped and refilled; the newest entries stay findable.
+  for (size_t n = 0; n < internal::WordCache::kMaxEntries + 10; ++n) {
+    std::string key = "w";
+    key += std::to_string(n);
+    cache.Insert(key, std::vector<int32_t>{static_cast<int32_t>(n)});
+    ASSERT_EQ(cache.Find(key)[0], static_cast<int32_t>(n));
+  }
+  EXPECT_TRUE(cache.Find("w0").empty());
 }
 
 }  // namespace

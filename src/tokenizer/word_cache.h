@@ -17,13 +17,13 @@ class WordCache {
   static constexpr size_t kMaxPieceBytes = 48;
   static constexpr size_t kMaxEntries = 1 << 14;  // then everything is dropped and refilled
 
-  // The cached ids of `piece`, or an empty span if absent (cached pieces never encode to nothing).
+  // The cached ids of `piece`, or an empty span if absent.
   std::span<const int32_t> Find(std::string_view piece) const {
     if (slots_.empty()) return {};
     const uint64_t h = Hash(piece);
     for (size_t i = h & Mask();; i = (i + 1) & Mask()) {
       const Slot& s = slots_[i];
-      if (s.ids_len == 0) return {};
+      if (s.generation != generation_) return {};
       if (s.hash == h && s.key_len == piece.size() &&
           std::memcmp(keys_.data() + s.key_off, piece.data(), piece.size()) == 0) {
         return {ids_.data() + s.ids_off, s.ids_len};
@@ -36,9 +36,13 @@ class WordCache {
     if (slots_.empty() || count_ >= kMaxEntries) Reset();
     const uint64_t h = Hash(piece);
     size_t i = h & Mask();
-    while (slots_[i].ids_len != 0) i = (i + 1) & Mask();
-    slots_[i] = {h, static_cast<uint32_t>(keys_.size()), static_cast<uint32_t>(piece.size()),
-                 static_cast<uint32_t>(ids_.size()), static_cast<uint32_t>(ids.size())};
+    while (slots_[i].generation == generation_) i = (i + 1) & Mask();
+    slots_[i] = {h,
+                 static_cast<uint32_t>(keys_.size()),
+                 static_cast<uint32_t>(piece.size()),
+                 static_cast<uint32_t>(ids_.size()),
+                 static_cast<uint32_t>(ids.size()),
+                 generation_};
     keys_.append(piece);
     ids_.insert(ids_.end(), ids.begin(), ids.end());
     ++count_;
@@ -54,13 +58,19 @@ class WordCache {
  private:
   struct Slot {
     uint64_t hash;
-    uint32_t key_off, key_len, ids_off, ids_len;  // ids_len == 0 marks an empty slot
+    uint32_t key_off, key_len, ids_off, ids_len;
+    uint32_t generation;  // the slot is in use only if this is the cache's current generation
   };
 
   size_t Mask() const { return slots_.size() - 1; }
 
+  // O(1) in the common case: bumping the generation empties every slot at once (threads that
+  // alternate between tokenizers reset often).
   void Reset() {
-    slots_.assign(2 * kMaxEntries, Slot{0, 0, 0, 0, 0});
+    if (slots_.empty() || ++generation_ == 0) {
+      generation_ = 1;
+      slots_.assign(2 * kMaxEntries, Slot{0, 0, 0, 0, 0, 0});
+    }
     keys_.clear();
     ids_.clear();
     count_ = 0;
@@ -86,6 +96,7 @@ class WordCache {
   std::string keys_;
   std::vector<int32_t> ids_;
   size_t count_ = 0;
+  uint32_t generation_ = 1;
   uint64_t owner_ = 0;
 };
 
