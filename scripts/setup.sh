@@ -2,15 +2,13 @@
 # Installs the Debian 12 packages HaloGuard builds and tests with (idempotent; needs root or sudo).
 set -euo pipefail
 PKGS=(
-  build-essential cmake ninja-build pkg-config ccache git curl ca-certificates
+  build-essential cmake ninja-build pkg-config ccache git curl ca-certificates libicu-dev
   nlohmann-json3-dev libcpp-httplib-dev libcurl4-openssl-dev libhiredis-dev libutf8proc-dev
-  libssl-dev libgtest-dev libgmock-dev libicu-dev
+  libssl-dev libgtest-dev libgmock-dev
   python3 python3-numpy python3-jinja2 nodejs npm redis-server
 )
 missing=()
 for p in "${PKGS[@]}"; do
-  # NodeSource's nodejs bundles npm and conflicts with Debian's npm package.
-  if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
