@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages HaloGuard builds and tests with (idempotent; needs root or sudo).
 set -euo pipefail
 PKGS=(
-  build-essential cmake ninja-build pkg-config ccache git curl ca-certificates
+  build-essential cmake ninja-build pkg-config ccache git curl ca-certificates libicu-dev
   nlohmann-json3-dev libcpp-httplib-dev libcurl4-openssl-dev libhiredis-dev libutf8proc-dev
   libssl-dev libgtest-dev libgmock-dev
   python3 python3-numpy python3-jinja2 redis-server
