@@ -1,12 +1,91 @@
-// LoadClassifier: placeholder until the model-backed guard lands (issue 4); it reports that
-// plainly instead of pretending to classify.
+// LoadClassifier: resolves the model, loads checkpoint + tokenizer + policy + calibration + attack
+// rules, builds the prompt pieces, runs the prefix once, and returns a GuardClassifier.
 #include "guard/guard.h"
 
+#include "core/log.h"
+#include "core/thread_pool.h"
+#include "guard/classifier.h"
+#include "guard/model_scorer.h"
+#include "guard/prompt.h"
+#include "hub/hub.h"
+#include "model/qwen35.h"
+
 namespace haloguard::guard {
+namespace {
+
+// Owns the model and thread pool the scorer points into, so they live as long as the classifier.
+class OwningClassifier : public Classifier {
+ public:
+  OwningClassifier(std::unique_ptr<model::Model> model, std::unique_ptr<ThreadPool> pool)
+      : model_(std::move(model)), pool_(std::move(pool)) {}
+  void set_inner(std::unique_ptr<GuardClassifier> inner) { inner_ = std::move(inner); }
+  std::vector<StatusOr<GuardResult>> ClassifyBatch(std::span<const ClassifyRequest> r) override {
+    return inner_->ClassifyBatch(r);
+  }
+  StatusOr<int64_t> CountTokens(std::string_view text) const override { return inner_->CountTokens(text); }
+  const ModelInfo& info() const override { return inner_->info(); }
+  StatusOr<TokenizedText> Tokenize(std::string_view text) const override {
+    return inner_->Tokenize(text);
+  }
+  std::vector<StatusOr<WindowVerdict>> ScoreWindows(std::span<const std::vector<int32_t>> w,
+                                                    bool background) override {
+    return inner_->ScoreWindows(w, background);
+  }
+  const model::Model& model() const { return *model_; }
+  ThreadPool& pool() { return *pool_; }
+
+ private:
+  std::unique_ptr<model::Model> model_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<GuardClassifier> inner_;  // destroyed first (declared last)
+};
+
+Status LoadOptionalParts(const GuardOptions& o, ClassifierParts* parts) {
+  if (!o.policy_file.empty()) {
+    HG_ASSIGN_OR_RETURN(parts->policy, Policy::Load(o.policy_file, o.threshold));
+  } else {
+    parts->policy = Policy::Default(o.threshold);
+  }
+  if (!o.calibration_file.empty()) {
+    HG_ASSIGN_OR_RETURN(Calibration c, LoadCalibration(o.calibration_file));
+    parts->calibration = c;
+  }
+  if (!o.attack_rules_file.empty()) {
+    HG_ASSIGN_OR_RETURN(parts->attack, AttackDetector::Load(o.attack_rules_file));
+  } else {
+    HG_ASSIGN_OR_RETURN(parts->attack, AttackDetector::Builtin());
+  }
+  return OkStatus();
+}
+
+}  // namespace
 
 StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options) {
-  return UnimplementedError("guard: the model-backed classifier is not built yet (model '" +
-                            options.model + "')");
+  hub::PullOptions pull;
+  pull.offline = options.offline;
+  HG_ASSIGN_OR_RETURN(hub::ResolvedModel resolved, hub::ResolveModelArg(options.model, pull));
+  HG_ASSIGN_OR_RETURN(std::unique_ptr<model::Model> m, model::Model::Load(resolved.dir));
+  HG_ASSIGN_OR_RETURN(tokenizer::Tokenizer tok, tokenizer::Tokenizer::LoadFromDir(resolved.dir));
+  ClassifierParts parts{std::move(tok)};
+  HG_RETURN_IF_ERROR(LoadOptionalParts(options, &parts));
+  HG_ASSIGN_OR_RETURN(GuardPromptIds ids, BuildPromptIds(parts.tokenizer));
+  auto owner = std::make_unique<OwningClassifier>(std::move(m), std::make_unique<ThreadPool>(options.threads));
+  ModelScorerOptions so;
+  so.max_batch = options.max_batch;
+  HG_ASSIGN_OR_RETURN(parts.scorer, ModelScorer::Create(owner->model(), owner->pool(), std::move(ids), so));
+  parts.max_input_tokens = options.max_input_tokens;
+  ModelInfo& info = parts.info;
+  info.model_id = resolved.repo_id.empty() ? options.model : resolved.repo_id;
+  info.model_revision = resolved.revision;
+  info.dtype = std::string(DTypeName(owner->model().weights().embed_tokens.dtype));
+  info.max_input_tokens = options.max_input_tokens;
+  info.window_length = options.window_length;
+  info.window_stride = options.window_stride;
+  info.artifact_digests = resolved.digests;
+  HG_LOG(INFO) << "guard: loaded " << info.model_id << " (" << info.dtype << ", "
+               << parts.info.max_input_tokens << " max input tokens)";
+  owner->set_inner(std::make_unique<GuardClassifier>(std::move(parts), options));
+  return std::unique_ptr<Classifier>(std::move(owner));
 }
 
 }  // namespace haloguard::guard

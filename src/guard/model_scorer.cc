@@ -114,6 +114,45 @@ Status ModelScorer::ScoreGroup(std::span<const WindowRequest> windows, WindowSco
   return Generate(states, std::move(first_generated), windows, std::span<WindowScore>(out, n));
 }
 
+Status ModelScorer::ScoreInPieces(const WindowRequest& window, int64_t chunk_tokens,
+                                  const std::function<PriorityGate::Lock()>& acquire,
+                                  WindowScore* out) {
+  if (window.generate) return InvalidArgumentError("ScoreInPieces: generate is not supported");
+  chunk_tokens = std::max<int64_t>(1, chunk_tokens);
+  std::vector<InferenceState> states(1, prefix_state_);
+  std::vector<int32_t> t;
+  if (!options_.use_prefix_cache) t = ids_.prefix;
+  t.insert(t.end(), window.content.begin(), window.content.end());
+  t.insert(t.end(), ids_.suffix.begin(), ids_.suffix.end());
+  const int64_t cue = static_cast<int64_t>(t.size()) - 1;
+  t.insert(t.end(), ids_.category_prefix.begin(), ids_.category_prefix.end());
+  const int64_t n = static_cast<int64_t>(t.size());
+  // The last piece holds the cue and the category prefix, so both logit rows come from it.
+  const int64_t last_begin = std::max<int64_t>(0, std::min(n - chunk_tokens, cue));
+  for (int64_t b = 0; b < last_begin; b += chunk_tokens) {
+    const int64_t e = std::min(last_begin, b + chunk_tokens);
+    SequenceInput in{&states[0], std::span<const int32_t>(t.data() + b, e - b)};
+    std::span<SequenceInput> batch(&in, 1);
+    PriorityGate::Lock lock = acquire();
+    HG_RETURN_IF_ERROR(model_.Forward(pool_, batch));
+  }
+  std::vector<std::vector<float>> logits(1);
+  SequenceInput in{&states[0], std::span<const int32_t>(t.data() + last_begin, n - last_begin)};
+  in.logit_positions = {static_cast<int32_t>(cue - last_begin), static_cast<int32_t>(n - 1 - last_begin)};
+  in.logit_rows = root_rows_;
+  in.logits = &logits[0];
+  std::span<SequenceInput> batch(&in, 1);
+  {
+    PriorityGate::Lock lock = acquire();
+    HG_RETURN_IF_ERROR(model_.Forward(pool_, batch));
+  }
+  out->logit_safe = logits[0][0];
+  out->logit_unsafe = logits[0][1];
+  out->tokens_processed = n;
+  PriorityGate::Lock lock = acquire();
+  return ScoreCategories(states, logits, {true}, std::span<WindowScore>(out, 1));
+}
+
 Status ModelScorer::ScoreCategories(std::vector<InferenceState>& states,
                                     const std::vector<std::vector<float>>& main_logits,
                                     const std::vector<bool>& prefix_done,

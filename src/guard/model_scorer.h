@@ -28,6 +28,9 @@ class ModelScorer : public Scorer {
 
   // Thread-compatible: concurrent Score calls are serialised by the caller (the scheduler).
   Status Score(std::span<const WindowRequest> windows, std::vector<WindowScore>* out) override;
+  Status ScoreInPieces(const WindowRequest& window, int64_t chunk_tokens,
+                       const std::function<PriorityGate::Lock()>& acquire,
+                       WindowScore* out) override;
 
   const GuardPromptIds& ids() const { return ids_; }
   int64_t prefix_tokens() const { return static_cast<int64_t>(ids_.prefix.size()); }

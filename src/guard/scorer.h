@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
 #include "core/status.h"
+#include "guard/priority_gate.h"
 
 namespace haloguard::guard {
 
@@ -40,6 +42,14 @@ class Scorer {
   virtual ~Scorer() = default;
   // Scores every window (batched internally); out->size() == windows.size() on success.
   virtual Status Score(std::span<const WindowRequest> windows, std::vector<WindowScore>* out) = 0;
+
+  // Scores one window as a sequence of bounded pieces of work (prefill in pieces of at most
+  // `chunk_tokens` tokens, then the category pass), each run while holding a lock from
+  // `acquire()`; between pieces the lock is released so other work can run. Same result as
+  // Score (generate is not supported here).
+  virtual Status ScoreInPieces(const WindowRequest& window, int64_t chunk_tokens,
+                               const std::function<PriorityGate::Lock()>& acquire,
+                               WindowScore* out) = 0;
 };
 
 }  // namespace haloguard::guard
