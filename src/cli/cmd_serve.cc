@@ -8,6 +8,7 @@
 #include "cli/flags.h"
 #include "core/log.h"
 #include "guard/guard.h"
+#include "hub/hub.h"
 #include "server/serve_main.h"
 
 namespace haloguard::cli {
@@ -23,7 +24,7 @@ struct ServeFlags {
 
 void Declare(FlagSet& f, ServeFlags& s) {
   server::ServerOptions& o = s.server;
-  f.String("model", &s.guard.model, "checkpoint directory or Hub repo id (required)");
+  f.String("model", &s.guard.model, "checkpoint directory or Hugging Face repo id (pulled on first use)");
   f.String("host", &o.http.host, "address to listen on (IP literal or localhost)");
   f.Int("port", &s.port, "TCP port (0 = pick a free one)");
   f.Int("threads", &s.threads, "compute threads for the model (0 = all cores)");
@@ -57,6 +58,9 @@ void Declare(FlagSet& f, ServeFlags& s) {
   f.String("calibration", &s.guard.calibration_file, "temperature-scaling file");
   f.String("attack-rules", &s.guard.attack_rules_file, "extra attack-overlay rules");
   f.Bool("offline", &s.guard.offline, "never touch the network when resolving --model");
+  f.Int("max-input-tokens", &s.guard.max_input_tokens, "user-text tokens accepted per input (400 beyond)");
+  f.Int("background-chunk-tokens", &s.guard.background_chunk_tokens,
+        "monitor-lane prefill piece: the most background work a request can wait behind");
 }
 
 // Saturates instead of wrapping, so an absurd flag value fails validation rather than turning
@@ -80,6 +84,7 @@ void Finalize(ServeFlags& s) {
 
 int RunServe(int argc, char** argv) {
   ServeFlags s;
+  s.guard.model = hub::kDefaultRepoId;
   FlagSet flags("serve", "--model DIR [--host 127.0.0.1] [--port 8000] [flags]", /*use_env=*/true);
   Declare(flags, s);
   int code = 0;

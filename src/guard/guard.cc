@@ -74,6 +74,7 @@ StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options
   so.max_batch = options.max_batch;
   HG_ASSIGN_OR_RETURN(parts.scorer, ModelScorer::Create(owner->model(), owner->pool(), std::move(ids), so));
   parts.max_input_tokens = options.max_input_tokens;
+  parts.background_chunk_tokens = options.background_chunk_tokens;
   ModelInfo& info = parts.info;
   info.model_id = resolved.repo_id.empty() ? options.model : resolved.repo_id;
   info.model_revision = resolved.revision;

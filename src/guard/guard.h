@@ -22,6 +22,7 @@ struct GuardOptions {
   int threads = 0;               // compute threads (0 = all cores)
   int max_batch = 16;            // sequences per batched forward pass
   int64_t max_input_tokens = 16384;  // user-text tokens accepted per synchronous request
+  int64_t background_chunk_tokens = 128;  // monitor-lane prefill piece (preemption bound)
   bool offline = false;          // never touch the network when resolving `model`
 };
 
