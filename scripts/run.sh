@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# Main job: installs dependencies, builds (once), then runs `haloguard ARGS...`.
+# Main job: installs dependencies, builds (incrementally; a no-op when up to date), then runs
+# `haloguard ARGS...` (e.g. `scripts/run.sh serve`).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/setup.sh"
-if [ ! -x "$root/${HG_BUILD_DIR:-build}/haloguard" ] || [ -n "${HG_REBUILD:-}" ]; then
-  "$root/scripts/build.sh" >&2
-fi
+"$root/scripts/build.sh" >&2
 exec "$root/${HG_BUILD_DIR:-build}/haloguard" "$@"
