@@ -1,0 +1,47 @@
+// The AVX-512 OpTable: the per-target kernel templates instantiated with 16-lane vectors, plus
+// the hand-tiled GEMM/GEMV (gemm_avx512.cc) and, on CPUs with VNNI, the int8 GEMM. Compiled
+// with the AVX-512 flags; nothing here may be reached unless the CPU has AVX-512 F/BW/DQ/VL.
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/cpu/gemm_avx512.h"
+#include "kernels/cpu/ops.h"
+#include "kernels/cpu/vec_avx512.h"
+
+#define HG_TARGET avx512
+#include "kernels/cpu/vec_math-inl.h"
+#include "kernels/cpu/elementwise-inl.h"
+#include "kernels/cpu/sequence-inl.h"
+#undef HG_TARGET
+
+namespace haloguard::kernels::avx512 {
+
+// `has_vnni`: the CPU runs AVX512-VNNI; otherwise the int8 entries come from `fallback`.
+cpu::OpTable MakeTable(bool has_vnni, const cpu::OpTable& fallback) {
+  cpu::OpTable t = fallback;
+  t.isa = Isa::kAvx512;
+  t.gemm_mr = kGemmMr;
+  t.gemm_nc = kGemmNc;
+  t.gemm_scratch_floats = kGemmScratchFloats;
+  t.gemm = Gemm;
+  t.gemv_max_rows = kGemvMaxRows;
+  t.gemv = Gemv;
+  if (has_vnni) {
+    t.quantize_rows = QuantizeRows;
+    t.int8_mr = kInt8Mr;
+    t.gemm_int8 = GemmInt8;
+  }
+  t.rms_norm = RmsNormImpl;
+  t.add_rms_norm = AddRmsNormImpl;
+  t.gated_rms_norm = GatedRmsNormImpl;
+  t.l2_norm_rows = L2NormRowsImpl;
+  t.silu_mul = SiluMulImpl;
+  t.sigmoid_mul = SigmoidMulImpl;
+  t.causal_conv1d_silu = CausalConv1dSiluImpl;
+  t.delta_cols = kDeltaCols;
+  t.delta_rule = DeltaRuleImpl;
+  t.attention = AttentionImpl;
+  return t;
+}
+
+}  // namespace haloguard::kernels::avx512
