@@ -90,7 +90,11 @@ void MatMul(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix& w, 
   const int64_t N = w.rows, K = w.cols;
   const cpu::GemmArgs a{x, K, &w, y, N};
   if (T <= ops.gemv_max_rows) {
-    pool.ParallelFor(0, N, 16, [&](int64_t n0, int64_t n1, int) { ops.gemv(a, T, n0, n1); });
+    // Units of 32 rows: a multiple of every target's GEMV row group.
+    constexpr int64_t kUnit = 32;
+    pool.ParallelFor(0, (N + kUnit - 1) / kUnit, 1, [&](int64_t u0, int64_t u1, int) {
+      ops.gemv(a, T, u0 * kUnit, std::min(N, u1 * kUnit));
+    });
     return;
   }
   const TaskGrid grid(T, N, ops.gemm_mr, ops.gemm_nc, pool.num_threads());

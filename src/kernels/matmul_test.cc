@@ -78,6 +78,26 @@ TEST_P(MatMulTest, Fp32MatchesFloat64AcrossBlockingEdges) {
   }
 }
 
+// Batch invariance: a row's result must not depend on how many rows share the call (GEMV for
+// T <= 4, GEMM row tiles of any height, row ranges split across tasks) — bit for bit.
+TEST_P(MatMulTest, RowsAreBitIdenticalWhateverTheBatch) {
+  for (DType dt : {DType::kBF16, DType::kF32}) {
+    const int64_t N = 300, K = 600, T = 40;
+    StoredWeights sw(dt, N, K, 51);
+    std::vector<float> x = Random(T * K, 52), all(T * N);
+    MatMul(pool_, x.data(), T, sw.w, all.data());
+    for (int64_t t0 : {0, 3, 17, 36}) {
+      for (int64_t n : {1, 2, 3, 4, 5, 14, 15}) {
+        if (t0 + n > T) continue;
+        std::vector<float> part(n * N);
+        MatMul(pool_, x.data() + t0 * K, n, sw.w, part.data());
+        for (int64_t i = 0; i < n * N; ++i)
+          ASSERT_EQ(part[i], all[t0 * N + i]) << DTypeName(dt) << " rows " << t0 << "+" << n << " i=" << i;
+      }
+    }
+  }
+}
+
 // The int8 twin computes the same integers and the same float operations in the same order, so
 // every target must agree with ref::MatMulInt8 bit for bit.
 TEST_P(MatMulTest, Int8IsBitExactWithItsReference) {

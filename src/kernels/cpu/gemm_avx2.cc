@@ -135,40 +135,77 @@ void Kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, b
 using KernelFn = void (*)(int64_t, const float*, const float*, float*, int64_t, bool, int64_t);
 constexpr KernelFn kKernels[kMr + 1] = {nullptr, Kernel<1>, Kernel<2>, Kernel<3>, Kernel<4>, Kernel<5>, Kernel<6>};
 
-inline float Sum8(__m256 a) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
+// ---- GEMV (T <= 4) ----
+// Bit-identical to the GEMM (batch invariance, see gemm_avx512.cc): per output a sequential FMA
+// chain over k inside each kKc block, blocks added in order; lanes are 8 output rows, W
+// transposed in registers; kGroups row groups hide the FMA latency.
+constexpr int kGroups = 2;
+
+template <int T>
+inline void ChainStep(__m256 acc[kGroups][T], const cpu::GemmArgs& a, int64_t k, int g, __m256 wcol) {
+  for (int t = 0; t < T; ++t) acc[g][t] = _mm256_fmadd_ps(_mm256_broadcast_ss(a.x + t * a.ldx + k), wcol, acc[g][t]);
 }
 
-// R weight rows x T activation rows of dot products per pass.
-template <int T, int R>
-void GemvGroup(const cpu::GemmArgs& a, int64_t n) {
-  const int64_t K = a.w->cols;
-  __m256 acc[R][T];
-  for (int r = 0; r < R; ++r)
-    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
-  for (int64_t k = 0; k < K; k += 8) {
-    const int64_t left = K - k;
-    __m256 xv[T];
-    for (int t = 0; t < T; ++t)
-      xv[t] = left >= 8 ? _mm256_loadu_ps(a.x + t * a.ldx + k) : _mm256_maskload_ps(a.x + t * a.ldx + k, Mask8(left));
-    for (int r = 0; r < R; ++r) {
-      const __m256 wv = LoadW8(*a.w, n + r, k, left);
-      for (int t = 0; t < T; ++t) acc[r][t] = _mm256_fmadd_ps(wv, xv[t], acc[r][t]);
+template <int T>
+void GemvBlock(const cpu::GemmArgs& a, int64_t n, int64_t k0, int64_t kc, __m256 acc[kGroups][T]) {
+  const WeightMatrix& w = *a.w;
+  __m256 col[kGroups][8];
+  const bool full = n + kGroups * 8 <= w.rows;
+  int64_t k = 0;
+  if (full && w.dtype == DType::kBF16) {
+    for (; k + 16 <= kc; k += 16) {
+      for (int g = 0; g < kGroups; ++g) {
+        const uint16_t* base = static_cast<const uint16_t*>(w.data) + (n + 8 * g) * w.cols + k0 + k;
+        for (int i = 0; i < 8; ++i) col[g][i] = _mm256_loadu_ps(reinterpret_cast<const float*>(base + i * w.cols));
+        Transpose8(col[g]);  // dword j = the bf16 pair (k + 2j, k + 2j + 1) of each row
+      }
+      for (int j = 0; j < 8; ++j)
+        for (int g = 0; g < kGroups; ++g) {
+          const __m256i v = _mm256_castps_si256(col[g][j]);
+          ChainStep<T>(acc, a, k0 + k + 2 * j, g, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)));
+          ChainStep<T>(acc, a, k0 + k + 2 * j + 1, g,
+                       _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(static_cast<int>(0xffff0000u)))));
+        }
     }
   }
-  for (int r = 0; r < R; ++r)
-    for (int t = 0; t < T; ++t) a.y[t * a.ldy + n + r] = Sum8(acc[r][t]);
+  if (full) {
+    for (; k + 8 <= kc; k += 8) {
+      for (int g = 0; g < kGroups; ++g) {
+        for (int i = 0; i < 8; ++i) col[g][i] = LoadW8(w, n + 8 * g + i, k0 + k, 8);
+        Transpose8(col[g]);
+      }
+      for (int j = 0; j < 8; ++j)
+        for (int g = 0; g < kGroups; ++g) ChainStep<T>(acc, a, k0 + k + j, g, col[g][j]);
+    }
+  }
+  for (; k < kc; ++k)
+    for (int g = 0; g < kGroups; ++g) {
+      alignas(32) float c[8];
+      for (int64_t i = 0; i < 8; ++i) c[i] = n + 8 * g + i < w.rows ? ScalarWeight(w, n + 8 * g + i, k0 + k) : 0.0f;
+      ChainStep<T>(acc, a, k0 + k, g, _mm256_load_ps(c));
+    }
 }
 
 template <int T>
 void GemvRows(const cpu::GemmArgs& a, int64_t n0, int64_t n1) {
-  constexpr int R = T <= 2 ? 4 : 2;
-  int64_t n = n0;
-  for (; n + R <= n1; n += R) GemvGroup<T, R>(a, n);
-  for (; n < n1; ++n) GemvGroup<T, 1>(a, n);
+  for (int64_t n = n0; n < n1; n += kGroups * 8) {
+    __m256 c[kGroups][T];
+    for (int g = 0; g < kGroups; ++g)
+      for (int t = 0; t < T; ++t) c[g][t] = _mm256_setzero_ps();
+    for (int64_t k0 = 0; k0 < a.w->cols; k0 += kKc) {
+      __m256 acc[kGroups][T];
+      for (int g = 0; g < kGroups; ++g)
+        for (int t = 0; t < T; ++t) acc[g][t] = _mm256_setzero_ps();
+      GemvBlock<T>(a, n, k0, Min(kKc, a.w->cols - k0), acc);
+      for (int g = 0; g < kGroups; ++g)
+        for (int t = 0; t < T; ++t) c[g][t] = k0 == 0 ? acc[g][t] : _mm256_add_ps(acc[g][t], c[g][t]);
+    }
+    for (int g = 0; g < kGroups; ++g) {
+      const int64_t left = Min(n1, a.w->rows) - (n + 8 * g);
+      if (left <= 0) break;
+      for (int t = 0; t < T; ++t) _mm256_maskstore_ps(a.y + t * a.ldy + n + 8 * g, Mask8(left), c[g][t]);
+    }
+  }
 }
 
 }  // namespace

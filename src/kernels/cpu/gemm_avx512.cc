@@ -24,15 +24,8 @@ inline __m512 Bf16Load(const uint16_t* p) {
   const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
-inline __m512 Bf16LoadN(const uint16_t* p, int64_t n) {
-  const __m256i h = _mm256_maskz_loadu_epi16(static_cast<__mmask16>((1u << n) - 1), p);
-  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-}
 inline __m512 F16Load(const uint16_t* p) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-}
-inline __m512 F16LoadN(const uint16_t* p, int64_t n) {
-  return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(static_cast<__mmask16>((1u << n) - 1), p));
 }
 
 inline float ScalarWeight(const WeightMatrix& w, int64_t n, int64_t k) {
@@ -160,46 +153,90 @@ constexpr KernelFn kKernels[kMr + 1] = {nullptr,    Kernel<1>,  Kernel<2>,  Kern
                                         Kernel<5>,  Kernel<6>,  Kernel<7>,  Kernel<8>,  Kernel<9>,
                                         Kernel<10>, Kernel<11>, Kernel<12>, Kernel<13>, Kernel<14>};
 
-// ---- GEMV (T <= 4): R weight rows x T activation rows of dot products per pass ----
-template <int T, int R>
-void GemvGroup(const cpu::GemmArgs& a, int64_t n) {
+// ---- GEMV (T <= 4) ----
+// Batch invariance: every output must come out bit-identical whichever path computes it (a
+// verdict must not depend on what else shares the batch). So the GEMV reproduces the GEMM's
+// arithmetic exactly: per output, a sequential FMA chain over k inside each kKc block, blocks
+// added in order. Lanes are 16 output rows (W transposed in registers instead of packed);
+// kGroups independent row groups hide the FMA latency of those chains.
+constexpr int kGroups = 2;
+
+// Columns [k, k + 16) of rows [n, n + 16) as 16 column vectors (rows past `rows_end` are 0).
+inline void LoadColumns16(const WeightMatrix& w, int64_t n, int64_t rows_end, int64_t k, __m512 col[16]) {
+  for (int i = 0; i < 16; ++i) {
+    if (n + i >= rows_end) {
+      col[i] = _mm512_setzero_ps();
+      continue;
+    }
+    const int64_t off = (n + i) * w.cols + k;
+    col[i] = w.dtype == DType::kF32    ? _mm512_loadu_ps(static_cast<const float*>(w.data) + off)
+             : w.dtype == DType::kBF16 ? Bf16Load(static_cast<const uint16_t*>(w.data) + off)
+                                       : F16Load(static_cast<const uint16_t*>(w.data) + off);
+  }
+  Transpose16(col);
+}
+
+template <int T>
+inline void ChainStep(__m512 acc[kGroups][T], const cpu::GemmArgs& a, int64_t k, int g, __m512 wcol) {
+  for (int t = 0; t < T; ++t) acc[g][t] = _mm512_fmadd_ps(_mm512_set1_ps(a.x[t * a.ldx + k]), wcol, acc[g][t]);
+}
+
+// acc[g][t] = chain over columns [k0, k0 + kc) for rows n + 16 g ...
+template <int T>
+void GemvBlock(const cpu::GemmArgs& a, int64_t n, int64_t k0, int64_t kc, __m512 acc[kGroups][T]) {
   const WeightMatrix& w = *a.w;
-  const int64_t K = w.cols;
-  __m512 acc[R][T];
-  for (int r = 0; r < R; ++r)
-    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
-  auto load_w = [&](int r, int64_t k, int64_t left) -> __m512 {
-    const int64_t off = (n + r) * K + k;
-    if (w.dtype == DType::kBF16) {
-      const uint16_t* p = static_cast<const uint16_t*>(w.data) + off;
-      return left >= 16 ? Bf16Load(p) : Bf16LoadN(p, left);
-    }
-    if (w.dtype == DType::kF16) {
-      const uint16_t* p = static_cast<const uint16_t*>(w.data) + off;
-      return left >= 16 ? F16Load(p) : F16LoadN(p, left);
-    }
-    const float* p = static_cast<const float*>(w.data) + off;
-    return left >= 16 ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << left) - 1), p);
-  };
-  for (int64_t k = 0; k < K; k += 16) {
-    const int64_t left = K - k;
-    const __mmask16 mk = left >= 16 ? 0xffff : static_cast<__mmask16>((1u << left) - 1);
-    __m512 xv[T];
-    for (int t = 0; t < T; ++t) xv[t] = _mm512_maskz_loadu_ps(mk, a.x + t * a.ldx + k);
-    for (int r = 0; r < R; ++r) {
-      const __m512 wv = load_w(r, k, left);
-      for (int t = 0; t < T; ++t) acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
+  __m512 col[kGroups][16];
+  int64_t k = 0;
+  if (w.dtype == DType::kBF16 && n + kGroups * 16 <= w.rows) {
+    for (; k + 32 <= kc; k += 32) {
+      for (int g = 0; g < kGroups; ++g) {
+        const uint16_t* base = static_cast<const uint16_t*>(w.data) + (n + 16 * g) * w.cols + k0 + k;
+        for (int i = 0; i < 16; ++i) col[g][i] = _mm512_loadu_ps(reinterpret_cast<const float*>(base + i * w.cols));
+        Transpose16(col[g]);  // dword j = the bf16 pair (k + 2j, k + 2j + 1) of each row
+      }
+      for (int j = 0; j < 16; ++j)
+        for (int g = 0; g < kGroups; ++g) {
+          const __m512i v = _mm512_castps_si512(col[g][j]);
+          ChainStep<T>(acc, a, k0 + k + 2 * j, g, _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)));
+          ChainStep<T>(acc, a, k0 + k + 2 * j + 1, g,
+                       _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(static_cast<int>(0xffff0000u)))));
+        }
     }
   }
-  for (int r = 0; r < R; ++r)
-    for (int t = 0; t < T; ++t) a.y[t * a.ldy + n + r] = _mm512_reduce_add_ps(acc[r][t]);
+  for (; k + 16 <= kc; k += 16) {
+    for (int g = 0; g < kGroups; ++g) LoadColumns16(w, n + 16 * g, w.rows, k0 + k, col[g]);
+    for (int j = 0; j < 16; ++j)
+      for (int g = 0; g < kGroups; ++g) ChainStep<T>(acc, a, k0 + k + j, g, col[g][j]);
+  }
+  for (; k < kc; ++k)
+    for (int g = 0; g < kGroups; ++g) {
+      alignas(64) float c[16];
+      for (int64_t i = 0; i < 16; ++i) c[i] = n + 16 * g + i < w.rows ? ScalarWeight(w, n + 16 * g + i, k0 + k) : 0.0f;
+      ChainStep<T>(acc, a, k0 + k, g, _mm512_load_ps(c));
+    }
 }
 
 template <int T>
 void GemvRows(const cpu::GemmArgs& a, int64_t n0, int64_t n1) {
-  int64_t n = n0;
-  for (; n + 4 <= n1; n += 4) GemvGroup<T, 4>(a, n);
-  for (; n < n1; ++n) GemvGroup<T, 1>(a, n);
+  for (int64_t n = n0; n < n1; n += kGroups * 16) {
+    __m512 c[kGroups][T];
+    for (int g = 0; g < kGroups; ++g)
+      for (int t = 0; t < T; ++t) c[g][t] = _mm512_setzero_ps();
+    for (int64_t k0 = 0; k0 < a.w->cols; k0 += kKc) {
+      __m512 acc[kGroups][T];
+      for (int g = 0; g < kGroups; ++g)
+        for (int t = 0; t < T; ++t) acc[g][t] = _mm512_setzero_ps();
+      GemvBlock<T>(a, n, k0, Min(kKc, a.w->cols - k0), acc);
+      for (int g = 0; g < kGroups; ++g)
+        for (int t = 0; t < T; ++t) c[g][t] = k0 == 0 ? acc[g][t] : _mm512_add_ps(acc[g][t], c[g][t]);
+    }
+    for (int g = 0; g < kGroups; ++g) {
+      const int64_t left = Min(n1, a.w->rows) - (n + 16 * g);
+      if (left <= 0) break;
+      const __mmask16 m = left >= 16 ? 0xffff : static_cast<__mmask16>((1u << left) - 1);
+      for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(a.y + t * a.ldy + n + 16 * g, m, c[g][t]);
+    }
+  }
 }
 
 }  // namespace

@@ -68,7 +68,8 @@ struct OpTable {
   int64_t gemm_nc;
   int64_t gemm_scratch_floats;
   void (*gemm)(const GemmArgs& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1, float* scratch);
-  // Small-T matrix-vector path (T <= gemv_max_rows), memory bound: streams W once.
+  // Small-T matrix-vector path (T <= gemv_max_rows), memory bound: streams W once. Results
+  // are bit-identical to `gemm` (batch invariance); n0 is a multiple of 32.
   int64_t gemv_max_rows;
   void (*gemv)(const GemmArgs& a, int64_t T, int64_t n0, int64_t n1);
   // Int8: xu[t, :] = round(x[t, :] * (127 / max|x[t, :]|)) + 128 (zero padded to K4), sx[t] =
