@@ -114,10 +114,42 @@ void PackB(const WeightMatrix& w, int64_t n0, int64_t nc, int64_t k0, int64_t kc
 }
 
 // Copies rows [0, mr) x columns [0, kc) of x into ap with row stride kKc: the kernel then reads
-// 14 rows that never alias in L1 (x's own stride is often a multiple of 4 KiB).
+// 14 rows that never alias in L1 (x's own stride is often a multiple of 4 KiB). A vector loop:
+// memcpy of these 1 KiB rows compiles to `rep movs`, several times slower here.
 void PackA(const float* x, int64_t ldx, int64_t mr, int64_t kc, float* ap) {
-  for (int64_t m = 0; m < mr; ++m) std::memcpy(ap + m * kKc, x + m * ldx, kc * sizeof(float));
+  for (int64_t m = 0; m < mr; ++m) {
+    const float* src = x + m * ldx;
+    float* dst = ap + m * kKc;
+    int64_t k = 0;
+    for (; k + 16 <= kc; k += 16) _mm512_storeu_ps(dst + k, _mm512_loadu_ps(src + k));
+    if (k < kc) {
+      const __mmask16 mk = static_cast<__mmask16>((1u << (kc - k)) - 1);
+      _mm512_mask_storeu_ps(dst + k, mk, _mm512_maskz_loadu_ps(mk, src + k));
+    }
+  }
 }
+
+// Prefetches, a slice at a time, the weight block the next PackB will read: its rows are short
+// (kKc columns) and 2-7 KiB apart, too short for the hardware stream prefetcher, so without this
+// packing waits on DRAM latency.
+class BlockPrefetcher {
+ public:
+  BlockPrefetcher(const WeightMatrix& w, int64_t n0, int64_t rows, int64_t k0, int64_t kc, int64_t slices)
+      : base_(static_cast<const char*>(w.data) + (n0 * w.cols + k0) * static_cast<int64_t>(DTypeSize(w.dtype))),
+        stride_(w.cols * static_cast<int64_t>(DTypeSize(w.dtype))),
+        lines_per_row_((kc * static_cast<int64_t>(DTypeSize(w.dtype)) + 63) / 64),
+        total_(rows > 0 ? rows * lines_per_row_ : 0),
+        per_slice_(slices > 0 ? (total_ + slices - 1) / slices : total_) {}
+  void Next() {
+    for (int64_t end = Min(total_, done_ + per_slice_); done_ < end; ++done_) {
+      _mm_prefetch(base_ + (done_ / lines_per_row_) * stride_ + (done_ % lines_per_row_) * 64, _MM_HINT_T1);
+    }
+  }
+
+ private:
+  const char* base_;
+  int64_t stride_, lines_per_row_, total_, per_slice_, done_ = 0;
+};
 
 // c[0:M, 0:nr] (+)= a[0:M, 0:kc] · b[0:kc, 0:32] (b zero-padded past nr).
 template <int M>
@@ -159,7 +191,7 @@ constexpr KernelFn kKernels[kMr + 1] = {nullptr,    Kernel<1>,  Kernel<2>,  Kern
 // arithmetic exactly: per output, a sequential FMA chain over k inside each kKc block, blocks
 // added in order. Lanes are 16 output rows (W transposed in registers instead of packed);
 // kGroups independent row groups hide the FMA latency of those chains.
-constexpr int kGroups = 2;
+constexpr int kGroups = 1;
 
 // Columns [k, k + 16) of rows [n, n + 16) as 16 column vectors (rows past `rows_end` are 0).
 inline void LoadColumns16(const WeightMatrix& w, int64_t n, int64_t rows_end, int64_t k, __m512 col[16]) {
@@ -245,13 +277,19 @@ void Gemm(const cpu::GemmArgs& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1
   float* bp = scratch;
   float* ap = scratch + kNc * kKc;
   const int64_t K = a.w->cols;
+  const int64_t tiles = (t1 - t0 + kMr - 1) / kMr;
   for (int64_t nb = n0; nb < n1; nb += kNc) {
     const int64_t nc = Min(kNc, n1 - nb);
     for (int64_t k0 = 0; k0 < K; k0 += kKc) {
       const int64_t kc = Min(kKc, K - k0);
       PackB(*a.w, nb, nc, k0, kc, bp);
+      // The block after this one: same rows further right, or the next rows from column 0.
+      const bool same_rows = k0 + kKc < K;
+      const int64_t pn = same_rows ? nb : nb + kNc, pk = same_rows ? k0 + kKc : 0;
+      BlockPrefetcher prefetch(*a.w, pn, Min(kNc, n1 - pn), pk, Min(kKc, K - pk), tiles);
       for (int64_t t = t0; t < t1; t += kMr) {
         const int64_t mr = Min(kMr, t1 - t);
+        prefetch.Next();
         PackA(a.x + t * a.ldx + k0, a.ldx, mr, kc, ap);
         for (int64_t p = 0; p * kNr < nc; ++p) {
           kKernels[mr](kc, ap, bp + p * kc * kNr, a.y + t * a.ldy + nb + p * kNr, a.ldy, k0 > 0,

@@ -47,6 +47,9 @@ void CausalConv1dSiluImpl(const float* x, int64_t T, int64_t C, const float* sta
 constexpr int kDeltaVecs = 2;
 constexpr int64_t kDeltaCols = kDeltaVecs * kL;
 
+// kChains partial sums per vector: enough independent FMA chains to cover 2 pipes x 4 cycles.
+constexpr int kChains = 4;
+
 void DeltaRuleBlock(const DeltaArgs& a, int64_t n, int64_t j0, int64_t ncols, float* s) {
   const int64_t m = n / (a.Hv / a.Hk), Dk = a.Dk;
   for (int64_t t = 0; t < a.T; ++t) {
@@ -54,20 +57,22 @@ void DeltaRuleBlock(const DeltaArgs& a, int64_t n, int64_t j0, int64_t ncols, fl
     const float* qt = a.q + t * a.ldqk + m * Dk;
     const float* vt = a.v + t * a.ldv + n * a.Dv + j0;
     const float decay = __builtin_expf(a.g[t * a.Hv + n]), b = a.beta[t * a.Hv + n];
-    VT acc[kDeltaVecs][2];
-    for (int u = 0; u < kDeltaVecs; ++u) acc[u][0] = acc[u][1] = Vec::Zero();
+    VT acc[kDeltaVecs][kChains];
+    for (int u = 0; u < kDeltaVecs; ++u)
+      for (int c = 0; c < kChains; ++c) acc[u][c] = Vec::Zero();
     for (int64_t i = 0; i < Dk; ++i) {
       const VT ki = Vec::Set(kt[i]);
       for (int u = 0; u < kDeltaVecs; ++u)
-        acc[u][i & 1] = Vec::Fma(Vec::Load(s + i * kDeltaCols + u * kL), ki, acc[u][i & 1]);
+        acc[u][i % kChains] = Vec::Fma(Vec::Load(s + i * kDeltaCols + u * kL), ki, acc[u][i % kChains]);
     }
-    VT delta[kDeltaVecs], o[kDeltaVecs][2];
+    VT delta[kDeltaVecs], o[kDeltaVecs][kChains];
     const VT dv = Vec::Set(decay), bv = Vec::Set(b);
     for (int u = 0; u < kDeltaVecs; ++u) {
       const int64_t left = ncols - u * kL;
       const VT vv = left >= kL ? Vec::Load(vt + u * kL) : Vec::LoadN(vt + u * kL, left < 0 ? 0 : left);
-      delta[u] = Vec::Mul(bv, Vec::Fnma(dv, Vec::Add(acc[u][0], acc[u][1]), vv));
-      o[u][0] = o[u][1] = Vec::Zero();
+      const VT sk = Vec::Add(Vec::Add(acc[u][0], acc[u][1]), Vec::Add(acc[u][2], acc[u][3]));
+      delta[u] = Vec::Mul(bv, Vec::Fnma(dv, sk, vv));
+      for (int c = 0; c < kChains; ++c) o[u][c] = Vec::Zero();
     }
     for (int64_t i = 0; i < Dk; ++i) {
       const VT ki = Vec::Set(kt[i]), qi = Vec::Set(qt[i]);
@@ -75,14 +80,14 @@ void DeltaRuleBlock(const DeltaArgs& a, int64_t n, int64_t j0, int64_t ncols, fl
         float* si = s + i * kDeltaCols + u * kL;
         const VT sn = Vec::Fma(ki, delta[u], Vec::Mul(Vec::Load(si), dv));
         Vec::Store(si, sn);
-        o[u][i & 1] = Vec::Fma(sn, qi, o[u][i & 1]);
+        o[u][i % kChains] = Vec::Fma(sn, qi, o[u][i % kChains]);
       }
     }
     float* ot = a.out + (t * a.Hv + n) * a.Dv + j0;
     for (int u = 0; u < kDeltaVecs; ++u) {
       const int64_t left = ncols - u * kL;
       if (left <= 0) break;
-      const VT ov = Vec::Add(o[u][0], o[u][1]);
+      const VT ov = Vec::Add(Vec::Add(o[u][0], o[u][1]), Vec::Add(o[u][2], o[u][3]));
       if (left >= kL) Vec::Store(ot + u * kL, ov); else Vec::StoreN(ot + u * kL, ov, left);
     }
   }
