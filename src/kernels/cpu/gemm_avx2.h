@@ -8,12 +8,10 @@
 
 namespace haloguard::kernels::avx2 {
 
+// GEMM row tile and column block (the packed block kGemmNc x 256 fp32 is 128 KiB).
 inline constexpr int64_t kGemmMr = 6;
 inline constexpr int64_t kGemmNc = 128;
-inline constexpr int64_t kGemmScratchFloats = 128 * 256 + 6 * 256;
-inline constexpr int64_t kGemvMaxRows = 4;
-
-void Gemm(const cpu::GemmArgs& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1, float* scratch);
-void Gemv(const cpu::GemmArgs& a, int64_t T, int64_t n0, int64_t n1);
+// Sets the gemm / gemv entries of `t` (gemm-inl.h).
+void FillGemmOps(cpu::OpTable& t);
 
 }  // namespace haloguard::kernels::avx2

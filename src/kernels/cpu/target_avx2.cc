@@ -12,6 +12,7 @@
 #include "kernels/cpu/vec_math-inl.h"
 #include "kernels/cpu/elementwise-inl.h"
 #include "kernels/cpu/sequence-inl.h"
+#include "kernels/cpu/table-inl.h"
 #undef HG_TARGET
 
 namespace haloguard::kernels::avx2 {
@@ -19,22 +20,8 @@ namespace haloguard::kernels::avx2 {
 cpu::OpTable MakeTable(const cpu::OpTable& fallback) {
   cpu::OpTable t = fallback;
   t.isa = Isa::kAvx2;
-  t.gemm_mr = kGemmMr;
-  t.gemm_nc = kGemmNc;
-  t.gemm_scratch_floats = kGemmScratchFloats;
-  t.gemm = Gemm;
-  t.gemv_max_rows = kGemvMaxRows;
-  t.gemv = Gemv;
-  t.rms_norm = RmsNormImpl;
-  t.add_rms_norm = AddRmsNormImpl;
-  t.gated_rms_norm = GatedRmsNormImpl;
-  t.l2_norm_rows = L2NormRowsImpl;
-  t.silu_mul = SiluMulImpl;
-  t.sigmoid_mul = SigmoidMulImpl;
-  t.causal_conv1d_silu = CausalConv1dSiluImpl;
-  t.delta_cols = kDeltaCols;
-  t.delta_rule = DeltaRuleImpl;
-  t.attention = AttentionImpl;
+  FillGemmOps(t);
+  FillTemplateOps(t);
   return t;
 }
 

@@ -13,6 +13,7 @@
 #include "kernels/cpu/vec_math-inl.h"
 #include "kernels/cpu/elementwise-inl.h"
 #include "kernels/cpu/sequence-inl.h"
+#include "kernels/cpu/table-inl.h"
 #undef HG_TARGET
 
 namespace haloguard::kernels::portable {
@@ -85,16 +86,7 @@ cpu::OpTable MakeTable() {
   t.quantize_rows = QuantizeRows;
   t.int8_mr = 1;
   t.gemm_int8 = GemmInt8;
-  t.rms_norm = RmsNormImpl;
-  t.add_rms_norm = AddRmsNormImpl;
-  t.gated_rms_norm = GatedRmsNormImpl;
-  t.l2_norm_rows = L2NormRowsImpl;
-  t.silu_mul = SiluMulImpl;
-  t.sigmoid_mul = SigmoidMulImpl;
-  t.causal_conv1d_silu = CausalConv1dSiluImpl;
-  t.delta_cols = kDeltaCols;
-  t.delta_rule = DeltaRuleImpl;
-  t.attention = AttentionImpl;
+  FillTemplateOps(t);
   return t;
 }
 

@@ -36,6 +36,47 @@ struct Vec {
   static V Scale2(V a, V n) { return _mm512_scalef_ps(a, n); }
   static float Sum(V a) { return _mm512_reduce_add_ps(a); }
   static float MaxOf(V a) { return _mm512_reduce_max_ps(a); }
+
+  // ---- Weight widening and transposition (the GEMM, gemm-inl.h) ----
+  static V LoadBf16(const uint16_t* p) {
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  }
+  static V LoadF16(const uint16_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+  static float ScalarF16(uint16_t h) { return _cvtsh_ss(h); }
+  // A dword holding the bf16 pair (e, o) as e (low half) and o (high half), widened.
+  static V Bf16Low(V pairs) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(pairs), 16)); }
+  static V Bf16High(V pairs) {
+    return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(pairs), _mm512_set1_epi32(static_cast<int>(0xffff0000u))));
+  }
+  // In-register transpose of a 16x16 block: r[i] row i in, r[j] column j out.
+  static void Transpose(V r[16]) {
+    V t[16];
+    for (int i = 0; i < 8; ++i) {
+      t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+      t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; ++i) {
+      const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+      const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+      r[4 * i + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+      r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+      r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+      r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    // r[4i + c] now holds, in 128-bit lane L, rows 4i..4i+3 of column 4L + c.
+    for (int c = 0; c < 4; ++c) {
+      const V u0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x44);
+      const V u1 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xEE);
+      const V u2 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x44);
+      const V u3 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xEE);
+      t[c] = _mm512_shuffle_f32x4(u0, u2, 0x88);
+      t[4 + c] = _mm512_shuffle_f32x4(u0, u2, 0xDD);
+      t[8 + c] = _mm512_shuffle_f32x4(u1, u3, 0x88);
+      t[12 + c] = _mm512_shuffle_f32x4(u1, u3, 0xDD);
+    }
+    for (int i = 0; i < 16; ++i) r[i] = t[i];
+  }
 };
 
 }  // namespace haloguard::kernels::avx512
