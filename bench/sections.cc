@@ -8,6 +8,7 @@
 namespace haloguard::bench {
 
 Status Int8AccuracySection(BenchEnv& env, Report& r);
+Status KernelsSection(BenchEnv& env, Report& r);
 
 Status GuardPendingSection(BenchEnv& env, Report& r) {
   (void)env;
@@ -19,6 +20,8 @@ Status GuardPendingSection(BenchEnv& env, Report& r) {
 const std::vector<Section>& Sections() {
   static const std::vector<Section> sections = {
       {"machine", "measured fp32 FMA / int8 VNNI / bf16 peaks and memory bandwidth", MachineSection},
+      {"kernels", "hot ops alone: GEMM bf16/int8/GEMV, delta rule recurrent vs chunked, attention, dispatch",
+       KernelsSection},
       {"exact", "exact path: prompt tokens/s at T = 64..1200, GFLOP/s vs peak, profile, decode", ExactSection},
       {"batching", "ragged batch vs one by one; forking a cached prefix state", BatchingSection},
       {"memory", "peak RSS vs 1.25 x checkpoint + state budget (exact path)", MemorySection},

@@ -1,5 +1,6 @@
-// ThreadPool implementation: workers spin briefly on a generation counter, then sleep on a
-// condition variable; tasks are claimed with an atomic counter (dynamic load balancing).
+// ThreadPool implementation: workers spin briefly on a job ticket, then sleep on a condition
+// variable; tasks are claimed by CAS on the ticket (dynamic load balancing), and Run returns
+// when its tasks are done, whether or not every worker woke up for them.
 #include "core/thread_pool.h"
 
 #include <algorithm>
@@ -8,6 +9,16 @@ namespace haloguard {
 namespace {
 thread_local bool tls_in_pool_task = false;
 constexpr int kSpinIterations = 20000;  // ~tens of microseconds before sleeping
+
+inline uint32_t Generation(uint64_t ticket) { return static_cast<uint32_t>(ticket >> 32); }
+inline int TaskIndex(uint64_t ticket) { return static_cast<int>(ticket & 0xffffffffu); }
+
+inline void Pause() {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#endif
+}
+
 }  // namespace
 
 ThreadPool::ThreadPool(int num_threads) {
@@ -20,8 +31,7 @@ ThreadPool::ThreadPool(int num_threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-    generation_.fetch_add(1, std::memory_order_release);
+    stop_.store(true, std::memory_order_release);
   }
   work_cv_.notify_all();
   for (auto& t : workers_) t.join();
@@ -31,38 +41,39 @@ void ThreadPool::DrainTasks(int thread_index) {
   const bool was_in_task = tls_in_pool_task;
   tls_in_pool_task = true;
   for (;;) {
-    int task = next_task_.fetch_add(1, std::memory_order_relaxed);
-    if (task >= num_tasks_) break;
-    (*job_)(task, thread_index);
+    uint64_t t = ticket_.load(std::memory_order_acquire);
+    // num_tasks_ may already belong to a newer job; the CAS below then fails and we reload.
+    if (TaskIndex(t) >= num_tasks_.load(std::memory_order_acquire)) break;
+    if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) continue;
+    // The job cannot change while this claimed task is pending.
+    (*job_.load(std::memory_order_acquire))(TaskIndex(t), thread_index);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      { std::lock_guard<std::mutex> lock(mu_); }
+      done_cv_.notify_all();
+    }
   }
   tls_in_pool_task = was_in_task;
 }
 
 void ThreadPool::WorkerLoop(int thread_index) {
-  uint64_t seen = 0;
+  uint32_t seen = 0;
   for (;;) {
-    uint64_t gen = generation_.load(std::memory_order_acquire);
-    for (int spin = 0; gen == seen && spin < kSpinIterations; ++spin) {
-#if defined(__x86_64__)
-      __builtin_ia32_pause();
-#endif
-      gen = generation_.load(std::memory_order_acquire);
+    uint64_t t = ticket_.load(std::memory_order_acquire);
+    for (int spin = 0; Generation(t) == seen && spin < kSpinIterations; ++spin) {
+      Pause();
+      t = ticket_.load(std::memory_order_acquire);
     }
-    if (gen == seen) {
+    if (Generation(t) == seen) {
       std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
-      gen = generation_.load(std::memory_order_acquire);
+      work_cv_.wait(lock, [&] {
+        return stop_.load(std::memory_order_acquire) ||
+               Generation(ticket_.load(std::memory_order_acquire)) != seen;
+      });
+      t = ticket_.load(std::memory_order_acquire);
     }
-    seen = gen;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stop_) return;
-    }
+    if (stop_.load(std::memory_order_acquire)) return;
+    seen = Generation(t);
     DrainTasks(thread_index);
-    if (active_workers_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_cv_.notify_one();
-    }
   }
 }
 
@@ -73,29 +84,25 @@ void ThreadPool::Run(int num_tasks, const std::function<void(int, int)>& fn) {
     return;
   }
   std::lock_guard<std::mutex> run_lock(run_mu_);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    job_ = &fn;
-    num_tasks_ = num_tasks;
-    next_task_.store(0, std::memory_order_relaxed);
-    active_workers_.store(num_threads_ - 1, std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
-  }
+  job_.store(&fn, std::memory_order_relaxed);
+  num_tasks_.store(num_tasks, std::memory_order_relaxed);
+  pending_.store(num_tasks, std::memory_order_relaxed);
+  const uint32_t gen = Generation(ticket_.load(std::memory_order_relaxed)) + 1;
+  ticket_.store(static_cast<uint64_t>(gen) << 32, std::memory_order_release);
+  // A worker checks for new work under mu_ before it sleeps, so taking mu_ here orders this
+  // publication before that check or after its wait began: no lost wake-up.
+  { std::lock_guard<std::mutex> lock(mu_); }
   work_cv_.notify_all();
   DrainTasks(0);
-  // Wait for every worker to leave DrainTasks (they may still hold a task).
-  for (int spin = 0; active_workers_.load(std::memory_order_acquire) != 0; ++spin) {
+  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
     if (spin < kSpinIterations) {
-#if defined(__x86_64__)
-      __builtin_ia32_pause();
-#endif
+      Pause();
       continue;
     }
     std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [&] { return active_workers_.load(std::memory_order_acquire) == 0; });
+    done_cv_.wait(lock, [&] { return pending_.load(std::memory_order_acquire) == 0; });
     break;
   }
-  job_ = nullptr;
 }
 
 void ThreadPool::ParallelFor(int64_t begin, int64_t end, int64_t grain,

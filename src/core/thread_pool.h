@@ -42,15 +42,18 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex run_mu_;  // serialises Run()
 
+  // A job is published by storing ticket_ = (generation << 32) | 0; a task is claimed by a CAS
+  // that advances the index, so a claim can only succeed for the job that is current. Run waits
+  // for its tasks to finish (pending_), never for idle workers to check in: a worker that is
+  // asleep or descheduled costs the caller nothing.
   std::mutex mu_;
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
-  const std::function<void(int, int)>* job_ = nullptr;
-  int num_tasks_ = 0;
-  std::atomic<int> next_task_{0};
-  std::atomic<int> active_workers_{0};
-  std::atomic<uint64_t> generation_{0};
-  bool stop_ = false;
+  std::atomic<const std::function<void(int, int)>*> job_{nullptr};
+  std::atomic<int> num_tasks_{0};
+  std::atomic<uint64_t> ticket_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace haloguard
