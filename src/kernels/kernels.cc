@@ -73,14 +73,15 @@ void Attention(ThreadPool& pool, const float* q, int64_t T, int64_t Nq, int64_t 
                const float* v_new, float scale, float* out) {
   const cpu::OpTable& ops = cpu::Ops();
   const cpu::AttentionArgs a{q, T, Nq, Dh, Nkv, k_past, v_past, P, k_new, v_new, scale, out};
-  // Query blocks of 16: enough tasks to balance the causal triangle across threads.
-  constexpr int64_t kBlock = 16;
-  const int64_t blocks = (T + kBlock - 1) / kBlock;
-  pool.Run(static_cast<int>(Nq * blocks), [&](int task, int) {
-    thread_local std::vector<float> scores;
-    scores.resize(static_cast<size_t>(P + T));
-    const int64_t h = task % Nq, t0 = task / Nq * kBlock;
-    ops.attention(a, h, t0, std::min(T, t0 + kBlock), scores.data());
+  // Tasks: kv head x token block; blocks late in the causal triangle cost more, and dynamic task
+  // claiming balances that.
+  const int64_t blocks = (T + cpu::kAttentionBlock - 1) / cpu::kAttentionBlock;
+  const size_t scratch = static_cast<size_t>(cpu::AttentionScratchFloats(a));
+  pool.Run(static_cast<int>(Nkv * blocks), [&](int task, int) {
+    thread_local std::vector<float> buf;
+    if (buf.size() < scratch) buf.resize(scratch);
+    const int64_t g = task % Nkv, t0 = task / Nkv * cpu::kAttentionBlock;
+    ops.attention(a, g, t0, std::min(T, t0 + cpu::kAttentionBlock), buf.data());
   });
 }
 

@@ -132,8 +132,11 @@ enum class DeltaRuleForm { kAuto, kRecurrent, kChunked };
 //   v [T, Hv, Dv] (token stride ldv), g [T, Hv] log-decay (<= 0), beta [T, Hv];
 //   state_in [Hv, Dk, Dv] (nullptr = zeros), state_out [Hv, Dk, Dv] (may alias state_in;
 //   nullptr = discard); out [T, Hv, Dv].
-// kAuto uses the recurrent form for T == 1 and the chunked form (chunk 64) otherwise; both
-// equal the recurrence S = exp(g) S; S += k ⊗ beta (v - S^T k); o = S^T q in exact arithmetic.
+// Both forms equal the recurrence S = exp(g) S; S += k ⊗ beta (v - S^T k); o = S^T q in exact
+// arithmetic. kAuto picks the fastest form of this backend: on CPUs the recurrent one, vectorised
+// over value columns and parallel over heads x column blocks (it needs no more FLOPs than the
+// chunked form — no triangular solves — and stays closest to the exact recurrence; see
+// docs/PERFORMANCE.md). kChunked (chunk 64) runs the reference chunked form.
 void GatedDeltaRule(ThreadPool& pool, const float* q, const float* k, int64_t ldqk,
                     const float* v, int64_t ldv, const float* g, const float* beta, int64_t T,
                     int64_t Hk, int64_t Hv, int64_t Dk, int64_t Dv, const float* state_in,

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "core/bf16.h"
 #include "core/check.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/kernels.h"
@@ -78,6 +79,21 @@ void MatMulInt8(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix&
   });
 }
 
+// W row n as fp32 (the dtype switch hoisted out of the element loop).
+void WidenRow(const WeightMatrix& w, int64_t n, float* out) {
+  const int64_t K = w.cols;
+  if (w.dtype == DType::kF32) {
+    std::copy_n(static_cast<const float*>(w.data) + n * K, K, out);
+    return;
+  }
+  const uint16_t* p = static_cast<const uint16_t*>(w.data) + n * K;
+  if (w.dtype == DType::kBF16) {
+    for (int64_t k = 0; k < K; ++k) out[k] = Bf16ToF32(p[k]);
+  } else {
+    for (int64_t k = 0; k < K; ++k) out[k] = F16ToF32(p[k]);
+  }
+}
+
 }  // namespace
 
 void MatMul(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix& w, float* y) {
@@ -128,8 +144,9 @@ QuantizedMatrix QuantizeWeights(ThreadPool& pool, const WeightMatrix& w) {
   pool.ParallelFor(0, w.rows, 64, [&](int64_t n0, int64_t n1, int) {
     std::vector<float> row(static_cast<size_t>(K));
     for (int64_t n = n0; n < n1; ++n) {
+      WidenRow(w, n, row.data());
       float amax = 0;
-      for (int64_t k = 0; k < K; ++k) amax = std::max(amax, std::fabs(row[k] = ref::LoadWeight(w, n, k)));
+      for (int64_t k = 0; k < K; ++k) amax = std::max(amax, std::fabs(row[k]));
       const float inv = amax > 0 ? 127.0f / amax : 1.0f;
       q.scale[n] = amax > 0 ? amax / 127.0f : 1.0f;
       int8_t* base = q.packed.data() + ((n / P) * groups * P + n % P) * 4;

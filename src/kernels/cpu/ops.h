@@ -44,8 +44,9 @@ struct DeltaArgs {
   float* out;
 };
 
-// Causal attention operands (kernels.h Attention); one call covers query head h, new tokens
-// [t0, t1); `scores` is scratch of P + T floats.
+// Causal attention operands (kernels.h Attention). One call covers kv head g — all its
+// Nq / Nkv query heads — for new tokens [t0, t1) (at most kAttentionBlock of them); `scratch`
+// holds AttentionScratchFloats(...) floats.
 struct AttentionArgs {
   const float* q;
   int64_t T, Nq, Dh, Nkv;
@@ -55,6 +56,11 @@ struct AttentionArgs {
   float scale;
   float* out;
 };
+inline constexpr int64_t kAttentionBlock = 16;
+inline int64_t AttentionScratchFloats(const AttentionArgs& a) {
+  const int64_t rows = a.Nq / a.Nkv * kAttentionBlock, keys = a.P + a.T;
+  return rows * (a.Dh + keys + 64) + a.Dh * 64;  // queries, scores (+ a vector of slack), K^T block
+}
 
 // Limits of the fast sequence kernels (their scratch lives on the stack); the drivers route
 // larger shapes to the reference.
@@ -91,7 +97,7 @@ struct OpTable {
   // Gated delta rule, recurrent form, value columns in blocks of delta_cols.
   int64_t delta_cols;
   void (*delta_rule)(const DeltaArgs& a, int64_t n, int64_t j0, int64_t j1);
-  void (*attention)(const AttentionArgs& a, int64_t h, int64_t t0, int64_t t1, float* scores);
+  void (*attention)(const AttentionArgs& a, int64_t g, int64_t t0, int64_t t1, float* scratch);
 };
 
 const OpTable& PortableOps();

@@ -34,6 +34,7 @@ struct Vec {
   static V Scale2(V a, V n) { return std::ldexp(a, static_cast<int>(n)); }
   static float Sum(V a) { return a; }
   static float MaxOf(V a) { return a; }
+  static void Transpose(V*) {}  // a 1x1 block
 };
 
 }  // namespace haloguard::kernels::portable
