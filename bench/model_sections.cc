@@ -55,6 +55,31 @@ void Profile(BenchEnv& env, Report& r, const model::Model& m, const std::string&
   r.Add(sec, k + "attention_gflops", AttentionFlops(m.config(), T, 0) / p.attention / 1e9, "GFLOP/s");
 }
 
+// The guard's short-input case at the model level: fork the state cached after a fixed prompt
+// prefix, then one forward over the request's tokens (user text + the prompt suffix), reading
+// two logit rows. The classify latency floor; the guard section adds tokenisation and scoring.
+void PrefixCached(BenchEnv& env, Report& r, const model::Model& m, const std::string& sec) {
+  const int64_t prefix = env.options().quick ? 64 : 500, V = m.config().vocab_size;
+  model::InferenceState cached = m.NewState(), fork = m.NewState();
+  const std::vector<int32_t> p = TokenIds(prefix, V, 30);
+  model::SequenceInput in{&cached, p};
+  std::span<model::SequenceInput> b(&in, 1);
+  HG_CHECK(m.Forward(env.pool(), b).ok());
+  for (int64_t T : {int64_t{60}, int64_t{300}}) {
+    const std::vector<int32_t> ids = TokenIds(T, V, 31);
+    std::vector<float> logits;
+    auto run = [&] {
+      fork.CopyFrom(cached);
+      model::SequenceInput req{&fork, ids, true, {static_cast<int32_t>(T) - 1}, {0, 1}, &logits};
+      std::span<model::SequenceInput> rb(&req, 1);
+      HG_CHECK(m.Forward(env.pool(), rb).ok());
+    };
+    run();
+    const double s = MedianSeconds(env.options().repeats + 2, run);
+    r.Add(sec, "prefix_cached.p" + std::to_string(prefix) + "_t" + std::to_string(T) + ".ms", s * 1e3, "ms");
+  }
+}
+
 void Decode(BenchEnv& env, Report& r, const model::Model& m, const std::string& sec) {
   const int64_t prefix = env.options().quick ? 64 : 600, steps = env.options().quick ? 4 : 16;
   const double s = TimeDecode(m, env.pool(), prefix, steps);
@@ -65,6 +90,7 @@ Status ModeSection(BenchEnv& env, Report& r, WeightMode mode, const std::string&
   HG_ASSIGN_OR_RETURN(const model::Model* m, env.GetModel(mode, r));
   PrefillSweep(env, r, *m, sec);
   Profile(env, r, *m, sec);
+  PrefixCached(env, r, *m, sec);
   Decode(env, r, *m, sec);
   return OkStatus();
 }

@@ -15,6 +15,14 @@ constexpr int64_t kMr = kInt8Mr, kNr = cpu::kInt8PanelRows;
 
 inline int64_t Min(int64_t a, int64_t b) { return a < b ? a : b; }
 
+// acc += u8 x s8 products (vpdpbusd). Inline asm ties the accumulator to one register: with the
+// intrinsic, GCC 12 copies every accumulator through the stack on each step (measured 2.5x
+// slower).
+inline __m512i Dot4(__m512i acc, __m512i unsigned_bytes, __m512i signed_bytes) {
+  asm("vpdpbusd %[s], %[u], %[acc]" : [acc] "+v"(acc) : [u] "v"(unsigned_bytes), [s] "v"(signed_bytes));
+  return acc;
+}
+
 inline __m512i Broadcast4(const uint8_t* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
@@ -36,8 +44,8 @@ void Tile(const cpu::Int8Args& a, int64_t t, int64_t n, int64_t nr) {
 #pragma GCC unroll 14
     for (int m = 0; m < M; ++m) {
       const __m512i av = Broadcast4(x + m * K4 + g * 4);
-      acc0[m] = _mm512_dpbusd_epi32(acc0[m], av, b0);
-      acc1[m] = _mm512_dpbusd_epi32(acc1[m], av, b1);
+      acc0[m] = Dot4(acc0[m], av, b0);
+      acc1[m] = Dot4(acc1[m], av, b1);
     }
   }
   const __mmask16 k0 = nr >= 16 ? 0xffff : static_cast<__mmask16>((1u << nr) - 1);
