@@ -5,13 +5,25 @@
 
 #include <algorithm>
 
+#include "core/check.h"
+
 namespace haloguard {
 namespace {
 thread_local bool tls_in_pool_task = false;
 constexpr int kSpinIterations = 20000;  // ~tens of microseconds before sleeping
 
-inline uint32_t Generation(uint64_t ticket) { return static_cast<uint32_t>(ticket >> 32); }
-inline int TaskIndex(uint64_t ticket) { return static_cast<int>(ticket & 0xffffffffu); }
+// A job ticket packs [generation:24 | num_tasks:20 | next task:20]. Keeping the task count in
+// the same word as the claim counter makes a claim self-contained: a worker holding an old
+// ticket can neither overrun its job nor claim from the next one (its CAS fails).
+constexpr int kIndexBits = 20;
+constexpr uint64_t kIndexMask = (uint64_t{1} << kIndexBits) - 1;
+inline uint32_t Generation(uint64_t ticket) { return static_cast<uint32_t>(ticket >> (2 * kIndexBits)); }
+inline int TaskCount(uint64_t ticket) { return static_cast<int>((ticket >> kIndexBits) & kIndexMask); }
+inline int TaskIndex(uint64_t ticket) { return static_cast<int>(ticket & kIndexMask); }
+inline uint64_t MakeTicket(uint32_t generation, int num_tasks) {
+  return (static_cast<uint64_t>(generation & 0xffffffu) << (2 * kIndexBits)) |
+         (static_cast<uint64_t>(num_tasks) << kIndexBits);
+}
 
 inline void Pause() {
 #if defined(__x86_64__)
@@ -42,8 +54,7 @@ void ThreadPool::DrainTasks(int thread_index) {
   tls_in_pool_task = true;
   for (;;) {
     uint64_t t = ticket_.load(std::memory_order_acquire);
-    // num_tasks_ may already belong to a newer job; the CAS below then fails and we reload.
-    if (TaskIndex(t) >= num_tasks_.load(std::memory_order_acquire)) break;
+    if (TaskIndex(t) >= TaskCount(t)) break;
     if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) continue;
     // The job cannot change while this claimed task is pending.
     (*job_.load(std::memory_order_acquire))(TaskIndex(t), thread_index);
@@ -83,12 +94,12 @@ void ThreadPool::Run(int num_tasks, const std::function<void(int, int)>& fn) {
     for (int t = 0; t < num_tasks; ++t) fn(t, 0);
     return;
   }
+  HG_CHECK(num_tasks <= static_cast<int>(kIndexMask)) << "ThreadPool::Run: " << num_tasks << " tasks; at most " << kIndexMask;
   std::lock_guard<std::mutex> run_lock(run_mu_);
   job_.store(&fn, std::memory_order_relaxed);
-  num_tasks_.store(num_tasks, std::memory_order_relaxed);
   pending_.store(num_tasks, std::memory_order_relaxed);
   const uint32_t gen = Generation(ticket_.load(std::memory_order_relaxed)) + 1;
-  ticket_.store(static_cast<uint64_t>(gen) << 32, std::memory_order_release);
+  ticket_.store(MakeTicket(gen, num_tasks), std::memory_order_release);
   // A worker checks for new work under mu_ before it sleeps, so taking mu_ here orders this
   // publication before that check or after its wait began: no lost wake-up.
   { std::lock_guard<std::mutex> lock(mu_); }
