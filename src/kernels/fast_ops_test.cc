@@ -120,6 +120,24 @@ TEST_P(FastOps, ConvMatchesReferenceWithStateAndShortInputs) {
   }
 }
 
+// The pool version splits tokens; every output and the new state must match the single-threaded
+// call bit for bit (same operations per row; the state is a copy).
+TEST_P(FastOps, ConvSplitAcrossThreadsIsBitIdentical) {
+  ThreadPool pool(3);
+  for (int64_t T : {1, 2, 3, 40, 100, 333}) {
+    const int64_t C = 70, K = 4;
+    auto x = Random(T * C, 12), w = Random(C * K, 13), st = Random((K - 1) * C, 14);
+    std::vector<float> one(T * C), many(T * C), st_one = st, st_many = st;
+    CausalConv1dSilu(x.data(), T, C, st_one.data(), w.data(), K, one.data(), st_one.data());
+    CausalConv1dSilu(pool, x.data(), T, C, st_many.data(), w.data(), K, many.data(), st_many.data());
+    EXPECT_EQ(one, many) << "T=" << T;
+    EXPECT_EQ(st_one, st_many) << "T=" << T;
+    CausalConv1dSilu(pool, x.data(), T, C, nullptr, w.data(), K, many.data(), nullptr);
+    CausalConv1dSilu(x.data(), T, C, nullptr, w.data(), K, one.data(), nullptr);
+    EXPECT_EQ(one, many) << "T=" << T << " (zero state)";
+  }
+}
+
 // Scores: Dh-term dots; weights: softmax over n keys; output: n-term weighted sum of values.
 // Both sides share the formula, so their gap is bounded by twice the oracle bound of
 // kernels_test.cc: (8 gamma(Dh+2) + gamma(n+3)) * 4 * max|v|.

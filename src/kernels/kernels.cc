@@ -51,6 +51,30 @@ void CausalConv1dSilu(const float* x, int64_t T, int64_t C, const float* state_i
   cpu::Ops().causal_conv1d_silu(x, T, C, state_in, w, K, out, state_out);
 }
 
+void CausalConv1dSilu(ThreadPool& pool, const float* x, int64_t T, int64_t C,
+                      const float* state_in, const float* w, int64_t K, float* out,
+                      float* state_out) {
+  // An output row needs only its K-1 predecessors: the first chunk reads them from state_in,
+  // later chunks (each >= K-1 rows long) from x. state_out may alias state_in, so the state is
+  // updated once every chunk is done: row r of it is row T + r of [state_in | x].
+  pool.ParallelFor(0, T, std::max<int64_t>(K - 1, 32), [&](int64_t t0, int64_t t1, int) {
+    const float* st = t0 == 0 ? state_in : x + (t0 - (K - 1)) * C;
+    CausalConv1dSilu(x + t0 * C, t1 - t0, C, st, w, K, out + t0 * C, nullptr);
+  });
+  if (state_out == nullptr) return;
+  for (int64_t r = 0; r < K - 1; ++r) {  // ascending: reads row r + T >= r, alias-safe
+    const int64_t src = T + r;
+    float* dst = state_out + r * C;
+    if (src >= K - 1) {
+      std::copy(x + (src - (K - 1)) * C, x + (src - (K - 1) + 1) * C, dst);
+    } else if (state_in != nullptr) {
+      std::copy(state_in + src * C, state_in + (src + 1) * C, dst);
+    } else {
+      std::fill(dst, dst + C, 0.0f);
+    }
+  }
+}
+
 void RopeNeox(float* x, int64_t T, int64_t H, int64_t Dh, int64_t token_stride, int64_t R,
               const float* cos, const float* sin) {
   ref::RopeNeox(x, T, H, Dh, token_stride, R, cos, sin);

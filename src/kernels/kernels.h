@@ -106,6 +106,10 @@ void SigmoidMul(const float* x, const float* gate, int64_t n, float* out);
 // nullptr to discard.
 void CausalConv1dSilu(const float* x, int64_t T, int64_t C, const float* state_in,
                       const float* w, int64_t K, float* out, float* state_out);
+// The same, tokens split across `pool` (results bit-identical to the single-threaded call).
+void CausalConv1dSilu(ThreadPool& pool, const float* x, int64_t T, int64_t C,
+                      const float* state_in, const float* w, int64_t K, float* out,
+                      float* state_out);
 
 // NeoX-style partial rotary embedding on x [T, H, Dh] (`token_stride` floats between tokens):
 // dims [0, R) rotate in pairs (i, i + R/2) by the angle whose cos/sin are cos[t, i], sin[t, i]

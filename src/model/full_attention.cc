@@ -82,7 +82,10 @@ void FullAttentionBlock(const BlockContext& b, const FullAttentionWeights& w, in
   }
   {
     StageTimer t(b.profile, &ForwardProfile::other);
-    kernels::SigmoidMul(attn, gate, N * Nq * Dh, attn);
+    const int64_t row = Nq * Dh;
+    ParallelRows(b.pool, N, 8, [&](int64_t r0, int64_t r1) {
+      kernels::SigmoidMul(attn + r0 * row, gate + r0 * row, (r1 - r0) * row, attn + r0 * row);
+    });
   }
   StageTimer t(b.profile, &ForwardProfile::matmul);
   kernels::MatMul(b.pool, attn, N, w.o_proj, out);

@@ -50,6 +50,13 @@ struct BlockContext {
   ForwardProfile* profile;
 };
 
+// fn(r0, r1) over row ranges of [0, rows) on the pool: row-wise ops (norms, gates) whose rows
+// are independent; chunks of >= `grain` rows keep the dispatch cost small.
+template <class Fn>
+void ParallelRows(ThreadPool& pool, int64_t rows, int64_t grain, Fn fn) {
+  pool.ParallelFor(0, rows, grain, [&](int64_t r0, int64_t r1, int) { fn(r0, r1); });
+}
+
 int64_t LinearAttentionScratchFloats(const TextConfig& c, int64_t N);
 int64_t FullAttentionScratchFloats(const TextConfig& c, int64_t N);
 int64_t MlpScratchFloats(const TextConfig& c, int64_t N);

@@ -33,13 +33,15 @@ void PrepareSequence(const BlockContext& bc, const LinearAttentionWeights& w, in
   const int64_t Dk = c.linear_key_head_dim, key_dim = c.linear_key_dim();
   float* conv_state = s.state->conv_state(L);
   float* us = u + s.row0 * C;
-  kernels::CausalConv1dSilu(m + s.row0 * C, s.T, C, conv_state, w.conv.data(),
+  kernels::CausalConv1dSilu(bc.pool, m + s.row0 * C, s.T, C, conv_state, w.conv.data(),
                             c.linear_conv_kernel_dim, us, s.commit ? conv_state : nullptr);
   // l2norm(q) / sqrt(Dk) and l2norm(k), per head, eps 1e-6 on the sum of squares (HF l2norm).
-  for (int64_t t = 0; t < s.T; ++t) {
-    kernels::L2NormRows(us + t * C, Hk, Dk, Dk, 1e-6f, 1.0f / std::sqrt(static_cast<float>(Dk)));
-    kernels::L2NormRows(us + t * C + key_dim, Hk, Dk, Dk, 1e-6f, 1.0f);
-  }
+  ParallelRows(bc.pool, s.T, 16, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      kernels::L2NormRows(us + t * C, Hk, Dk, Dk, 1e-6f, 1.0f / std::sqrt(static_cast<float>(Dk)));
+      kernels::L2NormRows(us + t * C + key_dim, Hk, Dk, Dk, 1e-6f, 1.0f);
+    }
+  });
   const int64_t r = s.row0 * Hv;
   Gates(w, b + r, a + r, s.T, Hv, beta + r, g + r);
 }
@@ -87,7 +89,10 @@ void LinearAttentionBlock(const BlockContext& b, const LinearAttentionWeights& w
   {
     // Qwen3_5RMSNormGated per value head (one [Dv] weight shared by all heads), then out_proj.
     StageTimer t(b.profile, &ForwardProfile::other);
-    kernels::GatedRmsNorm(o, z, N * Hv, Dv, w.norm.data(), static_cast<float>(c.rms_norm_eps), o);
+    ParallelRows(b.pool, N * Hv, 64, [&](int64_t r0, int64_t r1) {
+      kernels::GatedRmsNorm(o + r0 * Dv, z + r0 * Dv, r1 - r0, Dv, w.norm.data(),
+                            static_cast<float>(c.rms_norm_eps), o + r0 * Dv);
+    });
   }
   StageTimer t(b.profile, &ForwardProfile::matmul);
   kernels::MatMul(b.pool, o, N, w.out_proj, out);

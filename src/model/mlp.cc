@@ -18,7 +18,9 @@ void MlpBlock(const BlockContext& b, const LayerWeights& w, const float* x, floa
   }
   {
     StageTimer t(b.profile, &ForwardProfile::other);
-    kernels::SiluMul(gate, up, N * F, gate);
+    ParallelRows(b.pool, N, 8, [&](int64_t r0, int64_t r1) {
+      kernels::SiluMul(gate + r0 * F, up + r0 * F, (r1 - r0) * F, gate + r0 * F);
+    });
   }
   StageTimer t(b.profile, &ForwardProfile::matmul);
   kernels::MatMul(b.pool, gate, N, w.down_proj, out);

@@ -96,6 +96,14 @@ int64_t WorkspaceFloats(const TextConfig& c, int64_t N, int64_t logit_rows) {
   return 3 * N * c.hidden_size + block + logit_rows * c.hidden_size;
 }
 
+// h += y, x = RmsNorm(h) * scale, rows split across the pool.
+void AddNorm(ThreadPool& pool, float* h, const float* y, int64_t N, int64_t D, const float* scale,
+             float eps, float* x) {
+  internal::ParallelRows(pool, N, 16, [&](int64_t r0, int64_t r1) {
+    kernels::AddRmsNorm(h + r0 * D, y + r0 * D, r1 - r0, D, scale, eps, x + r0 * D);
+  });
+}
+
 // Calls fn(matrix) for every projection of the decoder layers (not embedding / LM head).
 template <class Fn>
 void ForEachLayerMatrix(const TextConfig& c, ModelWeights& w, Fn fn) {
@@ -188,14 +196,13 @@ Status Model::Forward(ThreadPool& pool, std::span<SequenceInput> batch,
     }
     {
       StageTimer t(prof, &ForwardProfile::other);
-      kernels::AddRmsNorm(h, y, N, D, lw.post_attention_layernorm.data(), eps, x);
+      AddNorm(pool, h, y, N, D, lw.post_attention_layernorm.data(), eps, x);
     }
     internal::MlpBlock(bc, lw, x, scratch, y);
     // h += mlp, and normalise for the next layer (or the final norm after the last one).
     const bool last = L + 1 == c.num_hidden_layers;
     StageTimer t(prof, &ForwardProfile::other);
-    kernels::AddRmsNorm(h, y, N, D, last ? weights_.norm.data() : weights_.layers[L + 1].input_layernorm.data(),
-                        eps, x);
+    AddNorm(pool, h, y, N, D, last ? weights_.norm.data() : weights_.layers[L + 1].input_layernorm.data(), eps, x);
     if (tap) options.tap("layer." + std::to_string(L), h, N, D);
   }
   if (tap) options.tap("final_norm", x, N, D);
