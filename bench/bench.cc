@@ -1,6 +1,8 @@
 // Bench runner: options, lazily loaded models, the report (table + JSON), RSS probes.
 #include "bench/bench.h"
 
+#include <time.h>
+
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -107,6 +109,12 @@ int64_t StatusField(const char* field) {
   return -1;
 }
 }  // namespace
+
+double ThreadCpuSeconds() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
+}
 
 int64_t CurrentRssBytes() { return StatusField("VmRSS"); }
 int64_t PeakRssBytes() { return StatusField("VmHWM"); }

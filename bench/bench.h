@@ -81,6 +81,10 @@ Status RunBench(const BenchOptions& options, Report& report);
 // Median of `runs` timings of fn() in seconds (callers warm up first where it matters).
 template <class Fn>
 double MedianSeconds(int runs, Fn&& fn);
+// CPU time of the calling thread (seconds). Single-threaded measurements timed with it are
+// robust to other load on the machine (time spent descheduled is not counted), so the bench
+// reports them next to the wall-clock figures.
+double ThreadCpuSeconds();
 // Current and peak resident set size of this process (bytes), from /proc/self/status.
 int64_t CurrentRssBytes();
 int64_t PeakRssBytes();

@@ -37,6 +37,29 @@ void PrefillSweep(BenchEnv& env, Report& r, const model::Model& m, const std::st
   }
 }
 
+// The same prompt on one thread, timed by its CPU time: tokens per CPU-second and the fraction
+// of the per-core peak, robust to other load on the machine. Times the core count, it bounds what
+// an idle machine gives (the work parallelises over independent heads, rows and columns).
+void CpuPrefill(BenchEnv& env, Report& r, const model::Model& m, const std::string& sec) {
+  const int64_t T = env.options().quick ? 64 : 600;
+  const std::vector<int32_t> ids = TokenIds(T, m.config().vocab_size, 4);
+  ThreadPool one(1);
+  TimePrefill(m, one, ids);
+  double best = 1e300;
+  for (int i = 0; i < std::max(1, env.options().repeats - 1); ++i) {
+    const double t0 = ThreadCpuSeconds();
+    TimePrefill(m, one, ids);
+    best = std::min(best, ThreadCpuSeconds() - t0);
+  }
+  const std::string k = "cpu1.t" + std::to_string(T) + ".";
+  r.Add(sec, k + "tokens_per_cpu_second", double(T) / best, "tok/s");
+  const double core_peak = r.Get("machine", m.weight_mode() == WeightMode::kInt8 ? "int8_vnni.cpu_gops_per_core"
+                                                                                  : "fp32_fma.cpu_gflops_per_core");
+  const double rate = ForwardFlops(m.config(), T, 0) / best / 1e9;
+  r.Add(sec, k + "gflops_per_core", rate, "GFLOP/s");
+  if (std::isfinite(core_peak)) r.Add(sec, k + "fraction_of_core_peak", rate / core_peak, "");
+}
+
 // Where the time of a T = 600 (quick: 256) prompt goes, and the matmul-only rate.
 void Profile(BenchEnv& env, Report& r, const model::Model& m, const std::string& sec) {
   const int64_t T = env.options().quick ? 256 : 600;
@@ -90,6 +113,7 @@ Status ModeSection(BenchEnv& env, Report& r, WeightMode mode, const std::string&
   HG_ASSIGN_OR_RETURN(const model::Model* m, env.GetModel(mode, r));
   PrefillSweep(env, r, *m, sec);
   Profile(env, r, *m, sec);
+  CpuPrefill(env, r, *m, sec);
   PrefixCached(env, r, *m, sec);
   Decode(env, r, *m, sec);
   return OkStatus();
