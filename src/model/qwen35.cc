@@ -78,8 +78,17 @@ void ComputeLogits(ThreadPool& pool, const TextConfig& c, const ModelWeights& w,
   }
 }
 
-// The per-thread forward workspace: [h | x | y | block scratch | logit rows], grown on demand.
-float* Workspace(size_t floats) {
+// The forward workspace: [h | x | y | block scratch | logit rows]. Up to kKeptWorkspaceBytes
+// (~800 tokens of the 0.8B shape) it is kept per thread and reused, so steady-state requests
+// allocate nothing; a larger batch gets a buffer of its own (`owned`), freed after the call, so
+// one huge batch does not pin its workspace for the thread's lifetime.
+constexpr size_t kKeptWorkspaceBytes = size_t{64} << 20;
+
+float* Workspace(size_t floats, std::vector<float>& owned) {
+  if (floats * sizeof(float) > kKeptWorkspaceBytes) {
+    owned.resize(floats);
+    return owned.data();
+  }
   thread_local std::vector<float> ws;
   if (ws.size() < floats) {
     ws.clear();
@@ -176,7 +185,8 @@ Status Model::Forward(ThreadPool& pool, std::span<SequenceInput> batch,
   const float eps = static_cast<float>(c.rms_norm_eps);
   const bool tap = options.tap && batch.size() == 1;
   ForwardProfile* prof = options.profile;
-  float* h = Workspace(static_cast<size_t>(WorkspaceFloats(c, N, logit_rows)));  // [N, D] residual
+  std::vector<float> owned;
+  float* h = Workspace(static_cast<size_t>(WorkspaceFloats(c, N, logit_rows)), owned);  // [N, D] residual
   float* x = h + N * D;      // [N, D] normed block input
   float* y = x + N * D;      // [N, D] block output
   float* scratch = y + N * D;

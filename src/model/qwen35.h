@@ -79,8 +79,9 @@ class Model {
   WeightMode weight_mode() const { return weight_mode_; }
   // Bytes of the int8 weight copies (0 in kExact mode).
   size_t int8_bytes() const { return int8_bytes_; }
-  // Bytes of the per-thread forward workspace for a batch of `rows` tokens in total: each thread
-  // that calls Forward keeps one, grown to the largest batch it has run (activations are fp32).
+  // Bytes of the forward workspace for a batch of `rows` tokens in total (fp32 activations and
+  // block scratch, ~80 KiB per token for the 0.8B shape). Up to 64 MiB it is kept per calling
+  // thread and reused; a larger batch allocates its own for the call.
   size_t WorkspaceBytes(int64_t rows) const;
 
   const TextConfig& config() const { return config_; }
