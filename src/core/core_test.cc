@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <thread>
 #include <cmath>
 #include <numeric>
 #include <vector>
@@ -107,6 +108,29 @@ TEST(ThreadPool, ParallelForCoversRangeAndNests) {
     pool.Run(2, [](int, int) {});  // nested call runs inline
   });
   EXPECT_EQ(std::accumulate(v.begin(), v.end(), 0), 1000);
+}
+
+// More threads than cores, thousands of tiny jobs back to back, concurrent callers: every task
+// runs exactly once per job, each thread index is used by one thread at a time, and jobs never
+// leak into each other (a late-waking worker may only claim tasks of the current job).
+TEST(ThreadPool, ManyTinyJobsOversubscribedAndConcurrentCallers) {
+  ThreadPool pool(8);
+  auto caller = [&](int seed) {
+    for (int rep = 0; rep < 2000; ++rep) {
+      const int n = 1 + (rep * 7 + seed) % 13;
+      std::vector<std::atomic<int>> hits(n);
+      std::vector<std::atomic<int>> busy(8);
+      pool.Run(n, [&](int t, int thread) {
+        ASSERT_EQ(busy[thread].fetch_add(1), 0) << "thread index " << thread << " used twice at once";
+        hits[t].fetch_add(1);
+        busy[thread].fetch_sub(1);
+      });
+      for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+    }
+  };
+  std::thread other(caller, 5);
+  caller(0);
+  other.join();
 }
 
 TEST(MappedFile, ErrorsAreClear) {

@@ -1,13 +1,36 @@
-// ThreadPool implementation: workers spin briefly on a generation counter, then sleep on a
-// condition variable; tasks are claimed with an atomic counter (dynamic load balancing).
+// ThreadPool implementation: workers spin briefly on a job ticket, then sleep on a condition
+// variable; tasks are claimed by CAS on the ticket (dynamic load balancing), and Run returns
+// when its tasks are done, whether or not every worker woke up for them.
 #include "core/thread_pool.h"
 
 #include <algorithm>
+
+#include "core/check.h"
 
 namespace haloguard {
 namespace {
 thread_local bool tls_in_pool_task = false;
 constexpr int kSpinIterations = 20000;  // ~tens of microseconds before sleeping
+
+// A job ticket packs [generation:24 | num_tasks:20 | next task:20]. Keeping the task count in
+// the same word as the claim counter makes a claim self-contained: a worker holding an old
+// ticket can neither overrun its job nor claim from the next one (its CAS fails).
+constexpr int kIndexBits = 20;
+constexpr uint64_t kIndexMask = (uint64_t{1} << kIndexBits) - 1;
+inline uint32_t Generation(uint64_t ticket) { return static_cast<uint32_t>(ticket >> (2 * kIndexBits)); }
+inline int TaskCount(uint64_t ticket) { return static_cast<int>((ticket >> kIndexBits) & kIndexMask); }
+inline int TaskIndex(uint64_t ticket) { return static_cast<int>(ticket & kIndexMask); }
+inline uint64_t MakeTicket(uint32_t generation, int num_tasks) {
+  return (static_cast<uint64_t>(generation & 0xffffffu) << (2 * kIndexBits)) |
+         (static_cast<uint64_t>(num_tasks) << kIndexBits);
+}
+
+inline void Pause() {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#endif
+}
+
 }  // namespace
 
 ThreadPool::ThreadPool(int num_threads) {
@@ -20,8 +43,7 @@ ThreadPool::ThreadPool(int num_threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-    generation_.fetch_add(1, std::memory_order_release);
+    stop_.store(true, std::memory_order_release);
   }
   work_cv_.notify_all();
   for (auto& t : workers_) t.join();
@@ -31,38 +53,38 @@ void ThreadPool::DrainTasks(int thread_index) {
   const bool was_in_task = tls_in_pool_task;
   tls_in_pool_task = true;
   for (;;) {
-    int task = next_task_.fetch_add(1, std::memory_order_relaxed);
-    if (task >= num_tasks_) break;
-    (*job_)(task, thread_index);
+    uint64_t t = ticket_.load(std::memory_order_acquire);
+    if (TaskIndex(t) >= TaskCount(t)) break;
+    if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) continue;
+    // The job cannot change while this claimed task is pending.
+    (*job_.load(std::memory_order_acquire))(TaskIndex(t), thread_index);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      { std::lock_guard<std::mutex> lock(mu_); }
+      done_cv_.notify_all();
+    }
   }
   tls_in_pool_task = was_in_task;
 }
 
 void ThreadPool::WorkerLoop(int thread_index) {
-  uint64_t seen = 0;
+  uint32_t seen = 0;
   for (;;) {
-    uint64_t gen = generation_.load(std::memory_order_acquire);
-    for (int spin = 0; gen == seen && spin < kSpinIterations; ++spin) {
-#if defined(__x86_64__)
-      __builtin_ia32_pause();
-#endif
-      gen = generation_.load(std::memory_order_acquire);
+    uint64_t t = ticket_.load(std::memory_order_acquire);
+    for (int spin = 0; Generation(t) == seen && spin < kSpinIterations; ++spin) {
+      Pause();
+      t = ticket_.load(std::memory_order_acquire);
     }
-    if (gen == seen) {
+    if (Generation(t) == seen) {
       std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
-      gen = generation_.load(std::memory_order_acquire);
+      work_cv_.wait(lock, [&] {
+        return stop_.load(std::memory_order_acquire) ||
+               Generation(ticket_.load(std::memory_order_acquire)) != seen;
+      });
+      t = ticket_.load(std::memory_order_acquire);
     }
-    seen = gen;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stop_) return;
-    }
+    if (stop_.load(std::memory_order_acquire)) return;
+    seen = Generation(t);
     DrainTasks(thread_index);
-    if (active_workers_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_cv_.notify_one();
-    }
   }
 }
 
@@ -72,30 +94,26 @@ void ThreadPool::Run(int num_tasks, const std::function<void(int, int)>& fn) {
     for (int t = 0; t < num_tasks; ++t) fn(t, 0);
     return;
   }
+  HG_CHECK(num_tasks <= static_cast<int>(kIndexMask)) << "ThreadPool::Run: " << num_tasks << " tasks; at most " << kIndexMask;
   std::lock_guard<std::mutex> run_lock(run_mu_);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    job_ = &fn;
-    num_tasks_ = num_tasks;
-    next_task_.store(0, std::memory_order_relaxed);
-    active_workers_.store(num_threads_ - 1, std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
-  }
+  job_.store(&fn, std::memory_order_relaxed);
+  pending_.store(num_tasks, std::memory_order_relaxed);
+  const uint32_t gen = Generation(ticket_.load(std::memory_order_relaxed)) + 1;
+  ticket_.store(MakeTicket(gen, num_tasks), std::memory_order_release);
+  // A worker checks for new work under mu_ before it sleeps, so taking mu_ here orders this
+  // publication before that check or after its wait began: no lost wake-up.
+  { std::lock_guard<std::mutex> lock(mu_); }
   work_cv_.notify_all();
   DrainTasks(0);
-  // Wait for every worker to leave DrainTasks (they may still hold a task).
-  for (int spin = 0; active_workers_.load(std::memory_order_acquire) != 0; ++spin) {
+  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
     if (spin < kSpinIterations) {
-#if defined(__x86_64__)
-      __builtin_ia32_pause();
-#endif
+      Pause();
       continue;
     }
     std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [&] { return active_workers_.load(std::memory_order_acquire) == 0; });
+    done_cv_.wait(lock, [&] { return pending_.load(std::memory_order_acquire) == 0; });
     break;
   }
-  job_ = nullptr;
 }
 
 void ThreadPool::ParallelFor(int64_t begin, int64_t end, int64_t grain,

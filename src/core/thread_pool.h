@@ -25,7 +25,8 @@ class ThreadPool {
 
   // Calls fn(task, thread) once for every task in [0, num_tasks); `thread` is in
   // [0, num_threads()) and identifies the executing thread (for per-thread scratch).
-  // Blocks until all tasks finish. Thread-safe: concurrent callers are serialised.
+  // Blocks until all tasks finish. At most 2^20 - 1 tasks per call (HG_CHECK).
+  // Thread-safe: concurrent callers are serialised.
   // A call from inside a task runs inline on the calling thread (no deadlock).
   void Run(int num_tasks, const std::function<void(int task, int thread)>& fn);
 
@@ -42,15 +43,17 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex run_mu_;  // serialises Run()
 
+  // A job is published as one ticket_ word (generation, task count, next index); a task is
+  // claimed by a CAS that advances the index, so a claim only succeeds for the current job and
+  // within its task count. Run waits for its tasks to finish (pending_), never for idle workers
+  // to check in: a worker that is asleep or descheduled costs the caller nothing.
   std::mutex mu_;
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
-  const std::function<void(int, int)>* job_ = nullptr;
-  int num_tasks_ = 0;
-  std::atomic<int> next_task_{0};
-  std::atomic<int> active_workers_{0};
-  std::atomic<uint64_t> generation_{0};
-  bool stop_ = false;
+  std::atomic<const std::function<void(int, int)>*> job_{nullptr};
+  std::atomic<uint64_t> ticket_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace haloguard

@@ -1,66 +1,78 @@
-// Dispatch: routes each op in kernels.h to its implementation. Today every op runs its reference
-// twin, parallelised over independent rows/heads; optimised CPU paths plug in here.
+// Dispatch of the element-wise and sequence ops in kernels.h to the active target (cpu/ops.h),
+// parallelised over independent heads / query blocks where the op takes a pool. Shapes beyond
+// the fast kernels' limits, and the chunked delta-rule form, run the reference.
 #include "kernels/kernels.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/ops.h"
 #include "kernels/reference/reference.h"
 
 namespace haloguard::kernels {
-namespace {
-
-// View of rows [r0, r1) of a weight matrix.
-WeightMatrix RowSlice(const WeightMatrix& w, int64_t r0, int64_t r1) {
-  WeightMatrix s = w;
-  s.data = static_cast<const uint8_t*>(w.data) + r0 * w.cols * static_cast<int64_t>(DTypeSize(w.dtype));
-  s.rows = r1 - r0;
-  return s;
-}
-
-}  // namespace
-
-void MatMul(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix& w, float* y) {
-  // Split the output features; each task writes a column block of y through a temporary.
-  pool.ParallelFor(0, w.rows, 16, [&](int64_t r0, int64_t r1, int) {
-    const WeightMatrix part = RowSlice(w, r0, r1);
-    std::vector<float> tmp(T * part.rows);
-    ref::MatMul(x, T, part, tmp.data());
-    for (int64_t t = 0; t < T; ++t)
-      for (int64_t r = 0; r < part.rows; ++r) y[t * w.rows + r0 + r] = tmp[t * part.rows + r];
-  });
-}
-
-void MatMulRows(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix& w,
-                std::span<const int32_t> rows, float* y) {
-  (void)pool;
-  ref::MatMulRows(x, T, w, rows, y);
-}
 
 void Embed(const WeightMatrix& table, std::span<const int32_t> ids, float* out) {
   ref::Embed(table, ids, out);
 }
 
 void RmsNorm(const float* x, int64_t rows, int64_t D, const float* scale, float eps, float* out) {
-  ref::RmsNorm(x, rows, D, scale, eps, out);
+  cpu::Ops().rms_norm(x, rows, D, scale, eps, out);
+}
+
+void AddRmsNorm(float* h, const float* y, int64_t rows, int64_t D, const float* scale, float eps,
+                float* out) {
+  cpu::Ops().add_rms_norm(h, y, rows, D, scale, eps, out);
 }
 
 void GatedRmsNorm(const float* x, const float* z, int64_t rows, int64_t D, const float* w,
                   float eps, float* out) {
-  ref::GatedRmsNorm(x, z, rows, D, w, eps, out);
+  cpu::Ops().gated_rms_norm(x, z, rows, D, w, eps, out);
 }
 
 void L2NormRows(float* x, int64_t rows, int64_t D, int64_t row_stride, float eps, float scale) {
-  ref::L2NormRows(x, rows, D, row_stride, eps, scale);
+  cpu::Ops().l2_norm_rows(x, rows, D, row_stride, eps, scale);
 }
 
 void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
-  ref::SiluMul(gate, up, n, out);
+  cpu::Ops().silu_mul(gate, up, n, out);
+}
+
+void SigmoidMul(const float* x, const float* gate, int64_t n, float* out) {
+  cpu::Ops().sigmoid_mul(x, gate, n, out);
 }
 
 void CausalConv1dSilu(const float* x, int64_t T, int64_t C, const float* state_in,
                       const float* w, int64_t K, float* out, float* state_out) {
-  ref::CausalConv1dSilu(x, T, C, state_in, w, K, out, state_out);
+  if (K > cpu::kConvMaxK) {
+    ref::CausalConv1dSilu(x, T, C, state_in, w, K, out, state_out);
+    return;
+  }
+  cpu::Ops().causal_conv1d_silu(x, T, C, state_in, w, K, out, state_out);
+}
+
+void CausalConv1dSilu(ThreadPool& pool, const float* x, int64_t T, int64_t C,
+                      const float* state_in, const float* w, int64_t K, float* out,
+                      float* state_out) {
+  // An output row needs only its K-1 predecessors: the first chunk reads them from state_in,
+  // later chunks (each >= K-1 rows long) from x. state_out may alias state_in, so the state is
+  // updated once every chunk is done: row r of it is row T + r of [state_in | x].
+  pool.ParallelFor(0, T, std::max<int64_t>(K - 1, 32), [&](int64_t t0, int64_t t1, int) {
+    const float* st = t0 == 0 ? state_in : x + (t0 - (K - 1)) * C;
+    CausalConv1dSilu(x + t0 * C, t1 - t0, C, st, w, K, out + t0 * C, nullptr);
+  });
+  if (state_out == nullptr) return;
+  for (int64_t r = 0; r < K - 1; ++r) {  // ascending: reads row r + T >= r, alias-safe
+    const int64_t src = T + r;
+    float* dst = state_out + r * C;
+    if (src >= K - 1) {
+      std::copy(x + (src - (K - 1)) * C, x + (src - (K - 1) + 1) * C, dst);
+    } else if (state_in != nullptr) {
+      std::copy(state_in + src * C, state_in + (src + 1) * C, dst);
+    } else {
+      std::fill(dst, dst + C, 0.0f);
+    }
+  }
 }
 
 void RopeNeox(float* x, int64_t T, int64_t H, int64_t Dh, int64_t token_stride, int64_t R,
@@ -83,23 +95,41 @@ void RopeTables(int64_t T, int64_t pos0, int64_t R, double theta, float* cos, fl
 void Attention(ThreadPool& pool, const float* q, int64_t T, int64_t Nq, int64_t Dh, int64_t Nkv,
                const float* k_past, const float* v_past, int64_t P, const float* k_new,
                const float* v_new, float scale, float* out) {
-  (void)pool;
-  ref::Attention(q, T, Nq, Dh, Nkv, k_past, v_past, P, k_new, v_new, scale, out);
+  const cpu::OpTable& ops = cpu::Ops();
+  const cpu::AttentionArgs a{q, T, Nq, Dh, Nkv, k_past, v_past, P, k_new, v_new, scale, out};
+  // Tasks: kv head x token block; blocks late in the causal triangle cost more, and dynamic task
+  // claiming balances that.
+  const int64_t blocks = (T + cpu::kAttentionBlock - 1) / cpu::kAttentionBlock;
+  const size_t scratch = static_cast<size_t>(cpu::AttentionScratchFloats(a));
+  pool.Run(static_cast<int>(Nkv * blocks), [&](int task, int) {
+    thread_local std::vector<float> buf;
+    if (buf.size() < scratch) buf.resize(scratch);
+    const int64_t g = task % Nkv, t0 = task / Nkv * cpu::kAttentionBlock;
+    ops.attention(a, g, t0, std::min(T, t0 + cpu::kAttentionBlock), buf.data());
+  });
 }
 
 void GatedDeltaRule(ThreadPool& pool, const float* q, const float* k, int64_t ldqk,
                     const float* v, int64_t ldv, const float* g, const float* beta, int64_t T,
                     int64_t Hk, int64_t Hv, int64_t Dk, int64_t Dv, const float* state_in,
                     float* state_out, float* out, DeltaRuleForm form) {
-  (void)pool;
-  if (form == DeltaRuleForm::kAuto) form = T == 1 ? DeltaRuleForm::kRecurrent : DeltaRuleForm::kChunked;
-  if (form == DeltaRuleForm::kRecurrent) {
-    ref::GatedDeltaRuleRecurrent(q, k, ldqk, v, ldv, g, beta, T, Hk, Hv, Dk, Dv, state_in,
-                                 state_out, out);
-  } else {
+  if (form == DeltaRuleForm::kChunked) {
     ref::GatedDeltaRuleChunked(q, k, ldqk, v, ldv, g, beta, T, Hk, Hv, Dk, Dv, state_in,
                                state_out, out, /*chunk=*/64);
+    return;
   }
+  if (Dk > cpu::kDeltaMaxDk) {
+    ref::GatedDeltaRuleRecurrent(q, k, ldqk, v, ldv, g, beta, T, Hk, Hv, Dk, Dv, state_in,
+                                 state_out, out);
+    return;
+  }
+  const cpu::OpTable& ops = cpu::Ops();
+  const cpu::DeltaArgs a{q, k, v, g, beta, ldqk, ldv, T, Hk, Hv, Dk, Dv, state_in, state_out, out};
+  const int64_t blocks = (Dv + ops.delta_cols - 1) / ops.delta_cols;
+  pool.Run(static_cast<int>(Hv * blocks), [&](int task, int) {
+    const int64_t n = task / blocks, j0 = task % blocks * ops.delta_cols;
+    ops.delta_rule(a, n, j0, std::min(Dv, j0 + ops.delta_cols));
+  });
 }
 
 }  // namespace haloguard::kernels

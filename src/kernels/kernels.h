@@ -9,22 +9,65 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
+#include <vector>
 
 #include "core/dtype.h"
 #include "core/thread_pool.h"
 
 namespace haloguard::kernels {
 
+// ---- CPU dispatch ----
+// Instruction sets the ops are compiled for; every op has an implementation for each one that is
+// compiled in (kPortable always is). The best one this CPU runs is chosen at first use, unless the
+// environment variable HALOGUARD_ISA (portable | avx2 | avx512) names another supported one.
+enum class Isa { kPortable, kAvx2, kAvx512 };
+
+std::string_view IsaName(Isa isa);
+// True if `isa` is compiled in and this CPU runs it.
+bool IsaSupported(Isa isa);
+Isa ActiveIsa();
+// Routes every op to `isa` (tests and benchmarks compare targets). Returns false and changes
+// nothing if unsupported. Not thread-safe: call only while no kernel runs.
+bool SetActiveIsa(Isa isa);
+
+struct QuantizedMatrix;
+
 // A weight used in place: [rows, cols] row-major in its stored dtype (F32, BF16 or F16).
+// If `int8` is set, MatMul uses that quantised copy instead (see QuantizedMatrix); the other ops
+// always read `data`.
 struct WeightMatrix {
   const void* data = nullptr;
   DType dtype = DType::kUnknown;
   int64_t rows = 0;
   int64_t cols = 0;
+  const QuantizedMatrix* int8 = nullptr;
 };
 
 // y[T, N] = x[T, K] · W[N, K]^T. `y` is overwritten; x and y must not overlap.
+// Exact path (w.int8 == nullptr): fp32 arithmetic on the stored values widened to fp32.
+// Int8 path: y = sx[t] * sw[n] * (xq[t, :] · wq[n, :]) with x quantised per row to int8 on the
+// fly (sx = max|x[t, :]| / 127, round to nearest) and the integer dot product exact.
 void MatMul(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix& w, float* y);
+
+// ---- Int8 weights (the optional --weights int8 mode) ----
+// W quantised per output row: wq[n, k] = round(W[n, k] / sw[n]) in [-127, 127], sw[n] =
+// max|W[n, :]| / 127 (1 for an all-zero row). Stored packed for the VNNI kernels: 32-row panels
+// of 4-column groups, [ceil(N/32), ceil(K/4), 32, 4] int8, zero padded. Owns its memory
+// (N*K bytes + 4N); movable, not copyable.
+struct QuantizedMatrix {
+  int64_t rows = 0, cols = 0;
+  std::vector<int8_t> packed;   // the layout above
+  std::vector<float> scale;     // [N] sw
+  std::vector<int32_t> row_sum;  // [N] sum_k wq[n, k] (for the unsigned-activation offset)
+
+  // wq[n, k] read back from the packed layout.
+  int8_t At(int64_t n, int64_t k) const;
+  size_t Bytes() const { return packed.size() + scale.size() * 4 + row_sum.size() * 4; }
+};
+
+// Quantises `w` (F32/BF16/F16) as described above, rows in parallel.
+QuantizedMatrix QuantizeWeights(ThreadPool& pool, const WeightMatrix& w);
 
 // y[T, R] = x[T, K] · W[rows[r], K]^T for the R selected output rows (e.g. two vocab entries).
 void MatMulRows(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix& w,
@@ -48,6 +91,14 @@ void L2NormRows(float* x, int64_t rows, int64_t D, int64_t row_stride, float eps
 // out[i] = silu(gate[i]) * up[i]. In-place (out == gate or up) allowed.
 void SiluMul(const float* gate, const float* up, int64_t n, float* out);
 
+// Residual add fused with the next RMSNorm: h[r, :] += y[r, :], then out = RmsNorm(h) as above.
+// `out` must not overlap h or y.
+void AddRmsNorm(float* h, const float* y, int64_t rows, int64_t D, const float* scale, float eps,
+                float* out);
+
+// out[i] = x[i] * sigmoid(gate[i]) (the attention output gate). In-place (out == x) allowed.
+void SigmoidMul(const float* x, const float* gate, int64_t n, float* out);
+
 // Causal depthwise conv1d (kernel K, no bias) followed by SiLU, continuing from a state:
 //   x [T, C] raw inputs; state_in [K-1, C] the previous K-1 inputs, oldest first (zeros at
 //   sequence start); w [C, K] taps (tap K-1 multiplies the current token); out [T, C].
@@ -55,6 +106,10 @@ void SiluMul(const float* gate, const float* up, int64_t n, float* out);
 // nullptr to discard.
 void CausalConv1dSilu(const float* x, int64_t T, int64_t C, const float* state_in,
                       const float* w, int64_t K, float* out, float* state_out);
+// The same, tokens split across `pool` (results bit-identical to the single-threaded call).
+void CausalConv1dSilu(ThreadPool& pool, const float* x, int64_t T, int64_t C,
+                      const float* state_in, const float* w, int64_t K, float* out,
+                      float* state_out);
 
 // NeoX-style partial rotary embedding on x [T, H, Dh] (`token_stride` floats between tokens):
 // dims [0, R) rotate in pairs (i, i + R/2) by the angle whose cos/sin are cos[t, i], sin[t, i]
@@ -81,8 +136,11 @@ enum class DeltaRuleForm { kAuto, kRecurrent, kChunked };
 //   v [T, Hv, Dv] (token stride ldv), g [T, Hv] log-decay (<= 0), beta [T, Hv];
 //   state_in [Hv, Dk, Dv] (nullptr = zeros), state_out [Hv, Dk, Dv] (may alias state_in;
 //   nullptr = discard); out [T, Hv, Dv].
-// kAuto uses the recurrent form for T == 1 and the chunked form (chunk 64) otherwise; both
-// equal the recurrence S = exp(g) S; S += k ⊗ beta (v - S^T k); o = S^T q in exact arithmetic.
+// Both forms equal the recurrence S = exp(g) S; S += k ⊗ beta (v - S^T k); o = S^T q in exact
+// arithmetic. kAuto picks the fastest form of this backend: on CPUs the recurrent one, vectorised
+// over value columns and parallel over heads x column blocks (it needs no more FLOPs than the
+// chunked form — no triangular solves — and stays closest to the exact recurrence; see
+// docs/PERFORMANCE.md). kChunked (chunk 64) runs the reference chunked form.
 void GatedDeltaRule(ThreadPool& pool, const float* q, const float* k, int64_t ldqk,
                     const float* v, int64_t ldv, const float* g, const float* beta, int64_t T,
                     int64_t Hk, int64_t Hv, int64_t Dk, int64_t Dv, const float* state_in,

@@ -4,60 +4,91 @@
 // o_proj. The cache stores k after norm + RoPE and raw v.
 #include <cmath>
 #include <cstring>
-#include <vector>
 
 #include "kernels/kernels.h"
 #include "model/layers.h"
 
 namespace haloguard::model::internal {
+namespace {
 
-void FullAttentionBlock(ThreadPool& pool, const TextConfig& c, const FullAttentionWeights& w,
-                        int64_t L, const std::vector<SeqSlice>& seqs, const float* x, int64_t N,
-                        float* out) {
+// RoPE for one sequence's rows, the cache append (committed sequences), and attention over
+// [cache | new]. cos_sin: scratch of T * R floats.
+void AttendSequence(const BlockContext& b, int64_t L, const SeqSlice& s, float* q, float* k,
+                    const float* v, float* cos_sin, float* attn) {
+  const TextConfig& c = b.c;
   const int64_t Nq = c.num_attention_heads, Nkv = c.num_key_value_heads, Dh = c.head_dim;
   const int64_t R = c.rotary_dim();
+  float* cos_t = cos_sin;
+  float* sin_t = cos_sin + s.T * R / 2;
+  kernels::RopeTables(s.T, s.P, R, c.rope_theta, cos_t, sin_t);
+  float* qs = q + s.row0 * Nq * Dh;
+  float* ks = k + s.row0 * Nkv * Dh;
+  const float* vs = v + s.row0 * Nkv * Dh;
+  kernels::RopeNeox(qs, s.T, Nq, Dh, Nq * Dh, R, cos_t, sin_t);
+  kernels::RopeNeox(ks, s.T, Nkv, Dh, Nkv * Dh, R, cos_t, sin_t);
+  const float* k_new = ks;
+  const float* v_new = vs;
+  if (s.commit) {  // append to the cache, then attend over [past | new] in place
+    float* kc = s.state->k_append_slot(L, s.T);
+    float* vc = s.state->v_append_slot(L, s.T);
+    std::memcpy(kc, ks, s.T * Nkv * Dh * sizeof(float));
+    std::memcpy(vc, vs, s.T * Nkv * Dh * sizeof(float));
+    k_new = kc;
+    v_new = vc;
+  }
+  kernels::Attention(b.pool, qs, s.T, Nq, Dh, Nkv, s.state->k_cache(L), s.state->v_cache(L), s.P,
+                     k_new, v_new, 1.0f / std::sqrt(static_cast<float>(Dh)), attn + s.row0 * Nq * Dh);
+}
+
+}  // namespace
+
+int64_t FullAttentionScratchFloats(const TextConfig& c, int64_t N) {
+  const int64_t q = c.num_attention_heads * c.head_dim, kv = c.num_key_value_heads * c.head_dim;
+  // qg, k, v, q, gate, attn, RoPE tables
+  return N * (2 * q + 2 * kv + 3 * q + c.rotary_dim());
+}
+
+void FullAttentionBlock(const BlockContext& b, const FullAttentionWeights& w, int64_t L,
+                        const float* x, float* scratch, float* out) {
+  const TextConfig& c = b.c;
+  const int64_t N = b.N, Nq = c.num_attention_heads, Nkv = c.num_key_value_heads, Dh = c.head_dim;
   const float eps = static_cast<float>(c.rms_norm_eps);
-
-  std::vector<float> qg(N * Nq * 2 * Dh), k(N * Nkv * Dh), v(N * Nkv * Dh);
-  kernels::MatMul(pool, x, N, w.q_proj, qg.data());  // [N, Nq, 2, Dh]
-  kernels::MatMul(pool, x, N, w.k_proj, k.data());   // [N, Nkv, Dh]
-  kernels::MatMul(pool, x, N, w.v_proj, v.data());   // [N, Nkv, Dh]
-
-  // torch.chunk(q_proj(x).view(..., Nq, 2*Dh), 2, dim=-1): per head, query then gate.
-  std::vector<float> q(N * Nq * Dh), gate(N * Nq * Dh);
-  for (int64_t r = 0; r < N * Nq; ++r) {
-    std::memcpy(&q[r * Dh], &qg[r * 2 * Dh], Dh * sizeof(float));
-    std::memcpy(&gate[r * Dh], &qg[r * 2 * Dh + Dh], Dh * sizeof(float));
+  float* qg = scratch;               // [N, Nq, 2, Dh]
+  float* k = qg + N * Nq * 2 * Dh;   // [N, Nkv, Dh]
+  float* v = k + N * Nkv * Dh;       // [N, Nkv, Dh]
+  float* q = v + N * Nkv * Dh;       // [N, Nq, Dh]
+  float* gate = q + N * Nq * Dh;     // [N, Nq, Dh]
+  float* attn = gate + N * Nq * Dh;  // [N, Nq, Dh]
+  float* rope = attn + N * Nq * Dh;  // per sequence [T, R]
+  {
+    StageTimer t(b.profile, &ForwardProfile::matmul);
+    kernels::MatMul(b.pool, x, N, w.q_proj, qg);
+    kernels::MatMul(b.pool, x, N, w.k_proj, k);
+    kernels::MatMul(b.pool, x, N, w.v_proj, v);
   }
-  kernels::RmsNorm(q.data(), N * Nq, Dh, w.q_norm.data(), eps, q.data());
-  kernels::RmsNorm(k.data(), N * Nkv, Dh, w.k_norm.data(), eps, k.data());
-
-  std::vector<float> attn(N * Nq * Dh), cos_t, sin_t;
-  for (const SeqSlice& s : seqs) {
-    cos_t.resize(s.T * R / 2);
-    sin_t.resize(s.T * R / 2);
-    kernels::RopeTables(s.T, s.P, R, c.rope_theta, cos_t.data(), sin_t.data());
-    float* qs = q.data() + s.row0 * Nq * Dh;
-    float* ks = k.data() + s.row0 * Nkv * Dh;
-    const float* vs = v.data() + s.row0 * Nkv * Dh;
-    kernels::RopeNeox(qs, s.T, Nq, Dh, Nq * Dh, R, cos_t.data(), sin_t.data());
-    kernels::RopeNeox(ks, s.T, Nkv, Dh, Nkv * Dh, R, cos_t.data(), sin_t.data());
-    const float* k_new = ks;
-    const float* v_new = vs;
-    if (s.commit) {  // append to the cache, then attend over [past | new] in place
-      float* kc = s.state->k_append_slot(L, s.T);
-      float* vc = s.state->v_append_slot(L, s.T);
-      std::memcpy(kc, ks, s.T * Nkv * Dh * sizeof(float));
-      std::memcpy(vc, vs, s.T * Nkv * Dh * sizeof(float));
-      k_new = kc;
-      v_new = vc;
+  {
+    // torch.chunk(q_proj(x).view(..., Nq, 2*Dh), 2, dim=-1): per head, query then gate.
+    StageTimer t(b.profile, &ForwardProfile::mixer_prep);
+    for (int64_t r = 0; r < N * Nq; ++r) {
+      std::memcpy(q + r * Dh, qg + r * 2 * Dh, Dh * sizeof(float));
+      std::memcpy(gate + r * Dh, qg + r * 2 * Dh + Dh, Dh * sizeof(float));
     }
-    kernels::Attention(pool, qs, s.T, Nq, Dh, Nkv, s.state->k_cache(L), s.state->v_cache(L), s.P,
-                       k_new, v_new, 1.0f / std::sqrt(static_cast<float>(Dh)),
-                       attn.data() + s.row0 * Nq * Dh);
+    kernels::RmsNorm(q, N * Nq, Dh, w.q_norm.data(), eps, q);
+    kernels::RmsNorm(k, N * Nkv, Dh, w.k_norm.data(), eps, k);
   }
-  for (size_t i = 0; i < attn.size(); ++i) attn[i] *= 1.0f / (1.0f + std::exp(-gate[i]));
-  kernels::MatMul(pool, attn.data(), N, w.o_proj, out);
+  {
+    StageTimer t(b.profile, &ForwardProfile::attention);
+    for (const SeqSlice& s : b.seqs) AttendSequence(b, L, s, q, k, v, rope, attn);
+  }
+  {
+    StageTimer t(b.profile, &ForwardProfile::other);
+    const int64_t row = Nq * Dh;
+    ParallelRows(b.pool, N, 8, [&](int64_t r0, int64_t r1) {
+      kernels::SigmoidMul(attn + r0 * row, gate + r0 * row, (r1 - r0) * row, attn + r0 * row);
+    });
+  }
+  StageTimer t(b.profile, &ForwardProfile::matmul);
+  kernels::MatMul(b.pool, attn, N, w.o_proj, out);
 }
 
 }  // namespace haloguard::model::internal

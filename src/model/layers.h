@@ -1,10 +1,12 @@
 // Internal: the per-layer blocks of the forward pass (mixers and MLP) over a batch laid out as
-// consecutive rows of one [N, D] activation matrix. Used only by qwen35.cc.
+// consecutive rows of one [N, D] activation matrix. Used only by qwen35.cc. Blocks allocate
+// nothing: their scratch is carved from the caller's workspace (sizes from *ScratchFloats).
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/thread_pool.h"
 #include "model/config.h"
 #include "model/qwen35.h"
@@ -21,18 +23,54 @@ struct SeqSlice {
   bool commit;
 };
 
+// Adds the wall time of its scope to one ForwardProfile field; free when the profile is null.
+class StageTimer {
+ public:
+  StageTimer(ForwardProfile* p, double ForwardProfile::*field) : p_(p), field_(field) {
+    if (p_) t0_ = Clock::now();
+  }
+  ~StageTimer() {
+    if (p_) p_->*field_ += SecondsSince(t0_);
+  }
+  StageTimer(const StageTimer&) = delete;
+  StageTimer& operator=(const StageTimer&) = delete;
+
+ private:
+  ForwardProfile* p_;
+  double ForwardProfile::*field_;
+  Clock::time_point t0_;
+};
+
+// Everything a block needs besides its weights and rows.
+struct BlockContext {
+  ThreadPool& pool;
+  const TextConfig& c;
+  const std::vector<SeqSlice>& seqs;
+  int64_t N;  // rows in the batch
+  ForwardProfile* profile;
+};
+
+// fn(r0, r1) over row ranges of [0, rows) on the pool: row-wise ops (norms, gates) whose rows
+// are independent; chunks of >= `grain` rows keep the dispatch cost small.
+template <class Fn>
+void ParallelRows(ThreadPool& pool, int64_t rows, int64_t grain, Fn fn) {
+  pool.ParallelFor(0, rows, grain, [&](int64_t r0, int64_t r1, int) { fn(r0, r1); });
+}
+
+int64_t LinearAttentionScratchFloats(const TextConfig& c, int64_t N);
+int64_t FullAttentionScratchFloats(const TextConfig& c, int64_t N);
+int64_t MlpScratchFloats(const TextConfig& c, int64_t N);
+
 // out [N, D] = GatedDeltaNet(x [N, D]) for layer L (mirrors Qwen3_5GatedDeltaNet.forward).
-void LinearAttentionBlock(ThreadPool& pool, const TextConfig& c, const LinearAttentionWeights& w,
-                          int64_t L, const std::vector<SeqSlice>& seqs, const float* x, int64_t N,
-                          kernels::DeltaRuleForm form, float* out);
+void LinearAttentionBlock(const BlockContext& b, const LinearAttentionWeights& w, int64_t L,
+                          const float* x, kernels::DeltaRuleForm form, float* scratch, float* out);
 
 // out [N, D] = gated GQA attention(x [N, D]) for layer L (mirrors Qwen3_5Attention.forward).
-void FullAttentionBlock(ThreadPool& pool, const TextConfig& c, const FullAttentionWeights& w,
-                        int64_t L, const std::vector<SeqSlice>& seqs, const float* x, int64_t N,
-                        float* out);
+void FullAttentionBlock(const BlockContext& b, const FullAttentionWeights& w, int64_t L,
+                        const float* x, float* scratch, float* out);
 
 // out [N, D] = down(silu(gate(x)) * up(x)) (mirrors Qwen3_5MLP.forward).
-void MlpBlock(ThreadPool& pool, const TextConfig& c, const LayerWeights& w, const float* x,
-              int64_t N, float* out);
+void MlpBlock(const BlockContext& b, const LayerWeights& w, const float* x, float* scratch,
+              float* out);
 
 }  // namespace haloguard::model::internal

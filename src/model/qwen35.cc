@@ -2,6 +2,10 @@
 // Qwen3_5DecoderLayer.forward; reference spec §5).
 #include "model/qwen35.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <set>
 
 #include "model/layers.h"
@@ -9,7 +13,9 @@
 namespace haloguard::model {
 namespace {
 
+using internal::BlockContext;
 using internal::SeqSlice;
+using internal::StageTimer;
 
 Status ValidateBatch(const TextConfig& c, std::span<SequenceInput> batch) {
   std::set<const InferenceState*> committed, read;
@@ -49,40 +55,117 @@ Status ValidateBatch(const TextConfig& c, std::span<SequenceInput> batch) {
   return OkStatus();
 }
 
-// Final norm + LM head for the requested positions of each sequence.
+// LM head for the requested positions of each sequence; `xn` holds final-normed rows [N, D].
 void ComputeLogits(ThreadPool& pool, const TextConfig& c, const ModelWeights& w,
                    std::span<SequenceInput> batch, const std::vector<SeqSlice>& seqs,
-                   const float* h) {
+                   const float* xn, float* rows) {
   const int64_t D = c.hidden_size;
-  std::vector<float> rows;
   for (size_t i = 0; i < batch.size(); ++i) {
     SequenceInput& s = batch[i];
     if (s.logit_positions.empty()) continue;
     const int64_t n = static_cast<int64_t>(s.logit_positions.size());
-    rows.resize(n * D);
     for (int64_t j = 0; j < n; ++j) {
-      const float* src = h + (seqs[i].row0 + s.logit_positions[j]) * D;
-      std::copy(src, src + D, rows.begin() + j * D);
+      const float* src = xn + (seqs[i].row0 + s.logit_positions[j]) * D;
+      std::copy(src, src + D, rows + j * D);
     }
-    kernels::RmsNorm(rows.data(), n, D, w.norm.data(), static_cast<float>(c.rms_norm_eps), rows.data());
     if (s.logit_rows.empty()) {
       s.logits->resize(n * c.vocab_size);
-      kernels::MatMul(pool, rows.data(), n, w.lm_head, s.logits->data());
+      kernels::MatMul(pool, rows, n, w.lm_head, s.logits->data());
     } else {
       s.logits->resize(n * s.logit_rows.size());
-      kernels::MatMulRows(pool, rows.data(), n, w.lm_head, s.logit_rows, s.logits->data());
+      kernels::MatMulRows(pool, rows, n, w.lm_head, s.logit_rows, s.logits->data());
     }
   }
 }
 
+// The forward workspace: [h | x | y | block scratch | logit rows]. Up to kKeptWorkspaceBytes
+// (~800 tokens of the 0.8B shape) it is kept per thread and reused, so steady-state requests
+// allocate nothing; a larger batch gets a buffer of its own (`owned`), freed after the call, so
+// one huge batch does not pin its workspace for the thread's lifetime.
+constexpr size_t kKeptWorkspaceBytes = size_t{64} << 20;
+
+float* Workspace(size_t floats, std::vector<float>& owned) {
+  if (floats * sizeof(float) > kKeptWorkspaceBytes) {
+    owned.resize(floats);
+    return owned.data();
+  }
+  thread_local std::vector<float> ws;
+  if (ws.size() < floats) {
+    ws.clear();
+    ws.shrink_to_fit();
+    ws.resize(floats);
+  }
+  return ws.data();
+}
+
+int64_t WorkspaceFloats(const TextConfig& c, int64_t N, int64_t logit_rows) {
+  const int64_t block = std::max({internal::LinearAttentionScratchFloats(c, N),
+                                  internal::FullAttentionScratchFloats(c, N),
+                                  internal::MlpScratchFloats(c, N)});
+  return 3 * N * c.hidden_size + block + logit_rows * c.hidden_size;
+}
+
+// h += y, x = RmsNorm(h) * scale, rows split across the pool.
+void AddNorm(ThreadPool& pool, float* h, const float* y, int64_t N, int64_t D, const float* scale,
+             float eps, float* x) {
+  internal::ParallelRows(pool, N, 16, [&](int64_t r0, int64_t r1) {
+    kernels::AddRmsNorm(h + r0 * D, y + r0 * D, r1 - r0, D, scale, eps, x + r0 * D);
+  });
+}
+
+// Calls fn(matrix) for every projection of the decoder layers (not embedding / LM head).
+template <class Fn>
+void ForEachLayerMatrix(const TextConfig& c, ModelWeights& w, Fn fn) {
+  for (int64_t L = 0; L < c.num_hidden_layers; ++L) {
+    LayerWeights& lw = w.layers[L];
+    for (WeightMatrix* m : {&lw.gate_proj, &lw.up_proj, &lw.down_proj}) fn(*m);
+    if (c.is_full_attention(L)) {
+      FullAttentionWeights& f = lw.full;
+      for (WeightMatrix* m : {&f.q_proj, &f.k_proj, &f.v_proj, &f.o_proj}) fn(*m);
+    } else {
+      LinearAttentionWeights& la = lw.linear;
+      for (WeightMatrix* m : {&la.in_proj_qkv, &la.in_proj_z, &la.in_proj_b, &la.in_proj_a, &la.out_proj}) fn(*m);
+    }
+  }
+}
+
+// Drops the whole pages of a mapped weight from this process's memory (file-backed, read-only:
+// they come back from the file if ever touched again).
+void ReleasePages(const WeightMatrix& m) {
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t b = reinterpret_cast<uintptr_t>(m.data);
+  const uintptr_t e = b + static_cast<uintptr_t>(m.rows * m.cols) * DTypeSize(m.dtype);
+  const uintptr_t pb = (b + page - 1) / page * page, pe = e / page * page;
+  if (pe > pb) madvise(reinterpret_cast<void*>(pb), pe - pb, MADV_DONTNEED);
+}
+
 }  // namespace
 
-StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir) {
+StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir) { return Load(dir, LoadOptions{}); }
+
+StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const LoadOptions& options) {
   std::unique_ptr<Model> m(new Model());
   HG_ASSIGN_OR_RETURN(m->config_, LoadConfig(dir));
   HG_ASSIGN_OR_RETURN(m->store_, TensorStore::Open(dir));
   HG_ASSIGN_OR_RETURN(m->weights_, LoadWeights(*m->store_, m->config_));
+  if (options.weights == WeightMode::kInt8) HG_RETURN_IF_ERROR(m->QuantizeMatrices(options.quantize_threads));
   return m;
+}
+
+Status Model::QuantizeMatrices(int threads) {
+  ThreadPool pool(threads);
+  ForEachLayerMatrix(config_, weights_, [&](WeightMatrix& m) {
+    int8_.push_back(std::make_unique<kernels::QuantizedMatrix>(kernels::QuantizeWeights(pool, m)));
+    m.int8 = int8_.back().get();
+    int8_bytes_ += int8_.back()->Bytes();
+    ReleasePages(m);
+  });
+  weight_mode_ = WeightMode::kInt8;
+  return OkStatus();
+}
+
+size_t Model::WorkspaceBytes(int64_t rows) const {
+  return static_cast<size_t>(WorkspaceFloats(config_, rows, rows)) * sizeof(float);
 }
 
 Status Model::Forward(ThreadPool& pool, std::span<SequenceInput> batch,
@@ -91,38 +174,56 @@ Status Model::Forward(ThreadPool& pool, std::span<SequenceInput> batch,
   HG_RETURN_IF_ERROR(ValidateBatch(c, batch));
   std::vector<SeqSlice> seqs;
   std::vector<int32_t> ids;
+  int64_t logit_rows = 0;
   for (SequenceInput& s : batch) {
     seqs.push_back({s.state, static_cast<int64_t>(ids.size()), static_cast<int64_t>(s.tokens.size()),
                     s.state->num_tokens(), s.commit});
     ids.insert(ids.end(), s.tokens.begin(), s.tokens.end());
+    logit_rows = std::max(logit_rows, static_cast<int64_t>(s.logit_positions.size()));
   }
   const int64_t N = static_cast<int64_t>(ids.size()), D = c.hidden_size;
   const float eps = static_cast<float>(c.rms_norm_eps);
   const bool tap = options.tap && batch.size() == 1;
-
-  std::vector<float> h(N * D), x(N * D), y(N * D);
-  kernels::Embed(weights_.embed_tokens, ids, h.data());
-  if (tap) options.tap("embed", h.data(), N, D);
+  ForwardProfile* prof = options.profile;
+  std::vector<float> owned;
+  float* h = Workspace(static_cast<size_t>(WorkspaceFloats(c, N, logit_rows)), owned);  // [N, D] residual
+  float* x = h + N * D;      // [N, D] normed block input
+  float* y = x + N * D;      // [N, D] block output
+  float* scratch = y + N * D;
+  const BlockContext bc{pool, c, seqs, N, prof};
+  {
+    StageTimer t(prof, &ForwardProfile::other);
+    kernels::Embed(weights_.embed_tokens, ids, h);
+    if (tap) options.tap("embed", h, N, D);
+    kernels::RmsNorm(h, N, D, weights_.layers[0].input_layernorm.data(), eps, x);
+  }
   for (int64_t L = 0; L < c.num_hidden_layers; ++L) {
     const LayerWeights& lw = weights_.layers[L];
-    kernels::RmsNorm(h.data(), N, D, lw.input_layernorm.data(), eps, x.data());
     if (c.is_full_attention(L)) {
-      internal::FullAttentionBlock(pool, c, lw.full, L, seqs, x.data(), N, y.data());
+      internal::FullAttentionBlock(bc, lw.full, L, x, scratch, y);
     } else {
-      internal::LinearAttentionBlock(pool, c, lw.linear, L, seqs, x.data(), N, options.delta_rule,
-                                     y.data());
+      internal::LinearAttentionBlock(bc, lw.linear, L, x, options.delta_rule, scratch, y);
     }
-    for (int64_t i = 0; i < N * D; ++i) h[i] += y[i];
-    kernels::RmsNorm(h.data(), N, D, lw.post_attention_layernorm.data(), eps, x.data());
-    internal::MlpBlock(pool, c, lw, x.data(), N, y.data());
-    for (int64_t i = 0; i < N * D; ++i) h[i] += y[i];
-    if (tap) options.tap("layer." + std::to_string(L), h.data(), N, D);
+    {
+      StageTimer t(prof, &ForwardProfile::other);
+      AddNorm(pool, h, y, N, D, lw.post_attention_layernorm.data(), eps, x);
+    }
+    internal::MlpBlock(bc, lw, x, scratch, y);
+    // h += mlp, and normalise for the next layer (or the final norm after the last one).
+    const bool last = L + 1 == c.num_hidden_layers;
+    StageTimer t(prof, &ForwardProfile::other);
+    AddNorm(pool, h, y, N, D, last ? weights_.norm.data() : weights_.layers[L + 1].input_layernorm.data(), eps, x);
+    if (tap) options.tap("layer." + std::to_string(L), h, N, D);
   }
-  if (tap) {
-    kernels::RmsNorm(h.data(), N, D, weights_.norm.data(), eps, x.data());
-    options.tap("final_norm", x.data(), N, D);
+  if (tap) options.tap("final_norm", x, N, D);
+  {
+    StageTimer t(prof, &ForwardProfile::logits);
+    ComputeLogits(pool, c, weights_, batch, seqs, x, scratch);
   }
-  ComputeLogits(pool, c, weights_, batch, seqs, h.data());
+  if (prof) {
+    prof->calls += 1;
+    prof->rows += N;
+  }
   for (SequenceInput& s : batch)
     if (s.commit) s.state->Advance(static_cast<int64_t>(s.tokens.size()));
   return OkStatus();

@@ -38,9 +38,35 @@ struct SequenceInput {
 using TapFn = std::function<void(const std::string& name, const float* data, int64_t rows,
                                  int64_t cols)>;
 
+// Wall-clock seconds per stage, accumulated over the Forward calls that are given this profile
+// (benchmarks and profiling; two clock reads per stage when set, nothing when not).
+struct ForwardProfile {
+  double matmul = 0;      // every projection (token-parallel, all rows of the batch)
+  double delta_rule = 0;  // gated delta rule
+  double attention = 0;   // RoPE, KV-cache append, softmax attention
+  double mixer_prep = 0;  // causal conv1d + SiLU, q/k L2 norm, GDN gates, q/gate split
+  double other = 0;       // embedding, norms + residuals, activations, gated norm
+  double logits = 0;      // final norm + LM head rows
+  int64_t calls = 0;
+  int64_t rows = 0;       // tokens processed
+  double Total() const { return matmul + delta_rule + attention + mixer_prep + other + logits; }
+};
+
 struct ForwardOptions {
   TapFn tap;  // only honoured for single-sequence batches
   kernels::DeltaRuleForm delta_rule = kernels::DeltaRuleForm::kAuto;
+  ForwardProfile* profile = nullptr;  // accumulates stage times if set
+};
+
+// How the decoder's projection matrices are used. kExact (default): the stored BF16/F16/F32
+// values in place, fp32 arithmetic. kInt8: an int8 copy per output row (kernels.h
+// QuantizedMatrix, about half the BF16 bytes) used with int8 activations; the embedding and LM
+// head stay exact. The BF16 pages of the quantised matrices are released from memory.
+enum class WeightMode { kExact, kInt8 };
+
+struct LoadOptions {
+  WeightMode weights = WeightMode::kExact;
+  int quantize_threads = 0;  // threads for int8 quantisation at load (0 = all cores)
 };
 
 class Model {
@@ -48,6 +74,15 @@ class Model {
   // Loads DIR (config.json + model.safetensors[.index.json]); weights stay mapped in their
   // stored dtype. Errors name the file, key or tensor at fault.
   static StatusOr<std::unique_ptr<Model>> Load(const std::string& dir);
+  static StatusOr<std::unique_ptr<Model>> Load(const std::string& dir, const LoadOptions& options);
+
+  WeightMode weight_mode() const { return weight_mode_; }
+  // Bytes of the int8 weight copies (0 in kExact mode).
+  size_t int8_bytes() const { return int8_bytes_; }
+  // Bytes of the forward workspace for a batch of `rows` tokens in total (fp32 activations and
+  // block scratch, ~80 KiB per token for the 0.8B shape). Up to 64 MiB it is kept per calling
+  // thread and reused; a larger batch allocates its own for the call.
+  size_t WorkspaceBytes(int64_t rows) const;
 
   const TextConfig& config() const { return config_; }
   const ModelWeights& weights() const { return weights_; }
@@ -64,9 +99,14 @@ class Model {
 
  private:
   Model() = default;
+  Status QuantizeMatrices(int threads);
+
   TextConfig config_;
   std::unique_ptr<TensorStore> store_;
   ModelWeights weights_;
+  WeightMode weight_mode_ = WeightMode::kExact;
+  std::vector<std::unique_ptr<kernels::QuantizedMatrix>> int8_;
+  size_t int8_bytes_ = 0;
 };
 
 }  // namespace haloguard::model

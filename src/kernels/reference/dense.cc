@@ -1,5 +1,8 @@
-// Reference dense ops: matmul, row-selected matmul, embedding lookup, norms, SiLU gating.
+// Reference dense ops: matmul (exact and int8), row-selected matmul, embedding lookup, norms,
+// SiLU / sigmoid gating.
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/bf16.h"
 #include "kernels/reference/reference.h"
@@ -74,6 +77,36 @@ void L2NormRows(float* x, int64_t rows, int64_t D, int64_t row_stride, float eps
 
 void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = Silu(gate[i]) * up[i];
+}
+
+void AddRmsNorm(float* h, const float* y, int64_t rows, int64_t D, const float* scale, float eps,
+                float* out) {
+  for (int64_t i = 0; i < rows * D; ++i) h[i] += y[i];
+  RmsNorm(h, rows, D, scale, eps, out);
+}
+
+void SigmoidMul(const float* x, const float* gate, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = x[i] * (1.0f / (1.0f + std::exp(-gate[i])));
+}
+
+float QuantizeRow(const float* x, int64_t K, int8_t* xq) {
+  float amax = 0;
+  for (int64_t k = 0; k < K; ++k) amax = std::max(amax, std::fabs(x[k]));
+  const float inv = amax > 0 ? 127.0f / amax : 1.0f;
+  for (int64_t k = 0; k < K; ++k) xq[k] = static_cast<int8_t>(std::clamp(std::nearbyint(x[k] * inv), -127.0f, 127.0f));
+  return amax > 0 ? amax / 127.0f : 1.0f;
+}
+
+void MatMulInt8(const float* x, int64_t T, const QuantizedMatrix& q, float* y) {
+  std::vector<int8_t> xq(q.cols);
+  for (int64_t t = 0; t < T; ++t) {
+    const float sx = QuantizeRow(x + t * q.cols, q.cols, xq.data());
+    for (int64_t n = 0; n < q.rows; ++n) {
+      int64_t acc = 0;
+      for (int64_t k = 0; k < q.cols; ++k) acc += int64_t{xq[k]} * q.At(n, k);
+      y[t * q.rows + n] = (sx * q.scale[n]) * static_cast<float>(acc);
+    }
+  }
 }
 
 }  // namespace haloguard::kernels::ref

@@ -18,6 +18,9 @@ void GatedRmsNorm(const float* x, const float* z, int64_t rows, int64_t D, const
                   float eps, float* out);
 void L2NormRows(float* x, int64_t rows, int64_t D, int64_t row_stride, float eps, float scale);
 void SiluMul(const float* gate, const float* up, int64_t n, float* out);
+void AddRmsNorm(float* h, const float* y, int64_t rows, int64_t D, const float* scale, float eps,
+                float* out);
+void SigmoidMul(const float* x, const float* gate, int64_t n, float* out);
 void CausalConv1dSilu(const float* x, int64_t T, int64_t C, const float* state_in,
                       const float* w, int64_t K, float* out, float* state_out);
 void RopeNeox(float* x, int64_t T, int64_t H, int64_t Dh, int64_t token_stride, int64_t R,
@@ -33,6 +36,12 @@ void GatedDeltaRuleChunked(const float* q, const float* k, int64_t ldqk, const f
                            int64_t ldv, const float* g, const float* beta, int64_t T, int64_t Hk,
                            int64_t Hv, int64_t Dk, int64_t Dv, const float* state_in,
                            float* state_out, float* out, int64_t chunk);
+
+// Int8 mode (kernels.h MatMul with w.int8): xq[0:K] = round(x * 127 / max|x|) in [-127, 127],
+// returns the row scale max|x| / 127 (1 for a zero row).
+float QuantizeRow(const float* x, int64_t K, int8_t* xq);
+// y[T, N] = (sx[t] * sw[n]) * float(sum_k xq[t, k] * wq[n, k]), wq read through q.At().
+void MatMulInt8(const float* x, int64_t T, const QuantizedMatrix& q, float* y);
 
 // Reads element i of a stored weight row as fp32.
 float LoadWeight(const WeightMatrix& w, int64_t row, int64_t col);

@@ -1,0 +1,94 @@
+// `haloguard bench`: a benchmark made of named sections, each adding measurements to one Report
+// (a table for people, JSON for machines). Model-level sections live here; guard-level ones
+// (classification latency, scheduler throughput, tokenizer speed) are added to Sections() in
+// sections.cc as those modules land.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/thread_pool.h"
+#include "model/qwen35.h"
+
+namespace haloguard::bench {
+
+struct BenchOptions {
+  std::string model_dir;                 // checkpoint (config.json + safetensors)
+  int threads = 0;                       // compute threads (0 = all cores)
+  bool int8 = true;                      // also measure the --weights int8 mode
+  bool quick = false;                    // fewer sizes and repeats (smoke tests)
+  int repeats = 3;                       // timed runs per measurement (the median is reported)
+  std::vector<std::string> sections;     // empty = all
+};
+
+// One measurement: section, a dotted key ("exact.t600.tokens_per_s"), value and unit.
+struct Metric {
+  std::string section, key;
+  double value = 0;
+  std::string unit;
+};
+
+class Report {
+ public:
+  void Add(const std::string& section, const std::string& key, double value, const std::string& unit);
+  void Note(const std::string& section, const std::string& text);
+  // Last value added under section/key; NaN if none.
+  double Get(const std::string& section, const std::string& key) const;
+  // Human-readable: one block per section, aligned key / value / unit columns.
+  std::string Table() const;
+  // {"section": {"key": {"nested": value}}, ..., "notes": {"section": [..]}} (dots nest).
+  std::string Json() const;
+
+ private:
+  std::vector<Metric> metrics_;
+  std::vector<std::pair<std::string, std::string>> notes_;
+};
+
+// Shared state of one bench run: options, the pool, lazily loaded models and the machine peak.
+class BenchEnv {
+ public:
+  explicit BenchEnv(BenchOptions options);
+  const BenchOptions& options() const { return options_; }
+  ThreadPool& pool() { return pool_; }
+  // Loads (once) the checkpoint in the given weight mode; records load time in `report`.
+  StatusOr<const model::Model*> GetModel(model::WeightMode mode, Report& report);
+  // Drops a loaded model (its memory) once no later section needs it.
+  void Unload(model::WeightMode mode);
+
+ private:
+  BenchOptions options_;
+  ThreadPool pool_;
+  std::unique_ptr<model::Model> exact_, int8_;
+};
+
+struct Section {
+  const char* name;
+  const char* summary;
+  Status (*run)(BenchEnv& env, Report& report);
+};
+
+// Every section in run order.
+const std::vector<Section>& Sections();
+
+// Runs the selected sections (unknown names are INVALID_ARGUMENT); a failing section is recorded
+// as a note and the run goes on.
+Status RunBench(const BenchOptions& options, Report& report);
+
+// ---- Helpers shared by the section files ----
+// Median of `runs` timings of fn() in seconds (callers warm up first where it matters).
+template <class Fn>
+double MedianSeconds(int runs, Fn&& fn);
+// CPU time of the calling thread (seconds). Single-threaded measurements timed with it are
+// robust to other load on the machine (time spent descheduled is not counted), so the bench
+// reports them next to the wall-clock figures.
+double ThreadCpuSeconds();
+// Current and peak resident set size of this process (bytes), from /proc/self/status.
+int64_t CurrentRssBytes();
+int64_t PeakRssBytes();
+
+}  // namespace haloguard::bench
+
+#include "bench/bench-inl.h"

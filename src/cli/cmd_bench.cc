@@ -1,0 +1,64 @@
+// `haloguard bench --model DIR [--json]`: model-level performance (prompt tokens/s, achieved
+// GFLOP/s against the measured machine peak, decode, batching, int8 mode and its accuracy cost,
+// load time, peak RSS). Sections and metrics: bench/sections.cc; guide: docs/PERFORMANCE.md.
+#include <cstdio>
+#include <sstream>
+
+#include "bench/bench.h"
+#include "cli/command.h"
+#include "cli/flags.h"
+
+namespace haloguard::cli {
+namespace {
+
+std::vector<std::string> SplitCommas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+int RunBench(int argc, char** argv) {
+  bench::BenchOptions o;
+  std::string sections;
+  bool json = false, list = false, no_int8 = false;
+  int64_t threads = 0, repeats = 3;
+  FlagSet flags("bench", "--model DIR [--json] [--quick] [--sections a,b] [--no-int8] [--threads N]");
+  flags.String("model", &o.model_dir, "checkpoint directory (e.g. a make-checkpoint 0.8B)");
+  flags.Bool("json", &json, "print JSON instead of the table");
+  flags.Bool("quick", &o.quick, "fewer sizes and repeats (smoke test)");
+  flags.String("sections", &sections, "comma-separated sections to run (default: all; see --list)");
+  flags.Bool("list", &list, "list the sections and exit");
+  flags.Bool("no-int8", &no_int8, "skip the int8 weight mode");
+  flags.Int("threads", &threads, "compute threads (0 = all cores)");
+  flags.Int("repeats", &repeats, "timed runs per measurement; the median is reported");
+  int rc = 0;
+  if (!ParseOrExit(flags, argc, argv, &rc)) return rc;
+  if (list) {
+    for (const bench::Section& s : bench::Sections()) std::printf("%-14s %s\n", s.name, s.summary);
+    return 0;
+  }
+  if (o.model_dir.empty() || repeats < 1 || threads < 0) {
+    std::fprintf(stderr, "haloguard bench: expected --model DIR, --repeats >= 1, --threads >= 0\n%s",
+                 flags.Help().c_str());
+    return 2;
+  }
+  o.threads = static_cast<int>(threads);
+  o.repeats = o.quick ? 1 : static_cast<int>(repeats);
+  o.int8 = !no_int8;
+  o.sections = SplitCommas(sections);
+  bench::Report report;
+  const Status s = bench::RunBench(o, report);
+  if (!s.ok()) {
+    std::fprintf(stderr, "haloguard bench: %s\n", s.ToString().c_str());
+    return 2;
+  }
+  std::printf("%s\n", json ? report.Json().c_str() : report.Table().c_str());
+  return 0;
+}
+
+}  // namespace
+HG_REGISTER_COMMAND("bench", "measure prompt tokens/s, GFLOP/s vs machine peak, int8 cost, memory",
+                    RunBench);
+}  // namespace haloguard::cli

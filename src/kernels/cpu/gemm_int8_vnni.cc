@@ -1,0 +1,106 @@
+// AVX512-VNNI int8 GEMM for the --weights int8 mode: activations quantised per row to unsigned
+// 8-bit (xq + 128), weights pre-packed signed 8-bit (QuantizedMatrix), vpdpbusd accumulating 64
+// products per instruction exactly in int32. Compiled with the AVX-512 + VNNI flags.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/cpu/gemm_avx512.h"
+
+namespace haloguard::kernels::avx512 {
+namespace {
+
+constexpr int64_t kMr = kInt8Mr, kNr = cpu::kInt8PanelRows;
+
+inline int64_t Min(int64_t a, int64_t b) { return a < b ? a : b; }
+
+// acc += u8 x s8 products (vpdpbusd). Inline asm ties the accumulator to one register: with the
+// intrinsic, GCC 12 copies every accumulator through the stack on each step (measured 2.5x
+// slower).
+inline __m512i Dot4(__m512i acc, __m512i unsigned_bytes, __m512i signed_bytes) {
+  asm("vpdpbusd %[s], %[u], %[acc]" : [acc] "+v"(acc) : [u] "v"(unsigned_bytes), [s] "v"(signed_bytes));
+  return acc;
+}
+
+inline __m512i Broadcast4(const uint8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
+
+// y[t:t+M, n:n+nr] = dequantised x_u[t:t+M, :] · wq[n:n+32, :]^T; the max |sum| is
+// K * 255 * 127 < 2^31 for K < 66000, so int32 never overflows.
+template <int M>
+void Tile(const cpu::Int8Args& a, int64_t t, int64_t n, int64_t nr) {
+  const int64_t K4 = cpu::RoundUp(a.K, 4), groups = K4 / 4;
+  const int8_t* panel = a.wq + (n / kNr) * K4 * kNr;
+  const uint8_t* x = a.xu + t * K4;
+  __m512i acc0[M], acc1[M];
+#pragma GCC unroll 14
+  for (int m = 0; m < M; ++m) acc0[m] = acc1[m] = _mm512_setzero_si512();
+  for (int64_t g = 0; g < groups; ++g) {
+    const __m512i b0 = _mm512_loadu_si512(panel + g * 128), b1 = _mm512_loadu_si512(panel + g * 128 + 64);
+#pragma GCC unroll 14
+    for (int m = 0; m < M; ++m) {
+      const __m512i av = Broadcast4(x + m * K4 + g * 4);
+      acc0[m] = Dot4(acc0[m], av, b0);
+      acc1[m] = Dot4(acc1[m], av, b1);
+    }
+  }
+  const __mmask16 k0 = nr >= 16 ? 0xffff : static_cast<__mmask16>((1u << nr) - 1);
+  const __mmask16 k1 = nr >= 32 ? 0xffff : nr > 16 ? static_cast<__mmask16>((1u << (nr - 16)) - 1) : 0;
+  const __m512 sw0 = _mm512_maskz_loadu_ps(k0, a.sw + n);
+  const __m512 sw1 = _mm512_maskz_loadu_ps(k1, a.sw + n + 16);
+  const __m512i c0 = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(k0, a.row_sum + n), 7);
+  const __m512i c1 = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(k1, a.row_sum + n + 16), 7);
+#pragma GCC unroll 14
+  for (int m = 0; m < M; ++m) {
+    const __m512 s = _mm512_set1_ps(a.sx[t + m]);
+    float* yr = a.y + (t + m) * a.ldy + n;
+    _mm512_mask_storeu_ps(yr, k0, _mm512_mul_ps(_mm512_mul_ps(s, sw0), _mm512_cvtepi32_ps(_mm512_sub_epi32(acc0[m], c0))));
+    _mm512_mask_storeu_ps(yr + 16, k1, _mm512_mul_ps(_mm512_mul_ps(s, sw1), _mm512_cvtepi32_ps(_mm512_sub_epi32(acc1[m], c1))));
+  }
+}
+
+using TileFn = void (*)(const cpu::Int8Args&, int64_t, int64_t, int64_t);
+constexpr TileFn kTiles[kMr + 1] = {nullptr,  Tile<1>,  Tile<2>,  Tile<3>,  Tile<4>,
+                                    Tile<5>,  Tile<6>,  Tile<7>,  Tile<8>,  Tile<9>,
+                                    Tile<10>, Tile<11>, Tile<12>, Tile<13>, Tile<14>};
+
+}  // namespace
+
+void QuantizeRows(const float* x, int64_t T, int64_t K, int64_t ldx, uint8_t* xu, float* sx) {
+  const int64_t K4 = cpu::RoundUp(K, 4);
+  for (int64_t t = 0; t < T; ++t) {
+    const float* xr = x + t * ldx;
+    __m512 mx = _mm512_setzero_ps();
+    for (int64_t k = 0; k < K; k += 16) {
+      const __mmask16 mk = K - k >= 16 ? 0xffff : static_cast<__mmask16>((1u << (K - k)) - 1);
+      mx = _mm512_max_ps(mx, _mm512_abs_ps(_mm512_maskz_loadu_ps(mk, xr + k)));
+    }
+    const float amax = _mm512_reduce_max_ps(mx);
+    sx[t] = amax > 0.0f ? amax / 127.0f : 1.0f;
+    const __m512 inv = _mm512_set1_ps(amax > 0.0f ? 127.0f / amax : 1.0f);
+    uint8_t* out = xu + t * K4;
+    for (int64_t k = 0; k < K4; k += 16) {
+      const int64_t left = K - k;
+      const __mmask16 mk = left >= 16 ? 0xffff : left > 0 ? static_cast<__mmask16>((1u << left) - 1) : 0;
+      __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(mk, xr + k), inv));
+      q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(-127)), _mm512_set1_epi32(127));
+      q = _mm512_add_epi32(q, _mm512_set1_epi32(128));
+      const __mmask16 ms = K4 - k >= 16 ? 0xffff : static_cast<__mmask16>((1u << (K4 - k)) - 1);
+      // Lanes past K quantise 0 to 128, the zero point: they add 128 * 0 (zero weights).
+      _mm_mask_storeu_epi8(out + k, ms, _mm512_cvtepi32_epi8(q));
+    }
+  }
+}
+
+void GemmInt8(const cpu::Int8Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1) {
+  for (int64_t t = t0; t < t1; t += kMr) {
+    const int64_t mr = Min(kMr, t1 - t);
+    for (int64_t n = n0; n < n1; n += kNr) kTiles[mr](a, t, n, Min(kNr, n1 - n));
+  }
+}
+
+}  // namespace haloguard::kernels::avx512
