@@ -19,7 +19,32 @@ struct ServeFlags {
   int64_t port = 8000, threads = 0, max_batch = 16, queue_size = 256, concurrency = 1;
   int64_t http_threads = 2, max_connections = 512, max_body_bytes = 1 << 20;
   int64_t drain_timeout_ms = 30000;
+  int64_t monitor_workers = 1, monitor_queue_size = 1024, monitor_max_body_bytes = 16 << 20;
+  int64_t monitor_windows_per_call = 4, monitor_result_ttl_s = 3600, monitor_job_ttl_s = 86400;
 };
+
+// The monitor lane (docs/MONITOR.md): in-process by default, or a Redis Streams queue.
+void DeclareMonitor(FlagSet& f, ServeFlags& s) {
+  server::MonitorOptions& m = s.server.monitor;
+  f.String("queue", &m.queue,
+           "monitor job queue: empty = in-process workers; redis://[:PASSWORD@]HOST[:PORT][/DB] "
+           "= Redis Streams run by `haloguard worker`");
+  f.String("queue-prefix", &m.redis.prefix, "Redis key prefix of the monitor queue");
+  f.Int("monitor-workers", &s.monitor_workers, "in-process monitor jobs running at once");
+  f.Int("monitor-queue-size", &s.monitor_queue_size,
+        "monitor jobs waiting (in-process) or waiting + running (Redis); beyond it 429");
+  f.Int("monitor-queue-bytes", &m.local.max_pending_bytes,
+        "input bytes of in-process monitor jobs waiting or running; beyond it 429");
+  f.Int("monitor-max-body-bytes", &s.monitor_max_body_bytes,
+        "largest POST /v1/monitor/jobs body (413 beyond); --max-body-bytes is for the rest");
+  f.Int("monitor-windows-per-call", &s.monitor_windows_per_call,
+        "windows per background scoring call (progress and cancel granularity)");
+  f.Int("monitor-result-ttl-s", &s.monitor_result_ttl_s, "seconds a finished monitor job is kept");
+  f.Int("monitor-job-ttl-s", &s.monitor_job_ttl_s,
+        "Redis: seconds an unfinished job lives without progress");
+  f.Int("monitor-max-finished", &s.server.monitor.local.max_finished_jobs,
+        "in-process: finished monitor jobs kept at most (oldest dropped first)");
+}
 
 void Declare(FlagSet& f, ServeFlags& s) {
   server::ServerOptions& o = s.server;
@@ -57,6 +82,7 @@ void Declare(FlagSet& f, ServeFlags& s) {
   f.String("calibration", &s.guard.calibration_file, "temperature-scaling file");
   f.String("attack-rules", &s.guard.attack_rules_file, "extra attack-overlay rules");
   f.Bool("offline", &s.guard.offline, "never touch the network when resolving --model");
+  DeclareMonitor(f, s);
 }
 
 // Saturates instead of wrapping, so an absurd flag value fails validation rather than turning
@@ -64,6 +90,12 @@ void Declare(FlagSet& f, ServeFlags& s) {
 int ToInt(int64_t v) {
   return static_cast<int>(
       std::clamp<int64_t>(v, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+}
+
+// Saturating, so a huge TTL stays huge instead of wrapping.
+int64_t SecondsToMs(int64_t s) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 1000;
+  return std::clamp<int64_t>(s, -kMax, kMax) * 1000;
 }
 
 void Finalize(ServeFlags& s) {
@@ -76,6 +108,13 @@ void Finalize(ServeFlags& s) {
   s.server.scheduler.concurrency = ToInt(s.concurrency);
   s.guard.threads = ToInt(s.threads);
   s.guard.max_batch = ToInt(s.max_batch);
+  server::MonitorOptions& m = s.server.monitor;
+  m.local.workers = ToInt(s.monitor_workers);
+  m.local.max_queued_jobs = m.redis.max_queued_jobs = s.monitor_queue_size;
+  m.max_body_bytes = static_cast<size_t>(std::max<int64_t>(0, s.monitor_max_body_bytes));
+  m.local.run.windows_per_call = ToInt(s.monitor_windows_per_call);
+  m.local.result_ttl_ms = m.redis.result_ttl_ms = SecondsToMs(s.monitor_result_ttl_s);
+  m.redis.job_ttl_ms = SecondsToMs(s.monitor_job_ttl_s);
 }
 
 int RunServe(int argc, char** argv) {
