@@ -80,8 +80,9 @@ int RunWorker(int argc, char** argv) {
   if (!ParseOrExit(flags, argc, argv, &code)) return code;
   Finalize(w);
   if (w.run.worker.queue.url.empty() || w.guard.model.empty()) {
-    std::fprintf(stderr, "haloguard worker: --queue and --model are required (or "
-                         "HALOGUARD_QUEUE / HALOGUARD_MODEL)\n");
+    std::fprintf(stderr,
+                 "haloguard worker: --queue and --model are required (or "
+                 "HALOGUARD_QUEUE / HALOGUARD_MODEL)\n");
     return 2;
   }
   const guard::GuardOptions guard_options = w.guard;

@@ -71,14 +71,14 @@ struct JobResult {
   std::string action = "allow";
   double threshold = 0.65;
   std::vector<guard::CategoryScore> category_scores;  // the riskiest window's, all 29
-  int64_t window_count = 0;    // windows the input splits into
-  int64_t windows_scored = 0;  // == window_count unless stopped early
+  int64_t window_count = 0;                           // windows the input splits into
+  int64_t windows_scored = 0;                         // == window_count unless stopped early
   bool stopped_early = false;  // stop_on_unsafe hit an unsafe window before the last one
   int64_t selected_window = 0;
-  std::vector<WindowScore> windows;  // every scored window, in order
-  int64_t input_tokens = 0;          // tokens of the stripped text
-  int64_t input_bytes = 0;           // bytes of the monitored text (before stripping)
-  int64_t input_chars = 0;           // code points of the monitored text
+  std::vector<WindowScore> windows;          // every scored window, in order
+  int64_t input_tokens = 0;                  // tokens of the stripped text
+  int64_t input_bytes = 0;                   // bytes of the monitored text (before stripping)
+  int64_t input_chars = 0;                   // code points of the monitored text
   int message_begin = -1, message_end = -1;  // messages jobs: [first, last] message index
                                              // overlapping the riskiest window; else -1
 };

@@ -68,8 +68,9 @@ std::optional<JobError> ParseObject(std::string_view body, const JobLimits& limi
   }
   for (const auto& [key, value] : out->items()) {
     if (std::find(std::begin(kFields), std::end(kFields), key) == std::end(kFields)) {
-      return Bad(key + ": unknown field; expected document, messages, metadata, priority or "
-                       "stop_on_unsafe",
+      return Bad(key +
+                     ": unknown field; expected document, messages, metadata, priority or "
+                     "stop_on_unsafe",
                  key, "unknown_field");
     }
   }
@@ -85,8 +86,7 @@ std::optional<JobError> ContentText(const Json& c, const std::string& param, std
     return std::nullopt;
   }
   if (!c.is_array()) {
-    return Bad(param + ": expected a string, null or an array of text parts, got " +
-                   c.type_name(),
+    return Bad(param + ": expected a string, null or an array of text parts, got " + c.type_name(),
                param, "invalid_type");
   }
   for (size_t i = 0; i < c.size(); ++i) {
@@ -138,9 +138,9 @@ std::optional<JobError> ParseMessages(const Json& m, const JobLimits& limits, Jo
 std::optional<JobError> ParseOptions(const Json& j, const JobLimits& limits, JobSpec* out) {
   if (j.contains("stop_on_unsafe") && !j["stop_on_unsafe"].is_null()) {
     if (!j["stop_on_unsafe"].is_boolean()) {
-      return Bad(std::string("stop_on_unsafe: expected a boolean, got ") +
-                     j["stop_on_unsafe"].type_name(),
-                 "stop_on_unsafe", "invalid_type");
+      return Bad(
+          std::string("stop_on_unsafe: expected a boolean, got ") + j["stop_on_unsafe"].type_name(),
+          "stop_on_unsafe", "invalid_type");
     }
     out->stop_on_unsafe = j["stop_on_unsafe"].get<bool>();
   }
@@ -276,9 +276,9 @@ std::string JobInfoToJson(const JobInfo& info) {
   j["created_at_ms"] = info.created_ms;
   j["started_at_ms"] = info.started_ms > 0 ? OJson(info.started_ms) : OJson(nullptr);
   j["finished_at_ms"] = info.finished_ms > 0 ? OJson(info.finished_ms) : OJson(nullptr);
-  j["progress"] = {{"windows_done", info.windows_done},
-                   {"windows_total",
-                    info.windows_total > 0 ? OJson(info.windows_total) : OJson(nullptr)}};
+  j["progress"] = {
+      {"windows_done", info.windows_done},
+      {"windows_total", info.windows_total > 0 ? OJson(info.windows_total) : OJson(nullptr)}};
   j["attempts"] = info.attempts;
   j["metadata"] = ParseOrNull(info.metadata_json);
   j["error"] = info.state == JobState::kFailed

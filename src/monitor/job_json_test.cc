@@ -63,8 +63,8 @@ TEST(ParseJobRequest, LimitsMetadataAndMessageCount) {
   limits.max_metadata_bytes = 20;
   limits.max_messages = 2;
   JobSpec spec;
-  auto e = ParseJobRequest(R"({"document": "x", "metadata": {"k": "0123456789abcdefgh"}})",
-                           limits, &spec);
+  auto e = ParseJobRequest(R"({"document": "x", "metadata": {"k": "0123456789abcdefgh"}})", limits,
+                           &spec);
   ASSERT_TRUE(e);
   EXPECT_EQ(e->code, "metadata_too_large");
   e = ParseJobRequest(R"({"messages": [{"role": "a"}, {"role": "b"}, {"role": "c"}]})", limits,

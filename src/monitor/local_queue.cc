@@ -100,7 +100,8 @@ StatusOr<std::shared_ptr<LocalQueue::Entry>> LocalQueue::FindLocked(const std::s
   PurgeLocked(Clock::now());
   auto it = jobs_.find(id);
   if (it == jobs_.end()) {
-    return NotFoundError("monitor: no job '" + id + "'; expected the id of a job submitted in "
+    return NotFoundError("monitor: no job '" + id +
+                         "'; expected the id of a job submitted in "
                          "the last result TTL");
   }
   return it->second;
@@ -157,9 +158,8 @@ void LocalQueue::FinishLocked(const std::shared_ptr<Entry>& e, Clock::time_point
 
 void LocalQueue::PurgeLocked(Clock::time_point now) {
   const auto ttl = std::chrono::milliseconds(opts_.result_ttl_ms);
-  while (!finished_.empty() &&
-         (finished_.front()->finished_at + ttl <= now ||
-          static_cast<int64_t>(finished_.size()) > opts_.max_finished_jobs)) {
+  while (!finished_.empty() && (finished_.front()->finished_at + ttl <= now ||
+                                static_cast<int64_t>(finished_.size()) > opts_.max_finished_jobs)) {
     jobs_.erase(finished_.front()->info.id);
     finished_.pop_front();
   }

@@ -23,11 +23,11 @@
 namespace haloguard::monitor {
 
 struct LocalQueueOptions {
-  int workers = 1;                              // jobs running at once
-  int64_t max_queued_jobs = 1024;               // waiting jobs; beyond: RESOURCE_EXHAUSTED
+  int workers = 1;                                 // jobs running at once
+  int64_t max_queued_jobs = 1024;                  // waiting jobs; beyond: RESOURCE_EXHAUSTED
   int64_t max_pending_bytes = int64_t{256} << 20;  // input bytes of waiting + running jobs
-  int64_t result_ttl_ms = 3600 * 1000;          // finished jobs are kept this long
-  int64_t max_finished_jobs = 10000;            // and at most this many (oldest dropped first)
+  int64_t result_ttl_ms = 3600 * 1000;             // finished jobs are kept this long
+  int64_t max_finished_jobs = 10000;               // and at most this many (oldest dropped first)
   RunOptions run;
 };
 

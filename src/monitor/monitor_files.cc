@@ -35,7 +35,8 @@ StatusOr<std::string> ReadInput(const std::string& path, int64_t max_bytes, std:
   }
   std::string data;
   char chunk[1 << 16];
-  while (static_cast<int64_t>(data.size()) <= max_bytes && src->read(chunk, sizeof(chunk)).gcount() > 0) {
+  while (static_cast<int64_t>(data.size()) <= max_bytes &&
+         src->read(chunk, sizeof(chunk)).gcount() > 0) {
     data.append(chunk, static_cast<size_t>(src->gcount()));
   }
   if (static_cast<int64_t>(data.size()) > max_bytes) {
@@ -46,8 +47,7 @@ StatusOr<std::string> ReadInput(const std::string& path, int64_t max_bytes, std:
   return data;
 }
 
-StatusOr<JobSpec> ToSpec(const std::string& path, std::string data,
-                         const MonitorFilesOptions& o) {
+StatusOr<JobSpec> ToSpec(const std::string& path, std::string data, const MonitorFilesOptions& o) {
   JobSpec spec;
   if (o.json_requests) {
     if (std::optional<JobError> e = ParseJobRequest(data, o.limits, &spec)) {
@@ -58,7 +58,8 @@ StatusOr<JobSpec> ToSpec(const std::string& path, std::string data,
   // Raw text gets the checks a {"document"} body gets: UTF-8, and something to monitor.
   HG_RETURN_IF_ERROR(ValidateUtf8(data).WithPrefix(path));
   const auto [begin, end] = PythonStripBounds(data);
-  if (begin == end) return InvalidArgumentError(path + ": empty; expected some non-whitespace text");
+  if (begin == end)
+    return InvalidArgumentError(path + ": empty; expected some non-whitespace text");
   spec.document = std::move(data);
   spec.stop_on_unsafe = o.stop_on_unsafe;
   spec.priority = o.priority;
@@ -82,8 +83,8 @@ struct InFlight {
   StatusOr<JobInfo> job;
 };
 
-StatusOr<JobInfo> SubmitFile(JobQueue& queue, const std::string& path,
-                             const MonitorFilesOptions& o, std::istream& in) {
+StatusOr<JobInfo> SubmitFile(JobQueue& queue, const std::string& path, const MonitorFilesOptions& o,
+                             std::istream& in) {
   StatusOr<std::string> data = ReadInput(path, o.max_file_bytes, in);
   if (!data.ok()) return data.status();
   HG_ASSIGN_OR_RETURN(JobSpec spec, ToSpec(path, std::move(data).value(), o));

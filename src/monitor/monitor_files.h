@@ -14,8 +14,8 @@
 namespace haloguard::monitor {
 
 struct MonitorFilesOptions {
-  bool json_requests = false;  // each file is a request body ({"document"} / {"messages"})
-                               // rather than the raw text of one document
+  bool json_requests = false;   // each file is a request body ({"document"} / {"messages"})
+                                // rather than the raw text of one document
   bool stop_on_unsafe = false;  // for raw-text files
   Priority priority = Priority::kNormal;  // for raw-text files
   int64_t max_file_bytes = int64_t{64} << 20;

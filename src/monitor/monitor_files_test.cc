@@ -38,15 +38,15 @@ TEST(MonitorFiles, WritesOneLinePerFileInOrder) {
   const std::string safe = WriteTemp("safe.txt", "  a quiet text\n");
   const std::string bad = WriteTemp("bad.txt", "ok \xFF");
   const std::string blank = WriteTemp("blank.txt", " \n\t");
-  const std::string request = WriteTemp(
-      "req.json", R"({"messages": [{"role": "user", "content": "hi"},
+  const std::string request =
+      WriteTemp("req.json", R"({"messages": [{"role": "user", "content": "hi"},
                                    {"role": "tool", "content": "send phishing mail"}]})");
   std::istringstream in("a phishing kit from stdin");
   std::ostringstream out;
   MonitorFilesOptions o;
   o.max_in_flight = 2;
-  MonitorFilesSummary s = MonitorFiles(
-      queue, {safe, bad, "/nonexistent/x", blank, "-"}, o, out, in);
+  MonitorFilesSummary s =
+      MonitorFiles(queue, {safe, bad, "/nonexistent/x", blank, "-"}, o, out, in);
   std::vector<json> lines = Lines(out.str());
   ASSERT_EQ(lines.size(), 5u) << out.str();
   EXPECT_EQ(lines[0]["file"], safe);

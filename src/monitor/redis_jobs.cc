@@ -89,10 +89,9 @@ end
 return state
 )lua";
 
-constexpr const char* kInfoFields[] = {"state",         "priority",    "metadata",    "created_ms",
-                                       "started_ms",    "finished_ms", "windows_done",
-                                       "windows_total", "attempts",    "result",      "error",
-                                       "error_code"};
+constexpr const char* kInfoFields[] = {"state",      "priority",    "metadata",     "created_ms",
+                                       "started_ms", "finished_ms", "windows_done", "windows_total",
+                                       "attempts",   "result",      "error",        "error_code"};
 
 int64_t ToInt(const RedisReply& r) {
   if (r.type == RedisReply::Type::kInteger) return r.integer;
@@ -108,7 +107,8 @@ Status AtLeast(const char* flag, int64_t value, int64_t min) {
 }
 
 std::string NotFoundMessage(const std::string& id) {
-  return "monitor: no job '" + id + "'; expected the id of a job submitted within the job TTL "
+  return "monitor: no job '" + id +
+         "'; expected the id of a job submitted within the job TTL "
          "(finished jobs are kept for the result TTL)";
 }
 
@@ -168,15 +168,19 @@ StatusOr<JobInfo> RedisJobStore::Submit(const JobSpec& spec) {
   info.priority = spec.priority;
   info.metadata_json = spec.metadata_json;
   info.created_ms = NowUnixMs();
-  std::vector<std::string> args = {"EVAL", kSubmitLua, "6", RedisJobKey(opts_->prefix, info.id),
-                                   RedisStreamKey(opts_->prefix, spec.priority), stats_key_};
+  std::vector<std::string> args = {"EVAL",
+                                   kSubmitLua,
+                                   "6",
+                                   RedisJobKey(opts_->prefix, info.id),
+                                   RedisStreamKey(opts_->prefix, spec.priority),
+                                   stats_key_};
   for (int p = kNumPriorities - 1; p >= 0; --p) {
     args.push_back(RedisStreamKey(opts_->prefix, Priority(p)));
   }
-  args.insert(args.end(), {info.id, JobSpecToJson(spec), std::string(PriorityName(spec.priority)),
-                           spec.metadata_json, std::to_string(info.created_ms),
-                           std::to_string(opts_->job_ttl_ms),
-                           std::to_string(opts_->max_queued_jobs)});
+  args.insert(args.end(),
+              {info.id, JobSpecToJson(spec), std::string(PriorityName(spec.priority)),
+               spec.metadata_json, std::to_string(info.created_ms),
+               std::to_string(opts_->job_ttl_ms), std::to_string(opts_->max_queued_jobs)});
   HG_ASSIGN_OR_RETURN(RedisReply r, Run(args));
   if (r.integer == -1) {
     return ResourceExhaustedError("monitor: queue full; expected at most " +
@@ -219,10 +223,10 @@ StatusOr<JobInfo> RedisJobStore::Get(const std::string& id) {
 }
 
 StatusOr<JobInfo> RedisJobStore::Cancel(const std::string& id) {
-  HG_ASSIGN_OR_RETURN(std::string state,
-                      RunForString({"EVAL", kCancelLua, "2", RedisJobKey(opts_->prefix, id),
-                                    stats_key_, std::to_string(NowUnixMs()),
-                                    std::to_string(opts_->result_ttl_ms)}));
+  HG_ASSIGN_OR_RETURN(
+      std::string state,
+      RunForString({"EVAL", kCancelLua, "2", RedisJobKey(opts_->prefix, id), stats_key_,
+                    std::to_string(NowUnixMs()), std::to_string(opts_->result_ttl_ms)}));
   if (state == "gone") return NotFoundError(NotFoundMessage(id));
   if (state == "done" || state == "failed") {
     return FailedPreconditionError("monitor: job '" + id + "' is already " + state +
@@ -263,10 +267,9 @@ StatusOr<QueueStats> RedisJobStore::Stats() {
 StatusOr<RedisStart> RedisJobStore::StartJob(const std::string& id, const std::string& worker,
                                              int max_attempts) {
   HG_ASSIGN_OR_RETURN(
-      RedisReply r,
-      Run({"EVAL", kStartLua, "2", RedisJobKey(opts_->prefix, id), stats_key_, worker,
-           std::to_string(NowUnixMs()), std::to_string(max_attempts),
-           std::to_string(opts_->result_ttl_ms), std::to_string(opts_->job_ttl_ms)}));
+      RedisReply r, Run({"EVAL", kStartLua, "2", RedisJobKey(opts_->prefix, id), stats_key_, worker,
+                         std::to_string(NowUnixMs()), std::to_string(max_attempts),
+                         std::to_string(opts_->result_ttl_ms), std::to_string(opts_->job_ttl_ms)}));
   if (!r.is_array() || r.elements.size() != 2) {
     return InternalError("monitor: unexpected reply to the start script");
   }

@@ -64,8 +64,7 @@ class RedisJobStore {
 
   // Worker side. StartJob marks the job running for `worker` (attempts + 1, TTL refreshed), or
   // fails it with "worker_lost" once attempts would exceed max_attempts.
-  StatusOr<RedisStart> StartJob(const std::string& id, const std::string& worker,
-                                int max_attempts);
+  StatusOr<RedisStart> StartJob(const std::string& id, const std::string& worker, int max_attempts);
   // Records progress (only while running) and adds `new_windows` to the windows counter;
   // returns the job's state ("gone" once expired) so a cancelled job can stop.
   StatusOr<std::string> Progress(const std::string& id, int64_t done, int64_t total,

@@ -27,8 +27,9 @@ TEST(ParseRedisUrl, AcceptsHostPortDbAndPassword) {
 }
 
 TEST(ParseRedisUrl, RefusesMalformedUrlsWithoutLeakingThePassword) {
-  for (const char* bad : {"http://host:1", "redis://", "redis://h:0", "redis://h:99999",
-                          "redis://h:12x", "redis://h/notanumber", "redis://[::1", "redis://:pw@"}) {
+  for (const char* bad :
+       {"http://host:1", "redis://", "redis://h:0", "redis://h:99999", "redis://h:12x",
+        "redis://h/notanumber", "redis://[::1", "redis://:pw@"}) {
     auto r = ParseRedisUrl(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);

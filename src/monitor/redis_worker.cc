@@ -66,10 +66,9 @@ StatusOr<std::vector<Entry>> Reclaim(RedisClient& c, const RedisWorkerOptions& o
                                      const std::string& consumer, std::string* cursors) {
   for (int p = kNumPriorities - 1; p >= 0; --p) {
     const std::string stream = RedisStreamKey(o.queue.prefix, Priority(p));
-    HG_ASSIGN_OR_RETURN(RedisReply r,
-                        c.Command({"XAUTOCLAIM", stream, kRedisGroup, consumer,
-                                   std::to_string(o.visibility_timeout_ms), cursors[p], "COUNT",
-                                   "1"}));
+    HG_ASSIGN_OR_RETURN(RedisReply r, c.Command({"XAUTOCLAIM", stream, kRedisGroup, consumer,
+                                                 std::to_string(o.visibility_timeout_ms),
+                                                 cursors[p], "COUNT", "1"}));
     if (!r.is_array() || r.elements.size() < 2) continue;
     cursors[p] = r.elements[0].str.empty() ? "0-0" : r.elements[0].str;
     std::vector<Entry> out;
@@ -84,8 +83,9 @@ StatusOr<std::vector<Entry>> Reclaim(RedisClient& c, const RedisWorkerOptions& o
 // New entries: at most one per stream, highest priority first.
 StatusOr<std::vector<Entry>> ReadNew(RedisClient& c, const RedisWorkerOptions& o,
                                      const std::string& consumer) {
-  std::vector<std::string> args = {"XREADGROUP", "GROUP", kRedisGroup, consumer, "COUNT", "1",
-                                   "BLOCK",      std::to_string(o.block_ms), "STREAMS"};
+  std::vector<std::string> args = {"XREADGROUP", "GROUP", kRedisGroup, consumer,
+                                   "COUNT",      "1",     "BLOCK",     std::to_string(o.block_ms),
+                                   "STREAMS"};
   for (int p = kNumPriorities - 1; p >= 0; --p) {
     args.push_back(RedisStreamKey(o.queue.prefix, Priority(p)));
   }
@@ -136,7 +136,8 @@ RedisWorker::RedisWorker(guard::Classifier* classifier, RedisWorkerOptions optio
                          RedisAddress address)
     : classifier_(classifier), opts_(std::move(options)), address_(std::move(address)) {
   if (opts_.name.empty()) opts_.name = DefaultName();
-  if (opts_.heartbeat_ms == 0) opts_.heartbeat_ms = std::max<int64_t>(1, opts_.visibility_timeout_ms / 4);
+  if (opts_.heartbeat_ms == 0)
+    opts_.heartbeat_ms = std::max<int64_t>(1, opts_.visibility_timeout_ms / 4);
 }
 
 StatusOr<std::unique_ptr<RedisWorker>> RedisWorker::Start(guard::Classifier* classifier,
@@ -174,8 +175,8 @@ auto RedisWorker::Retrying(Fn fn) -> decltype(fn()) {
     auto r = fn();
     const Status s = StatusOf(r);
     if (s.ok() || s.code() != StatusCode::kUnavailable || abandon_.load()) return r;
-    HG_LOG(WARNING) << "monitor worker " << opts_.name << ": " << s.message()
-                    << "; retrying in " << backoff_ms << " ms";
+    HG_LOG(WARNING) << "monitor worker " << opts_.name << ": " << s.message() << "; retrying in "
+                    << backoff_ms << " ms";
     std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
     backoff_ms = std::min<int64_t>(backoff_ms * 2, 2000);
   }

@@ -42,7 +42,11 @@ class WindowWalker {
  public:
   WindowWalker(const MonitoredText& in, size_t strip_begin, const guard::TokenizedText& tokens,
                const WindowPlan& plan)
-      : in_(in), offset_(strip_begin), tokens_(tokens), plan_(plan), begins_(in.text),
+      : in_(in),
+        offset_(strip_begin),
+        tokens_(tokens),
+        plan_(plan),
+        begins_(in.text),
         ends_(in.text) {}
 
   std::vector<int32_t> Ids(int64_t k) const {
@@ -104,7 +108,8 @@ StatusOr<bool> ScoreCall(guard::Classifier& c, WindowWalker& walker, int64_t k, 
                          " verdicts for " + std::to_string(count) + " windows");
   }
   for (int64_t i = 0; i < count; ++i) {
-    if (!verdicts[i].ok()) return verdicts[i].status().WithPrefix("window " + std::to_string(k + i));
+    if (!verdicts[i].ok())
+      return verdicts[i].status().WithPrefix("window " + std::to_string(k + i));
     const guard::WindowVerdict& v = *verdicts[i];
     r.windows.push_back(walker.Score(k + i, v));
     if (r.windows.size() == 1 || v.p_unsafe > r.p_unsafe) {
@@ -139,13 +144,13 @@ MonitoredText BuildMonitoredText(JobSpec&& spec) {
 }
 
 StatusOr<JobResult> RunJob(guard::Classifier& classifier, const MonitoredText& input,
-                           bool stop_on_unsafe, const RunOptions& options,
-                           const RunHooks& hooks) {
+                           bool stop_on_unsafe, const RunOptions& options, const RunHooks& hooks) {
   HG_RETURN_IF_ERROR(ValidateUtf8(input.text).WithPrefix("monitor: input"));
   const auto [strip_begin, strip_end] = PythonStripBounds(input.text);
   if (strip_begin == strip_end) {
-    return InvalidArgumentError("monitor: input is empty after stripping whitespace; expected "
-                                "some text");
+    return InvalidArgumentError(
+        "monitor: input is empty after stripping whitespace; expected "
+        "some text");
   }
   const std::string_view content =
       std::string_view(input.text).substr(strip_begin, strip_end - strip_begin);
@@ -155,9 +160,8 @@ StatusOr<JobResult> RunJob(guard::Classifier& classifier, const MonitoredText& i
     return InvalidArgumentError("monitor: input tokenizes to no tokens; expected at least one");
   }
   const guard::ModelInfo& info = classifier.info();
-  HG_ASSIGN_OR_RETURN(WindowPlan plan,
-                      WindowPlan::Make(static_cast<int64_t>(tokens.ids.size()),
-                                       info.window_length, info.window_stride));
+  HG_ASSIGN_OR_RETURN(WindowPlan plan, WindowPlan::Make(static_cast<int64_t>(tokens.ids.size()),
+                                                        info.window_length, info.window_stride));
   JobResult r;
   r.window_count = plan.count();
   r.input_tokens = plan.num_tokens();
@@ -169,9 +173,9 @@ StatusOr<JobResult> RunJob(guard::Classifier& classifier, const MonitoredText& i
   for (int64_t k = 0; k < plan.count(); k += per_call) {
     WaitForForeground(options, hooks);
     if (hooks.should_stop && hooks.should_stop()) return CancelledError("monitor: job cancelled");
-    HG_ASSIGN_OR_RETURN(bool stop, ScoreCall(classifier, walker, k,
-                                             std::min(per_call, plan.count() - k),
-                                             stop_on_unsafe, r));
+    HG_ASSIGN_OR_RETURN(
+        bool stop,
+        ScoreCall(classifier, walker, k, std::min(per_call, plan.count() - k), stop_on_unsafe, r));
     if (hooks.on_progress) hooks.on_progress(static_cast<int64_t>(r.windows.size()));
     if (stop) break;
   }

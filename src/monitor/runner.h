@@ -38,7 +38,7 @@ struct RunOptions {
 
 // Optional callbacks, called on the job's thread.
 struct RunHooks {
-  std::function<void(int64_t windows_total)> on_total;   // once, after tokenizing
+  std::function<void(int64_t windows_total)> on_total;    // once, after tokenizing
   std::function<void(int64_t windows_done)> on_progress;  // after every ScoreWindows call
   std::function<bool()> should_stop;                      // polled between calls (cancel)
 };

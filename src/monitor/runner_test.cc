@@ -177,7 +177,9 @@ TEST(RunJob, SpansCoverWholeCodePointsAndCountCodePoints) {
   // U+3000 is stripped; the fake tokenizes "\xC3\xA9" (é) and "日" byte by byte, so windows
   // start and end inside characters. Full-text bytes: U+3000 0-2, a 3, b 4, ' ' 5, é 6-7,
   // 日 8-10, ' ' 11, x 12. Tokens: ab, C3, A9, E6, 97, A5, x; windows [0,4) [2,6) [4,7).
-  const std::string text = "\xE3\x80\x80" "ab \xC3\xA9\xE6\x97\xA5 x";
+  const std::string text =
+      "\xE3\x80\x80"
+      "ab \xC3\xA9\xE6\x97\xA5 x";
   auto r = RunJob(c, Input(text), false, RunOptions{});
   ASSERT_TRUE(r.ok()) << r.status().message();
   ASSERT_EQ(r->window_count, 3);
@@ -201,8 +203,11 @@ TEST(RunJob, SpansCoverWholeCodePointsAndCountCodePoints) {
 TEST(RunJob, MessagesAreAllMonitoredAndTheRiskyOnesNamed) {
   JobSpec spec;
   spec.is_messages = true;
-  spec.messages = {{"system", "be helpful"}, {"user", "w1 w2"}, {"assistant", ""},
-                   {"user", "then phishing w3"}, {"user", "w4"}};
+  spec.messages = {{"system", "be helpful"},
+                   {"user", "w1 w2"},
+                   {"assistant", ""},
+                   {"user", "then phishing w3"},
+                   {"user", "w4"}};
   const MonitoredText in = BuildMonitoredText(std::move(spec));
   EXPECT_EQ(in.text, "be helpful\n\nw1 w2\n\n\n\nthen phishing w3\n\nw4");
   ASSERT_EQ(in.messages.size(), 5u);

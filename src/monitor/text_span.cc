@@ -56,8 +56,8 @@ size_t RoundUpToCodepoint(std::string_view text, size_t b) {
 }
 
 int64_t CodepointCounter::At(size_t b) {
-  HG_CHECK(b >= pos_ && b <= text_.size()) << "offset " << b << " not in [" << pos_ << ", "
-                                           << text_.size() << "]";
+  HG_CHECK(b >= pos_ && b <= text_.size())
+      << "offset " << b << " not in [" << pos_ << ", " << text_.size() << "]";
   for (; pos_ < b; ++pos_) count_ += IsContinuation(text_[pos_]) ? 0 : 1;
   return count_;
 }

@@ -23,8 +23,7 @@ StatusOr<WindowPlan> WindowPlan::Make(int64_t num_tokens, int64_t length, int64_
   }
   // Windows start at 0, S, 2S, ... and stop after the first one reaching n: the last start s
   // is the smallest multiple of S with s + length >= n.
-  const int64_t count =
-      num_tokens <= length ? 1 : (num_tokens - length + stride - 1) / stride + 1;
+  const int64_t count = num_tokens <= length ? 1 : (num_tokens - length + stride - 1) / stride + 1;
   return WindowPlan(num_tokens, length, stride, count);
 }
 

@@ -10,8 +10,8 @@ namespace haloguard::monitor {
 namespace {
 
 TEST(WindowPlan, MatchesSplitWindows) {
-  const std::pair<int64_t, int64_t> shapes[] = {{1, 1}, {2, 1}, {5, 2}, {5, 5}, {7, 3},
-                                                {16, 4}, {1200, 256}, {1200, 1200}};
+  const std::pair<int64_t, int64_t> shapes[] = {{1, 1}, {2, 1},  {5, 2},      {5, 5},
+                                                {7, 3}, {16, 4}, {1200, 256}, {1200, 1200}};
   int checked = 0;
   for (auto [length, stride] : shapes) {
     for (int64_t n = 0; n <= 4 * length + 2 * stride + 3; n += (length > 100 ? 37 : 1)) {

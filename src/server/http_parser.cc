@@ -241,8 +241,8 @@ void HttpParser::OnChunkSize() {
     return;
   }
   if (req_.body.size() + size > BodyLimit()) {
-    return Fail(413, "chunked request body exceeds the limit of " +
-                         std::to_string(BodyLimit()) + " bytes");
+    return Fail(
+        413, "chunked request body exceeds the limit of " + std::to_string(BodyLimit()) + " bytes");
   }
   remaining_ = size;
   phase_ = Phase::kChunkData;

@@ -80,8 +80,9 @@ void Router::MonitorJob(const std::shared_ptr<Call>& call) {
   }
   monitor::JobQueue* queue = monitor_.load();
   if (queue == nullptr) {
-    return Fail(call, HttpError(503, "the monitor lane is not running yet; retry when /readyz "
-                                     "answers 200",
+    return Fail(call, HttpError(503,
+                                "the monitor lane is not running yet; retry when /readyz "
+                                "answers 200",
                                 "monitor_unavailable"));
   }
   const bool cancel = call->req.method == "DELETE";

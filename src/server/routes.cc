@@ -117,12 +117,11 @@ ServerMetrics::ServerMetrics(MetricsRegistry& reg)
                                        "Requests answered 504 because their deadline passed.")),
       monitor_jobs(reg.AddGauge("haloguard_monitor_jobs",
                                 "Monitor jobs waiting or running, by state.", {"state"})),
-      monitor_queue_depth(reg.AddGauge("haloguard_monitor_queue_depth",
-                                       "Monitor jobs waiting for a worker.")),
+      monitor_queue_depth(
+          reg.AddGauge("haloguard_monitor_queue_depth", "Monitor jobs waiting for a worker.")),
       monitor_jobs_total(reg.AddCounter(
           "haloguard_monitor_jobs_total",
-          "Monitor jobs that reached each state (cluster-wide with --queue redis://).",
-          {"state"})),
+          "Monitor jobs that reached each state (cluster-wide with --queue redis://).", {"state"})),
       monitor_windows(reg.AddCounter("haloguard_monitor_windows_total",
                                      "Windows scored by the monitor lane (rate = windows/s).")),
       monitor_up(reg.AddGauge("haloguard_monitor_queue_up",
@@ -179,12 +178,11 @@ void Router::Handle(HttpRequest req, Responder respond) {
     call->route = RouteLabel(d);
   }
   if (def == nullptr && allow.empty()) {
-    return Fail(
-        call,
-        HttpError(404, "no route for " + r.method + " " + r.path +
-                           "; expected one of /v1/classify, /v1/chat/completions, "
-                           "/v1/moderations, /v1/models, /v1/monitor/jobs[/{id}], /health, "
-                           "/healthz, /readyz, /metrics"));
+    return Fail(call,
+                HttpError(404, "no route for " + r.method + " " + r.path +
+                                   "; expected one of /v1/classify, /v1/chat/completions, "
+                                   "/v1/moderations, /v1/models, /v1/monitor/jobs[/{id}], /health, "
+                                   "/healthz, /readyz, /metrics"));
   }
   call->log.route = call->route;
   if (def == nullptr) {

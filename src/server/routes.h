@@ -27,8 +27,8 @@ struct RouterOptions {
   int64_t request_timeout_ms = 30000;            // per request, from arrival to response
   std::string served_model_name = "halo-guard";  // listed by /v1/models besides the model id
   bool include_debug = true;                     // "_debug" in /v1/classify results
-  bool open_health = false;  // /health, /healthz, /readyz, /metrics without an API key
-  bool log_prompts = false;  // put input texts in the access log
+  bool open_health = false;           // /health, /healthz, /readyz, /metrics without an API key
+  bool log_prompts = false;           // put input texts in the access log
   monitor::JobLimits monitor_limits;  // POST /v1/monitor/jobs bodies
 };
 

@@ -27,9 +27,9 @@ namespace haloguard::server {
 // The monitor lane (/v1/monitor/jobs). In-process by default; with a redis:// queue the server
 // only stores jobs and `haloguard worker` processes run them.
 struct MonitorOptions {
-  std::string queue;                      // "" = in-process LocalQueue, else a redis:// URL
-  monitor::LocalQueueOptions local;       // in-process workers, limits, result TTL
-  monitor::RedisQueueOptions redis;       // `url` is taken from `queue`
+  std::string queue;                         // "" = in-process LocalQueue, else a redis:// URL
+  monitor::LocalQueueOptions local;          // in-process workers, limits, result TTL
+  monitor::RedisQueueOptions redis;          // `url` is taken from `queue`
   size_t max_body_bytes = size_t{16} << 20;  // POST /v1/monitor/jobs body limit (413 beyond)
 };
 

@@ -152,8 +152,8 @@ TEST(MonitorHttp, DeleteCancelsAndFinishedJobsCannotBeCancelled) {
   const json job = json::parse(
       s.Call("POST", "/v1/monitor/jobs", Body({{"document", Words(6000)}})).body);  // 20 windows
   const std::string path = "/v1/monitor/jobs/" + job["id"].get<std::string>();
-  ASSERT_TRUE(WaitFor([&] { return json::parse(s.Call("GET", path).body)["status"] == "running"; },
-                      5000));
+  ASSERT_TRUE(
+      WaitFor([&] { return json::parse(s.Call("GET", path).body)["status"] == "running"; }, 5000));
   ClientResponse del = s.Call("DELETE", path);
   ASSERT_EQ(del.status, 200) << del.body;
   EXPECT_EQ(json::parse(del.body)["status"], "cancelled");
@@ -176,8 +176,9 @@ TEST(MonitorHttp, FullQueueAnswers429) {
   ASSERT_EQ(s.Call("POST", "/v1/monitor/jobs", long_doc).status, 202);  // taken by the worker
   ASSERT_TRUE(WaitFor(
       [&] {
-        return server::testing::PrometheusSamples(s.Call("GET", "/metrics").body)
-                   ["haloguard_monitor_jobs{state=\"running\"}"] == 1;
+        return server::testing::PrometheusSamples(
+                   s.Call("GET", "/metrics").body)["haloguard_monitor_jobs{state=\"running\"}"] ==
+               1;
       },
       5000));
   ASSERT_EQ(s.Call("POST", "/v1/monitor/jobs", long_doc).status, 202);  // waits
@@ -203,8 +204,8 @@ TEST(MonitorHttp, MetricsCountJobsByStateAndWindows) {
   Server s;
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {
-    ids.push_back(json::parse(s.Call("POST", "/v1/monitor/jobs",
-                                     Body({{"document", Words(1500 + i)}})).body)["id"]);
+    ids.push_back(json::parse(
+        s.Call("POST", "/v1/monitor/jobs", Body({{"document", Words(1500 + i)}})).body)["id"]);
   }
   for (const std::string& id : ids) ASSERT_EQ(s.Poll(id)["status"], "done");
   const std::string text = s.Call("GET", "/metrics").body;
@@ -241,9 +242,9 @@ TEST(MonitorHttp, RedisLaneStoresJobsForWorkers) {
   const std::string doc = Words(2000, 1999);
   const json job = json::parse(s.Call("POST", "/v1/monitor/jobs", Body({{"document", doc}})).body);
   ASSERT_EQ(job["status"], "queued");
-  EXPECT_EQ(json::parse(s.Call("GET", "/v1/monitor/jobs/" + job["id"].get<std::string>()).body)
-                ["status"],
-            "queued");  // no worker yet: the server itself never runs Redis jobs
+  EXPECT_EQ(
+      json::parse(s.Call("GET", "/v1/monitor/jobs/" + job["id"].get<std::string>()).body)["status"],
+      "queued");  // no worker yet: the server itself never runs Redis jobs
   FakeClassifier fake;
   RedisWorkerOptions w;
   w.queue.url = (*redis)->url();

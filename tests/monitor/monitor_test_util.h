@@ -105,7 +105,8 @@ class WorkerProcess {
     if (pid_ <= 0) return -1;
     kill(pid_, SIGTERM);
     int status = 0;
-    const bool exited = WaitFor([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, timeout_ms);
+    const bool exited =
+        WaitFor([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, timeout_ms);
     if (!exited) {
       Kill();
       return -1;

@@ -20,8 +20,8 @@ using testing::DocumentSpec;
 using testing::ExpectedResultJson;
 using testing::RedisServer;
 using testing::WaitFor;
-using testing::WorkerProcess;
 using testing::Words;
+using testing::WorkerProcess;
 
 class RedisMonitorTest : public ::testing::Test {
  protected:
@@ -51,8 +51,8 @@ class RedisMonitorTest : public ::testing::Test {
         HG_FAKE_WORKER,
         std::vector<std::string>{"--queue", redis_->url(), "--name", name,
                                  "--visibility-timeout-ms", "800", "--heartbeat-ms", "150",
-                                 "--block-ms", "100", "--windows-per-call", "1",
-                                 "--item-cost-ms", std::to_string(item_cost_ms)});
+                                 "--block-ms", "100", "--windows-per-call", "1", "--item-cost-ms",
+                                 std::to_string(item_cost_ms)});
     EXPECT_TRUE(w->ready()) << "fake worker " << name << " did not start";
     return w;
   }
@@ -194,8 +194,8 @@ TEST_F(RedisMonitorTest, SurvivesARedisCrashWithPersistence) {
     ids.push_back(queue_->Submit(specs.back())->id);
   }
   auto w = SpawnWorker("A", 20);
-  ASSERT_TRUE(WaitFor([&] { return queue_->Get(ids[0]).ok() && IsFinal(queue_->Get(ids[0])->state); },
-                      10000));
+  ASSERT_TRUE(WaitFor(
+      [&] { return queue_->Get(ids[0]).ok() && IsFinal(queue_->Get(ids[0])->state); }, 10000));
   ASSERT_TRUE(redis_->Restart(/*crash=*/true).ok());  // SIGKILL; appendfsync always
   for (size_t i = 0; i < ids.size(); ++i) {
     const JobInfo info = Final(ids[i], 30000);
@@ -228,7 +228,11 @@ TEST_F(RedisMonitorTest, BadPayloadsAreRejectedWithClearErrors) {
   EXPECT_NE(failed.error.find("document: expected a string, got number"), std::string::npos)
       << failed.error;
   EXPECT_EQ(Final(good_id, 5000).result_json, ExpectedResultJson(good));
-  ASSERT_TRUE(WaitFor([&] { return c.Command({"XLEN", stream})->integer == 0; }, 5000))
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return c.Command({"XLEN", stream})->integer == 0;
+      },
+      5000))
       << "every entry acknowledged and deleted";
   EXPECT_TRUE((*worker)->Stop(std::chrono::milliseconds(1000)));
 }
@@ -290,7 +294,8 @@ TEST_F(RedisMonitorTest, CompletionIsIdempotentAndAttemptsAreBounded) {
   EXPECT_EQ(queue_->Cancel(id).status().code(), StatusCode::kFailedPrecondition);
 
   const std::string doomed = queue_->Submit(DocumentSpec("z"))->id;
-  for (int i = 0; i < 2; ++i) ASSERT_EQ(store.StartJob(doomed, "w", 2)->kind, RedisStart::Kind::kRun);
+  for (int i = 0; i < 2; ++i)
+    ASSERT_EQ(store.StartJob(doomed, "w", 2)->kind, RedisStart::Kind::kRun);
   auto third = store.StartJob(doomed, "w", 2);
   EXPECT_EQ(third->kind, RedisStart::Kind::kFinal);
   const JobInfo lost = *queue_->Get(doomed);

@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
   Flags f;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0) return std::fprintf(stderr, "unexpected argument %s\n", argv[i]), 2;
+    if (arg.rfind("--", 0) != 0)
+      return std::fprintf(stderr, "unexpected argument %s\n", argv[i]), 2;
     std::string name = arg.substr(2), value;
     if (const size_t eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1);

@@ -149,8 +149,11 @@ json ClassifyLatency(int port, int per_client) {
     });
   }
   for (std::thread& t : clients) t.join();
-  return {{"requests", ms.size()}, {"errors", errors}, {"p50_ms", Percentile(ms, 0.5)},
-          {"p99_ms", Percentile(ms, 0.99)}, {"max_ms", Percentile(ms, 1.0)}};
+  return {{"requests", ms.size()},
+          {"errors", errors},
+          {"p50_ms", Percentile(ms, 0.5)},
+          {"p99_ms", Percentile(ms, 0.99)},
+          {"max_ms", Percentile(ms, 1.0)}};
 }
 
 std::map<std::string, double> Metrics(int port) {

@@ -45,18 +45,32 @@ StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(bool persistence) {
     if (s->Launch().ok()) return s;
     s->Kill();
   }
-  return UnavailableError("redis test server: redis-server did not answer PING on 127.0.0.1; "
-                          "expected it on PATH (hint: scripts/setup.sh installs redis-server); "
-                          "log in " + s->dir_ + "/redis.log");
+  return UnavailableError(
+      "redis test server: redis-server did not answer PING on 127.0.0.1; "
+      "expected it on PATH (hint: scripts/setup.sh installs redis-server); "
+      "log in " +
+      s->dir_ + "/redis.log");
 }
 
 Status RedisServer::Launch() {
   const std::string port = std::to_string(port_);
-  std::vector<std::string> args = {"redis-server", "--port", port, "--bind", "127.0.0.1",
-                                   "--dir", dir_, "--save", "", "--daemonize", "no",
-                                   "--logfile", dir_ + "/redis.log",
-                                   "--appendonly", persistence_ ? "yes" : "no",
-                                   "--appendfsync", "always"};
+  std::vector<std::string> args = {"redis-server",
+                                   "--port",
+                                   port,
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--dir",
+                                   dir_,
+                                   "--save",
+                                   "",
+                                   "--daemonize",
+                                   "no",
+                                   "--logfile",
+                                   dir_ + "/redis.log",
+                                   "--appendonly",
+                                   persistence_ ? "yes" : "no",
+                                   "--appendfsync",
+                                   "always"};
   pid_ = fork();
   if (pid_ == 0) {
     std::vector<char*> argv;
