@@ -5,10 +5,10 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <limits>
 
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/model_flags.h"
 #include "guard/guard.h"
 #include "monitor/local_queue.h"
 #include "monitor/monitor_files.h"
@@ -18,16 +18,15 @@ namespace haloguard::cli {
 namespace {
 
 struct MonitorFlags {
-  guard::GuardOptions guard;
+  ModelFlags model;
   monitor::MonitorFilesOptions files;
   monitor::RedisQueueOptions redis;
   std::string output, priority = "normal";
-  int64_t threads = 0, max_batch = 16, concurrency = 1, windows_per_call = 4;
+  int64_t concurrency = 1, windows_per_call = 4;
   bool fail_on_unsafe = false;
 };
 
 void Declare(FlagSet& f, MonitorFlags& m) {
-  f.String("model", &m.guard.model, "checkpoint directory or Hub repo id (not with --queue)");
   f.String("queue", &m.redis.url, "submit to this Redis queue instead (redis://HOST:PORT[/DB])");
   f.String("queue-prefix", &m.redis.prefix, "Redis key prefix (must match the workers')");
   f.Bool("json", &m.files.json_requests,
@@ -39,19 +38,7 @@ void Declare(FlagSet& f, MonitorFlags& m) {
   f.Int("windows-per-call", &m.windows_per_call, "windows per scoring call (in-process)");
   f.String("output", &m.output, "write the JSON lines here (default stdout)");
   f.Bool("fail-on-unsafe", &m.fail_on_unsafe, "exit 1 when any file is unsafe");
-  f.Int("threads", &m.threads, "compute threads for the model (0 = all cores)");
-  f.Int("max-batch", &m.max_batch, "sequences per batched forward pass");
-  f.Double("threshold", &m.guard.threshold, "unsafe iff p_unsafe >= threshold");
-  f.Int("window-length", &m.guard.window_length, "user-text tokens per window");
-  f.Int("window-stride", &m.guard.window_stride, "tokens between window starts");
-  f.String("policy", &m.guard.policy_file, "JSON policy file");
-  f.String("calibration", &m.guard.calibration_file, "temperature-scaling file");
-  f.String("attack-rules", &m.guard.attack_rules_file, "extra attack-overlay rules");
-  f.Bool("offline", &m.guard.offline, "never touch the network when resolving --model");
-}
-
-int ToInt(int64_t v) {
-  return static_cast<int>(std::clamp<int64_t>(v, 1, std::numeric_limits<int>::max()));
+  DeclareModelFlags(f, &m.model);  // --model: not with --queue
 }
 
 // The queue the files go to: Redis when --queue is given, else in-process over the model.
@@ -62,10 +49,10 @@ StatusOr<std::unique_ptr<monitor::JobQueue>> OpenQueue(
                         monitor::RedisQueue::Connect(m.redis));
     return std::unique_ptr<monitor::JobQueue>(std::move(q));
   }
-  HG_ASSIGN_OR_RETURN(classifier, guard::LoadClassifier(m.guard));
+  HG_ASSIGN_OR_RETURN(classifier, guard::LoadClassifier(ModelOptions(m.model)));
   monitor::LocalQueueOptions o;
-  o.workers = ToInt(m.concurrency);
-  o.run.windows_per_call = ToInt(m.windows_per_call);
+  o.workers = SaturateInt(m.concurrency);
+  o.run.windows_per_call = SaturateInt(m.windows_per_call);
   o.max_pending_bytes = std::max<int64_t>(o.max_pending_bytes, 2 * m.files.max_file_bytes);
   HG_RETURN_IF_ERROR(monitor::ValidateLocalQueueOptions(o));
   return std::unique_ptr<monitor::JobQueue>(new monitor::LocalQueue(classifier.get(), o));
@@ -78,18 +65,16 @@ int RunMonitor(int argc, char** argv) {
   int code = 0;
   if (!ParseOrExit(flags, argc, argv, &code)) return code;
   const std::optional<monitor::Priority> priority = monitor::ParsePriority(m.priority);
-  if (flags.positional().empty() || m.guard.model.empty() == m.redis.url.empty() || !priority ||
-      m.files.max_file_bytes < 1) {
+  if (flags.positional().empty() || m.model.guard.model.empty() == m.redis.url.empty() ||
+      !priority || m.files.max_file_bytes < 1 || m.concurrency < 1) {
     std::fprintf(stderr,
                  "haloguard monitor: need FILE arguments, exactly one of --model or --queue, "
-                 "--priority low|normal|high and --max-file-bytes >= 1\n%s",
+                 "--priority low|normal|high, --max-file-bytes >= 1 and --concurrency >= 1\n%s",
                  flags.Help().c_str());
     return 2;
   }
   m.files.priority = *priority;
-  m.files.max_in_flight = std::max(2, 2 * ToInt(m.concurrency));
-  m.guard.threads = static_cast<int>(std::clamp<int64_t>(m.threads, 0, 4096));
-  m.guard.max_batch = ToInt(m.max_batch);
+  m.files.max_in_flight = std::max(2, 2 * std::min(SaturateInt(m.concurrency), 1 << 20));
   std::unique_ptr<guard::Classifier> classifier;  // outlives the queue that uses it
   StatusOr<std::unique_ptr<monitor::JobQueue>> queue = OpenQueue(m, classifier);
   if (!queue.ok()) {

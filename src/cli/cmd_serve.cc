@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/model_flags.h"
 #include "core/log.h"
 #include "guard/guard.h"
 #include "server/serve_main.h"
@@ -90,12 +91,6 @@ void Declare(FlagSet& f, ServeFlags& s) {
 int ToInt(int64_t v) {
   return static_cast<int>(
       std::clamp<int64_t>(v, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
-}
-
-// Saturating, so a huge TTL stays huge instead of wrapping.
-int64_t SecondsToMs(int64_t s) {
-  constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 1000;
-  return std::clamp<int64_t>(s, -kMax, kMax) * 1000;
 }
 
 void Finalize(ServeFlags& s) {

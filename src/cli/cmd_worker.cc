@@ -1,12 +1,11 @@
 // `haloguard worker --queue redis://HOST:PORT --model DIR`: a monitor-lane worker process
 // (docs/MONITOR.md). Flags (each also HALOGUARD_<FLAG>) -> monitor::RunWorkerUntilSignal with
 // the model-backed classifier from guard::LoadClassifier.
-#include <algorithm>
 #include <cstdio>
-#include <limits>
 
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/model_flags.h"
 #include "core/log.h"
 #include "guard/guard.h"
 #include "monitor/worker_main.h"
@@ -15,9 +14,9 @@ namespace haloguard::cli {
 namespace {
 
 struct WorkerFlags {
-  guard::GuardOptions guard;
+  ModelFlags model;
   monitor::WorkerRun run;
-  int64_t threads = 0, max_batch = 16, concurrency = 1, max_attempts = 5, windows_per_call = 4;
+  int64_t concurrency = 1, max_attempts = 5, windows_per_call = 4;
   int64_t drain_timeout_ms = 30000, result_ttl_s = 3600, job_ttl_s = 86400;
 };
 
@@ -38,38 +37,17 @@ void Declare(FlagSet& f, WorkerFlags& w) {
         "on SIGTERM/SIGINT, how long running jobs may finish before they are handed back");
   f.Int("result-ttl-s", &w.result_ttl_s, "seconds a finished job is kept in Redis");
   f.Int("job-ttl-s", &w.job_ttl_s, "seconds an unfinished job lives without progress");
-  f.String("model", &w.guard.model, "checkpoint directory or Hub repo id (required)");
-  f.Int("threads", &w.threads, "compute threads for the model (0 = all cores)");
-  f.Int("max-batch", &w.max_batch, "sequences per batched forward pass");
-  f.Double("threshold", &w.guard.threshold, "unsafe iff p_unsafe >= threshold");
-  f.Int("window-length", &w.guard.window_length, "user-text tokens per window");
-  f.Int("window-stride", &w.guard.window_stride, "tokens between window starts");
-  f.String("policy", &w.guard.policy_file, "JSON policy file");
-  f.String("calibration", &w.guard.calibration_file, "temperature-scaling file");
-  f.String("attack-rules", &w.guard.attack_rules_file, "extra attack-overlay rules");
-  f.Bool("offline", &w.guard.offline, "never touch the network when resolving --model");
-}
-
-// Saturating conversions, so absurd values fail validation instead of wrapping.
-int ToInt(int64_t v) {
-  return static_cast<int>(
-      std::clamp<int64_t>(v, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
-}
-int64_t SecondsToMs(int64_t s) {
-  constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 1000;
-  return std::clamp<int64_t>(s, -kMax, kMax) * 1000;
+  DeclareModelFlags(f, &w.model);
 }
 
 void Finalize(WorkerFlags& w) {
   monitor::RedisWorkerOptions& o = w.run.worker;
-  o.concurrency = ToInt(w.concurrency);
-  o.max_attempts = ToInt(w.max_attempts);
-  o.run.windows_per_call = ToInt(w.windows_per_call);
+  o.concurrency = SaturateInt(w.concurrency);
+  o.max_attempts = SaturateInt(w.max_attempts);
+  o.run.windows_per_call = SaturateInt(w.windows_per_call);
   o.queue.result_ttl_ms = SecondsToMs(w.result_ttl_s);
   o.queue.job_ttl_ms = SecondsToMs(w.job_ttl_s);
   w.run.drain_timeout = std::chrono::milliseconds(w.drain_timeout_ms);
-  w.guard.threads = ToInt(w.threads);
-  w.guard.max_batch = ToInt(w.max_batch);
 }
 
 int RunWorker(int argc, char** argv) {
@@ -79,13 +57,13 @@ int RunWorker(int argc, char** argv) {
   int code = 0;
   if (!ParseOrExit(flags, argc, argv, &code)) return code;
   Finalize(w);
-  if (w.run.worker.queue.url.empty() || w.guard.model.empty()) {
+  if (w.run.worker.queue.url.empty() || w.model.guard.model.empty()) {
     std::fprintf(stderr,
                  "haloguard worker: --queue and --model are required (or "
                  "HALOGUARD_QUEUE / HALOGUARD_MODEL)\n");
     return 2;
   }
-  const guard::GuardOptions guard_options = w.guard;
+  const guard::GuardOptions guard_options = ModelOptions(w.model);
   return monitor::RunWorkerUntilSignal(w.run, [&guard_options] {
     HG_LOG(INFO) << "worker: loading " << guard_options.model;
     return guard::LoadClassifier(guard_options);

@@ -61,6 +61,15 @@ class GatedClassifier : public FakeClassifier {
   std::vector<int32_t> order_;
 };
 
+// A queue over `c` (one worker, one window per call) whose gate is closed: the first job's first
+// window call blocks until c.Open().
+std::unique_ptr<LocalQueue> BlockedQueue(GatedClassifier& c, LocalQueueOptions o = {}) {
+  o.run.windows_per_call = 1;
+  auto q = std::make_unique<LocalQueue>(&c, o);
+  c.Close();
+  return q;
+}
+
 JobSpec Document(std::string text, Priority p = Priority::kNormal) {
   JobSpec s;
   s.document = std::move(text);
@@ -119,10 +128,8 @@ TEST(LocalQueue, RunsJobsToTheResultRunJobGives) {
 
 TEST(LocalQueue, ShowsProgressAndTakesHigherPrioritiesFirst) {
   GatedClassifier c;
-  LocalQueueOptions o;
-  o.run.windows_per_call = 1;
-  LocalQueue q(&c, o);
-  c.Close();
+  const auto queue = BlockedQueue(c);
+  LocalQueue& q = *queue;
   auto blocker = q.Submit(Document(Words(2000)));
   ASSERT_TRUE(blocker.ok());
   c.WaitEntered(1);  // the only worker is inside the first window of `blocker`
@@ -149,10 +156,8 @@ TEST(LocalQueue, ShowsProgressAndTakesHigherPrioritiesFirst) {
 
 TEST(LocalQueue, CancelsQueuedAndRunningJobs) {
   GatedClassifier c;
-  LocalQueueOptions o;
-  o.run.windows_per_call = 1;
-  LocalQueue q(&c, o);
-  c.Close();
+  const auto queue = BlockedQueue(c);
+  LocalQueue& q = *queue;
   auto running = q.Submit(Document(Words(3000)));
   auto queued = q.Submit(Document("waiting"));
   ASSERT_TRUE(running.ok() && queued.ok());
@@ -243,10 +248,8 @@ TEST(LocalQueue, RecordsWhyAJobFailed) {
 
 TEST(LocalQueue, StopCancelsTheRunningJobAndRefusesNewOnes) {
   GatedClassifier c;
-  LocalQueueOptions o;
-  o.run.windows_per_call = 1;
-  LocalQueue q(&c, o);
-  c.Close();
+  const auto queue = BlockedQueue(c);
+  LocalQueue& q = *queue;
   auto job = q.Submit(Document(Words(3000)));
   c.WaitEntered(1);
   std::thread stopper([&] { q.Stop(); });
