@@ -20,7 +20,7 @@ struct ServeFlags {
   int64_t port = 8000, threads = 0, max_batch = 16, queue_size = 256, concurrency = 1;
   int64_t http_threads = 2, max_connections = 512, max_body_bytes = 1 << 20;
   int64_t drain_timeout_ms = 30000;
-  int64_t monitor_workers = 1, monitor_queue_size = 1024, monitor_max_body_bytes = 16 << 20;
+  int64_t monitor_workers = 1, monitor_queue_size = 0, monitor_max_body_bytes = 16 << 20;
   int64_t monitor_windows_per_call = 4, monitor_result_ttl_s = 3600, monitor_job_ttl_s = 86400;
 };
 
@@ -33,7 +33,8 @@ void DeclareMonitor(FlagSet& f, ServeFlags& s) {
   f.String("queue-prefix", &m.redis.prefix, "Redis key prefix of the monitor queue");
   f.Int("monitor-workers", &s.monitor_workers, "in-process monitor jobs running at once");
   f.Int("monitor-queue-size", &s.monitor_queue_size,
-        "monitor jobs waiting (in-process) or waiting + running (Redis); beyond it 429");
+        "monitor jobs waiting (in-process) or waiting + running (Redis); beyond it 429 "
+        "(0 = 1024 in-process, 100000 with Redis)");
   f.Int("monitor-queue-bytes", &m.local.max_pending_bytes,
         "input bytes of in-process monitor jobs waiting or running; beyond it 429");
   f.Int("monitor-max-body-bytes", &s.monitor_max_body_bytes,
@@ -105,7 +106,9 @@ void Finalize(ServeFlags& s) {
   s.guard.max_batch = ToInt(s.max_batch);
   server::MonitorOptions& m = s.server.monitor;
   m.local.workers = ToInt(s.monitor_workers);
-  m.local.max_queued_jobs = m.redis.max_queued_jobs = s.monitor_queue_size;
+  if (s.monitor_queue_size != 0) {
+    m.local.max_queued_jobs = m.redis.max_queued_jobs = s.monitor_queue_size;
+  }
   m.max_body_bytes = static_cast<size_t>(std::max<int64_t>(0, s.monitor_max_body_bytes));
   m.local.run.windows_per_call = ToInt(s.monitor_windows_per_call);
   m.local.result_ttl_ms = m.redis.result_ttl_ms = SecondsToMs(s.monitor_result_ttl_s);
