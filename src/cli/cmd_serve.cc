@@ -84,7 +84,6 @@ void Declare(FlagSet& f, ServeFlags& s) {
   f.String("calibration", &s.guard.calibration_file, "temperature-scaling file");
   f.String("attack-rules", &s.guard.attack_rules_file, "extra attack-overlay rules");
   f.Bool("offline", &s.guard.offline, "never touch the network when resolving --model");
-  DeclareMonitor(f, s);
 }
 
 // Saturates instead of wrapping, so an absurd flag value fails validation rather than turning
@@ -119,6 +118,7 @@ int RunServe(int argc, char** argv) {
   ServeFlags s;
   FlagSet flags("serve", "--model DIR [--host 127.0.0.1] [--port 8000] [flags]", /*use_env=*/true);
   Declare(flags, s);
+  DeclareMonitor(flags, s);
   int code = 0;
   if (!ParseOrExit(flags, argc, argv, &code)) return code;
   Finalize(s);
