@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/model_flags.h"
 #include "core/log.h"
 #include "guard/guard.h"
 #include "hub/hub.h"
@@ -20,7 +21,33 @@ struct ServeFlags {
   int64_t port = 8000, threads = 0, max_batch = 16, queue_size = 256, concurrency = 1;
   int64_t http_threads = 2, max_connections = 512, max_body_bytes = 1 << 20;
   int64_t drain_timeout_ms = 30000;
+  int64_t monitor_workers = 1, monitor_queue_size = 0, monitor_max_body_bytes = 16 << 20;
+  int64_t monitor_windows_per_call = 4, monitor_result_ttl_s = 3600, monitor_job_ttl_s = 86400;
 };
+
+// The monitor lane (docs/MONITOR.md): in-process by default, or a Redis Streams queue.
+void DeclareMonitor(FlagSet& f, ServeFlags& s) {
+  server::MonitorOptions& m = s.server.monitor;
+  f.String("queue", &m.queue,
+           "monitor job queue: empty = in-process workers; redis://[:PASSWORD@]HOST[:PORT][/DB] "
+           "= Redis Streams run by `haloguard worker`");
+  f.String("queue-prefix", &m.redis.prefix, "Redis key prefix of the monitor queue");
+  f.Int("monitor-workers", &s.monitor_workers, "in-process monitor jobs running at once");
+  f.Int("monitor-queue-size", &s.monitor_queue_size,
+        "monitor jobs waiting (in-process) or waiting + running (Redis); beyond it 429 "
+        "(0 = 1024 in-process, 100000 with Redis)");
+  f.Int("monitor-queue-bytes", &m.local.max_pending_bytes,
+        "input bytes of in-process monitor jobs waiting or running; beyond it 429");
+  f.Int("monitor-max-body-bytes", &s.monitor_max_body_bytes,
+        "largest POST /v1/monitor/jobs body (413 beyond); --max-body-bytes is for the rest");
+  f.Int("monitor-windows-per-call", &s.monitor_windows_per_call,
+        "windows per background scoring call (progress and cancel granularity)");
+  f.Int("monitor-result-ttl-s", &s.monitor_result_ttl_s, "seconds a finished monitor job is kept");
+  f.Int("monitor-job-ttl-s", &s.monitor_job_ttl_s,
+        "Redis: seconds an unfinished job lives without progress");
+  f.Int("monitor-max-finished", &s.server.monitor.local.max_finished_jobs,
+        "in-process: finished monitor jobs kept at most (oldest dropped first)");
+}
 
 void Declare(FlagSet& f, ServeFlags& s) {
   server::ServerOptions& o = s.server;
@@ -80,6 +107,15 @@ void Finalize(ServeFlags& s) {
   s.server.scheduler.concurrency = ToInt(s.concurrency);
   s.guard.threads = ToInt(s.threads);
   s.guard.max_batch = ToInt(s.max_batch);
+  server::MonitorOptions& m = s.server.monitor;
+  m.local.workers = ToInt(s.monitor_workers);
+  if (s.monitor_queue_size != 0) {
+    m.local.max_queued_jobs = m.redis.max_queued_jobs = s.monitor_queue_size;
+  }
+  m.max_body_bytes = static_cast<size_t>(std::max<int64_t>(0, s.monitor_max_body_bytes));
+  m.local.run.windows_per_call = ToInt(s.monitor_windows_per_call);
+  m.local.result_ttl_ms = m.redis.result_ttl_ms = SecondsToMs(s.monitor_result_ttl_s);
+  m.redis.job_ttl_ms = SecondsToMs(s.monitor_job_ttl_s);
 }
 
 int RunServe(int argc, char** argv) {
@@ -87,6 +123,7 @@ int RunServe(int argc, char** argv) {
   s.guard.model = hub::kDefaultRepoId;
   FlagSet flags("serve", "--model DIR [--host 127.0.0.1] [--port 8000] [flags]", /*use_env=*/true);
   Declare(flags, s);
+  DeclareMonitor(flags, s);
   int code = 0;
   if (!ParseOrExit(flags, argc, argv, &code)) return code;
   Finalize(s);

@@ -66,6 +66,13 @@ void HttpParser::Fail(int status, std::string message) {
   error_message_ = std::move(message);
 }
 
+size_t HttpParser::BodyLimit() const {
+  for (const auto& [path, limit] : limits_.path_body_limits) {
+    if (req_.path == path) return limit;
+  }
+  return limits_.max_body_bytes;
+}
+
 void HttpParser::Finish() {
   phase_ = Phase::kDone;
   state_ = State::kComplete;
@@ -204,9 +211,9 @@ void HttpParser::OnHeadersDone() {
                 "malformed Content-Length; expected a decimal byte count, got '" + cl[0] + "'");
   }
   remaining_ = std::stoull(cl[0]);
-  if (remaining_ > limits_.max_body_bytes) {
+  if (remaining_ > BodyLimit()) {
     return Fail(413, "request body of " + cl[0] + " bytes exceeds the limit of " +
-                         std::to_string(limits_.max_body_bytes) + " bytes");
+                         std::to_string(BodyLimit()) + " bytes");
   }
   if (remaining_ == 0) return Finish();
   phase_ = Phase::kBody;
@@ -233,9 +240,9 @@ void HttpParser::OnChunkSize() {
     phase_ = Phase::kTrailers;
     return;
   }
-  if (req_.body.size() + size > limits_.max_body_bytes) {
-    return Fail(413, "chunked request body exceeds the limit of " +
-                         std::to_string(limits_.max_body_bytes) + " bytes");
+  if (req_.body.size() + size > BodyLimit()) {
+    return Fail(
+        413, "chunked request body exceeds the limit of " + std::to_string(BodyLimit()) + " bytes");
   }
   remaining_ = size;
   phase_ = Phase::kChunkData;

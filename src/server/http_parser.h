@@ -22,6 +22,9 @@ struct HttpLimits {
   size_t max_header_bytes = 16384;  // request line + header section + chunk trailers (431)
   size_t max_headers = 64;          // header fields, trailers included (431)
   size_t max_body_bytes = 1 << 20;  // decoded body, Content-Length or chunked (413)
+  // Request paths with their own body limit instead of max_body_bytes (exact match), e.g. the
+  // monitor lane's POST /v1/monitor/jobs, whose documents are far larger than a classify body.
+  std::vector<std::pair<std::string, size_t>> path_body_limits;
 };
 
 struct HttpRequest {
@@ -89,6 +92,7 @@ class HttpParser {
   void OnChunkSize();
   void Fail(int status, std::string message);
   void Finish();
+  size_t BodyLimit() const;  // for req_.path
 
   HttpLimits limits_;
   State state_ = State::kNeedMore;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 namespace haloguard::server {
 namespace {
 
@@ -158,6 +160,30 @@ TEST(HttpParser, ErrorMessagesSayWhatWasExpected) {
   EXPECT_EQ(p.error_status(), 413);
   EXPECT_NE(p.error_message().find("exceeds the limit of 1048576 bytes"), std::string::npos)
       << p.error_message();
+}
+
+TEST(HttpParser, PathBodyLimitsOverrideTheDefault) {
+  HttpLimits limits;
+  limits.max_body_bytes = 8;
+  limits.path_body_limits = {{"/big", 32}};
+  const auto post = [&](const std::string& path, size_t n, bool chunked) {
+    HttpParser p(limits);
+    const std::string body(n, 'x');
+    char size[16];
+    std::snprintf(size, sizeof(size), "%zx", n);
+    p.Feed("POST " + path + " HTTP/1.1\r\nHost: a\r\n" +
+           (chunked ? "Transfer-Encoding: chunked\r\n\r\n" + std::string(size) + "\r\n" + body +
+                          "\r\n0\r\n\r\n"
+                    : "Content-Length: " + std::to_string(n) + "\r\n\r\n" + body));
+    return p.state() == HttpParser::State::kError ? p.error_status() : 200;
+  };
+  for (bool chunked : {false, true}) {
+    EXPECT_EQ(post("/big", 32, chunked), 200) << chunked;
+    EXPECT_EQ(post("/big", 33, chunked), 413) << chunked;
+    EXPECT_EQ(post("/small", 8, chunked), 200) << chunked;
+    EXPECT_EQ(post("/small", 9, chunked), 413) << chunked;
+    EXPECT_EQ(post("/big/x", 9, chunked), 413) << chunked;  // exact paths only
+  }
 }
 
 // Split invariance on valid inputs at every split point: Feed(a) then Feed(b) == Feed(a+b).

@@ -8,16 +8,6 @@
 
 namespace haloguard::server {
 
-struct Router::Call {
-  HttpRequest req;
-  Responder respond;
-  std::string route;
-  std::string request_id;
-  Clock::time_point start;
-  AccessRecord log;
-  std::atomic<bool> done{false};
-};
-
 namespace {
 
 enum class RouteId {
@@ -28,14 +18,17 @@ enum class RouteId {
   kHealthz,
   kReadyz,
   kModels,
-  kMetrics
+  kMetrics,
+  kMonitorSubmit,
+  kMonitorJob
 };
 
 struct RouteDef {
   const char* path;
   const char* method;
   RouteId id;
-  bool probe;  // opened by --open-health
+  bool probe;           // opened by --open-health
+  bool prefix = false;  // path + one non-empty segment ("/v1/monitor/jobs/{id}")
 };
 
 constexpr RouteDef kRoutes[] = {
@@ -47,7 +40,22 @@ constexpr RouteDef kRoutes[] = {
     {"/readyz", "GET", RouteId::kReadyz, true},
     {"/v1/models", "GET", RouteId::kModels, false},
     {"/metrics", "GET", RouteId::kMetrics, true},
+    {"/v1/monitor/jobs", "POST", RouteId::kMonitorSubmit, false},
+    {"/v1/monitor/jobs/", "GET", RouteId::kMonitorJob, false, true},
+    {"/v1/monitor/jobs/", "DELETE", RouteId::kMonitorJob, false, true},
 };
+
+bool PathMatches(const RouteDef& d, const std::string& path) {
+  if (!d.prefix) return path == d.path;
+  const std::string_view p(d.path);
+  return path.size() > p.size() && path.compare(0, p.size(), p) == 0 &&
+         path.find('/', p.size()) == std::string::npos;
+}
+
+// The route label for metrics and logs (ids never become label values).
+std::string RouteLabel(const RouteDef& d) {
+  return d.prefix ? std::string(d.path) + "{id}" : std::string(d.path);
+}
 
 bool SaneRequestId(const std::string& id) {
   return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
@@ -106,7 +114,18 @@ ServerMetrics::ServerMetrics(MetricsRegistry& reg)
           "haloguard_batch_duration_seconds", "Wall time of one batched classifier call.", {},
           {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})),
       deadline_exceeded(reg.AddCounter("haloguard_deadline_exceeded_total",
-                                       "Requests answered 504 because their deadline passed.")) {}
+                                       "Requests answered 504 because their deadline passed.")),
+      monitor_jobs(reg.AddGauge("haloguard_monitor_jobs",
+                                "Monitor jobs waiting or running, by state.", {"state"})),
+      monitor_queue_depth(
+          reg.AddGauge("haloguard_monitor_queue_depth", "Monitor jobs waiting for a worker.")),
+      monitor_jobs_total(reg.AddCounter(
+          "haloguard_monitor_jobs_total",
+          "Monitor jobs that reached each state (cluster-wide with --queue redis://).", {"state"})),
+      monitor_windows(reg.AddCounter("haloguard_monitor_windows_total",
+                                     "Windows scored by the monitor lane (rate = windows/s).")),
+      monitor_up(reg.AddGauge("haloguard_monitor_queue_up",
+                              "1 when the monitor queue answered the last scrape.")) {}
 
 SchedulerMetrics ServerMetrics::ForScheduler() {
   return {&batch_size.With({}), &queue_wait.With({}), &batch_seconds.With({}),
@@ -127,6 +146,8 @@ void Router::SetBackend(guard::Classifier* classifier, Scheduler* scheduler) {
   ServingState expected = ServingState::kLoading;
   state_.compare_exchange_strong(expected, ServingState::kReady);
 }
+
+void Router::SetMonitor(monitor::JobQueue* queue) { monitor_.store(queue); }
 
 void Router::SetDraining() { state_.store(ServingState::kDraining); }
 
@@ -150,18 +171,20 @@ void Router::Handle(HttpRequest req, Responder respond) {
   const RouteDef* def = nullptr;
   std::string allow;
   for (const RouteDef& d : kRoutes) {
-    if (r.path != d.path) continue;
-    allow = std::string(d.method) + (std::string(d.method) == "GET" ? ", HEAD" : "");
+    if (!PathMatches(d, r.path)) continue;
+    allow += (allow.empty() ? "" : ", ") + std::string(d.method) +
+             (std::string(d.method) == "GET" ? ", HEAD" : "");
     if (r.method == d.method || (r.method == "HEAD" && std::string(d.method) == "GET")) def = &d;
+    call->route = RouteLabel(d);
   }
   if (def == nullptr && allow.empty()) {
-    return Fail(
-        call,
-        HttpError(404, "no route for " + r.method + " " + r.path +
-                           "; expected one of /v1/classify, /v1/chat/completions, "
-                           "/v1/moderations, /v1/models, /health, /healthz, /readyz, /metrics"));
+    return Fail(call,
+                HttpError(404, "no route for " + r.method + " " + r.path +
+                                   "; expected one of /v1/classify, /v1/chat/completions, "
+                                   "/v1/moderations, /v1/models, /v1/monitor/jobs[/{id}], /health, "
+                                   "/healthz, /readyz, /metrics"));
   }
-  call->route = call->log.route = r.path;
+  call->log.route = call->route;
   if (def == nullptr) {
     HttpResponse resp = ErrorResponse(
         HttpError(405, "method " + r.method + " not allowed on " + r.path + "; expected " + allow));
@@ -192,6 +215,10 @@ void Router::Handle(HttpRequest req, Responder respond) {
       return Models(call);
     case RouteId::kMetrics:
       return Metrics(call);
+    case RouteId::kMonitorSubmit:
+      return MonitorSubmit(call);
+    case RouteId::kMonitorJob:
+      return MonitorJob(call);
   }
 }
 
@@ -279,6 +306,7 @@ void Router::Models(const std::shared_ptr<Call>& call) {
 }
 
 void Router::Metrics(const std::shared_ptr<Call>& call) {
+  RefreshMonitorMetrics();
   HttpResponse r = JsonResponse(200, registry_->Render());
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   Finish(call, std::move(r));

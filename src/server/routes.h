@@ -1,15 +1,18 @@
 // Router: HTTP requests -> guard endpoints (classify, chat completions, moderations, health,
-// models, metrics). Socket-free: routes_test drives it directly with a fake classifier.
+// models, metrics, monitor jobs). Socket-free: routes_test drives it with a fake classifier.
 // Never throws; every failure is an OpenAI-style error response.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "core/clock.h"
 #include "guard/result.h"
+#include "monitor/job_json.h"
+#include "monitor/queue.h"
 #include "server/access_log.h"
 #include "server/api.h"
 #include "server/auth.h"
@@ -24,8 +27,9 @@ struct RouterOptions {
   int64_t request_timeout_ms = 30000;            // per request, from arrival to response
   std::string served_model_name = "halo-guard";  // listed by /v1/models besides the model id
   bool include_debug = true;                     // "_debug" in /v1/classify results
-  bool open_health = false;  // /health, /healthz, /readyz, /metrics without an API key
-  bool log_prompts = false;  // put input texts in the access log
+  bool open_health = false;           // /health, /healthz, /readyz, /metrics without an API key
+  bool log_prompts = false;           // put input texts in the access log
+  monitor::JobLimits monitor_limits;  // POST /v1/monitor/jobs bodies
 };
 
 enum class ServingState { kLoading, kReady, kDraining };
@@ -44,6 +48,11 @@ struct ServerMetrics {
   HistogramFamily& queue_wait;
   HistogramFamily& batch_seconds;
   CounterFamily& deadline_exceeded;
+  GaugeFamily& monitor_jobs;          // {state}: queued, running
+  GaugeFamily& monitor_queue_depth;   // jobs waiting for a worker
+  CounterFamily& monitor_jobs_total;  // {state}: submitted, done, failed, cancelled
+  CounterFamily& monitor_windows;     // windows scored by the monitor lane
+  GaugeFamily& monitor_up;            // 1 when the monitor queue answered the last scrape
   SchedulerMetrics ForScheduler();
 };
 
@@ -56,6 +65,9 @@ class Router {
   // Loading -> ready: requests are classified through `scheduler` (which must outlive the
   // router); `classifier` is used for CountTokens and info(). Call once.
   void SetBackend(guard::Classifier* classifier, Scheduler* scheduler);
+  // Enables /v1/monitor/jobs on `queue` (must outlive the router). Call once, before or after
+  // SetBackend; until then monitor requests get 503. New jobs are accepted only when ready.
+  void SetMonitor(monitor::JobQueue* queue);
   // Ready/loading -> draining: new classification requests get 503, /readyz 503.
   void SetDraining();
   ServingState state() const { return state_.load(); }
@@ -68,7 +80,16 @@ class Router {
   HttpResponse ProtocolError(int status, const std::string& message, const std::string& remote);
 
  private:
-  struct Call;
+  // One request on its way to a response (shared with callbacks that may answer later).
+  struct Call {
+    HttpRequest req;
+    Responder respond;
+    std::string route;
+    std::string request_id;
+    Clock::time_point start;
+    AccessRecord log;
+    std::atomic<bool> done{false};
+  };
   void Finish(const std::shared_ptr<Call>& call, HttpResponse response);
   void Fail(const std::shared_ptr<Call>& call, const ApiError& error);
   bool Authorized(const HttpRequest& req) const;
@@ -80,6 +101,10 @@ class Router {
   void Classify(const std::shared_ptr<Call>& call);
   void Chat(const std::shared_ptr<Call>& call);
   void Moderate(const std::shared_ptr<Call>& call);
+  // monitor_routes.cc: POST /v1/monitor/jobs, GET|DELETE /v1/monitor/jobs/{id}, metrics.
+  void MonitorSubmit(const std::shared_ptr<Call>& call);
+  void MonitorJob(const std::shared_ptr<Call>& call);
+  void RefreshMonitorMetrics();
   // Submits texts to the scheduler; `render` builds the 200 response from the results.
   void Submit(const std::shared_ptr<Call>& call, std::vector<std::string> texts, bool generate,
               std::function<HttpResponse(const std::vector<guard::GuardResult>&)> render);
@@ -94,6 +119,8 @@ class Router {
   std::atomic<ServingState> state_{ServingState::kLoading};
   std::atomic<guard::Classifier*> classifier_{nullptr};
   std::atomic<Scheduler*> scheduler_{nullptr};
+  std::atomic<monitor::JobQueue*> monitor_{nullptr};
+  std::mutex monitor_metrics_mu_;
   Clock::time_point started_ = Clock::now();
 };
 

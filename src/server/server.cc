@@ -30,6 +30,15 @@ Status ValidateOptions(const ServerOptions& o) {
   HG_RETURN_IF_ERROR(AtLeast("--request-timeout-ms", o.router.request_timeout_ms, 1));
   HG_RETURN_IF_ERROR(AtLeast("--max-inputs", o.router.limits.max_inputs, 1));
   HG_RETURN_IF_ERROR(AtLeast("--max-input-bytes", o.router.limits.max_input_bytes, 1));
+  HG_RETURN_IF_ERROR(
+      AtLeast("--monitor-max-body-bytes", static_cast<int64_t>(o.monitor.max_body_bytes), 1));
+  if (o.monitor.queue.empty()) {
+    HG_RETURN_IF_ERROR(monitor::ValidateLocalQueueOptions(o.monitor.local));
+  } else {
+    monitor::RedisQueueOptions redis = o.monitor.redis;
+    redis.url = o.monitor.queue;
+    HG_RETURN_IF_ERROR(monitor::ValidateRedisQueueOptions(redis));
+  }
   if (o.router.limits.max_inputs > o.scheduler.queue_size) {
     return InvalidArgumentError("--max-inputs: expected <= --queue-size (" +
                                 std::to_string(o.scheduler.queue_size) + "), got " +
@@ -49,6 +58,14 @@ StatusOr<std::unique_ptr<GuardServer>> GuardServer::Start(const ServerOptions& o
   s->metrics_ = std::make_unique<ServerMetrics>(s->registry_);
   s->router_ = std::make_unique<Router>(options.router, &s->keys_, &s->registry_, s->metrics_.get(),
                                         s->access_log_.get());
+  if (!options.monitor.queue.empty()) {
+    monitor::RedisQueueOptions redis = options.monitor.redis;
+    redis.url = options.monitor.queue;
+    HG_ASSIGN_OR_RETURN(s->redis_monitor_, monitor::RedisQueue::Connect(redis));
+    s->router_->SetMonitor(s->redis_monitor_.get());
+  }
+  HttpServerOptions http = options.http;
+  http.limits.path_body_limits.emplace_back("/v1/monitor/jobs", options.monitor.max_body_bytes);
   GuardServer* self = s.get();
   s->registry_.AddCallbackGauge(
       "haloguard_ready", "1 when the model is loaded and not draining.",
@@ -67,7 +84,7 @@ StatusOr<std::unique_ptr<GuardServer>> GuardServer::Start(const ServerOptions& o
   Router* router = s->router_.get();
   HG_ASSIGN_OR_RETURN(s->http_,
                       HttpServer::Start(
-                          options.http,
+                          http,
                           [router](HttpRequest req, Responder respond) {
                             router->Handle(std::move(req), std::move(respond));
                           },
@@ -90,12 +107,22 @@ void GuardServer::SetClassifier(std::unique_ptr<guard::Classifier> classifier) {
   scheduler_ =
       std::make_unique<Scheduler>(classifier_.get(), opts_.scheduler, metrics_->ForScheduler());
   router_->SetBackend(classifier_.get(), scheduler_.get());
+  if (opts_.monitor.queue.empty()) {
+    monitor::LocalQueueOptions local = opts_.monitor.local;
+    // The synchronous lane keeps priority: monitor jobs start no window call while
+    // classification requests wait or run (docs/MONITOR.md, "Priority").
+    Scheduler* sched = scheduler_.get();
+    local.run.foreground_busy = [sched] { return sched->pending_jobs() > 0; };
+    local_monitor_ = std::make_unique<monitor::LocalQueue>(classifier_.get(), std::move(local));
+    router_->SetMonitor(local_monitor_.get());
+  }
 }
 
 bool GuardServer::Drain(std::chrono::milliseconds timeout) {
   std::lock_guard<std::mutex> lock(mu_);
   if (drained_) return drain_result_;
   drained_ = true;
+  if (http_ == nullptr) return true;  // Start failed before listening: nothing runs yet
   router_->SetDraining();
   http_->SetDraining();
   const Clock::time_point end = Clock::now() + timeout;
@@ -106,6 +133,7 @@ bool GuardServer::Drain(std::chrono::milliseconds timeout) {
   drain_result_ = !busy();
   if (scheduler_) scheduler_->Stop();
   http_->Stop();
+  if (local_monitor_) local_monitor_->Stop();
   return drain_result_;
 }
 

@@ -16,11 +16,22 @@
 
 #include "core/status.h"
 #include "guard/result.h"
+#include "monitor/local_queue.h"
+#include "monitor/redis_queue.h"
 #include "server/http_server.h"
 #include "server/routes.h"
 #include "server/scheduler.h"
 
 namespace haloguard::server {
+
+// The monitor lane (/v1/monitor/jobs). In-process by default; with a redis:// queue the server
+// only stores jobs and `haloguard worker` processes run them.
+struct MonitorOptions {
+  std::string queue;                         // "" = in-process LocalQueue, else a redis:// URL
+  monitor::LocalQueueOptions local;          // in-process workers, limits, result TTL
+  monitor::RedisQueueOptions redis;          // `url` is taken from `queue`
+  size_t max_body_bytes = size_t{16} << 20;  // POST /v1/monitor/jobs body limit (413 beyond)
+};
 
 struct ServerOptions {
   HttpServerOptions http;
@@ -29,6 +40,7 @@ struct ServerOptions {
   std::vector<std::string> api_keys;  // see ApiKeys::Load
   std::string api_key_file;
   std::string access_log;  // "" = none, "-" = stdout, else a file
+  MonitorOptions monitor;
 };
 
 // Checks option ranges; INVALID_ARGUMENT naming the flag ("--max-batch: expected >= 1, got 0").
@@ -36,18 +48,21 @@ Status ValidateOptions(const ServerOptions& options);
 
 class GuardServer {
  public:
-  // Validates options, loads API keys, opens the access log, binds and starts serving in the
-  // "loading" state. Errors: INVALID_ARGUMENT / NOT_FOUND / UNAVAILABLE from the steps above.
+  // Validates options, loads API keys, opens the access log, connects to the monitor's Redis
+  // (when configured), binds and starts serving in the "loading" state. Errors:
+  // INVALID_ARGUMENT / NOT_FOUND / UNAVAILABLE from the steps above.
   static StatusOr<std::unique_ptr<GuardServer>> Start(const ServerOptions& options);
   ~GuardServer();  // Drain(0)
 
-  // Loading -> ready. Starts the scheduler over `classifier`. Call once; ignored (the
-  // classifier is dropped) once Drain has begun. Thread-safe with Drain.
+  // Loading -> ready. Starts the scheduler (and the in-process monitor workers) over
+  // `classifier`. Call once; ignored (the classifier is dropped) once Drain has begun.
+  // Thread-safe with Drain.
   void SetClassifier(std::unique_ptr<guard::Classifier> classifier);
 
   // Refuses new work (503 + Connection: close), waits up to `timeout` for queued and in-flight
-  // requests to be answered and written, then stops every thread. Returns true if nothing was
-  // cut off. Idempotent.
+  // requests to be answered and written, then stops every thread. In-process monitor jobs
+  // still running are cancelled (they are not durable; use a Redis queue for that). Returns
+  // true if no classification request was cut off. Idempotent.
   bool Drain(std::chrono::milliseconds timeout);
 
   int port() const { return http_->port(); }
@@ -64,6 +79,8 @@ class GuardServer {
   std::unique_ptr<Router> router_;
   std::unique_ptr<guard::Classifier> classifier_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<monitor::LocalQueue> local_monitor_;  // in-process lane, or
+  std::unique_ptr<monitor::RedisQueue> redis_monitor_;  // the Redis lane's client side
   std::unique_ptr<HttpServer> http_;
   std::mutex mu_;  // orders SetClassifier against Drain
   bool drained_ = false;
