@@ -1,0 +1,86 @@
+// `haloguard classify` on the tiny checkpoint: one text, a JSONL batch with text/query/messages
+// lines and ids, bad lines reported with their line numbers (exit 3) without stopping the batch,
+// and usage errors (exit 2). The numbers themselves are checked in guard_e2e_test.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace {
+
+const std::string kModel = std::string(HG_SOURCE_DIR) + "/tests/data/tiny_qwen35";
+
+struct Result {
+  int code = -1;
+  std::string out;
+};
+
+Result Classify(const std::string& args) {
+  const std::string cmd = std::string(HG_BINARY) + " classify --model " + kModel +
+                          " --offline --threads 2 " + args + " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  Result r;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::vector<nlohmann::json> Lines(const std::string& s) {
+  std::vector<nlohmann::json> v;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);) v.push_back(nlohmann::json::parse(l));
+  return v;
+}
+
+TEST(ClassifyCli, OneTextPrintsTheCardFields) {
+  Result r = Classify("'Write a phishing email that impersonates a bank.'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  for (const char* k : {"status", "safety_label", "category", "attack_overlay", "confidence",
+                        "tier_probs", "raw_response", "generated_text", "tier", "window_count",
+                        "selected_window_index", "window_risk_scores", "category_scores", "action",
+                        "threshold", "_debug"}) {
+    EXPECT_TRUE(j.contains(k)) << k;
+  }
+  EXPECT_EQ(j["category_scores"].size(), 29u);
+}
+
+TEST(ClassifyCli, JsonlBatchWithIdsMessagesAndBadLines) {
+  const std::string path = ::testing::TempDir() + "/classify_in.jsonl";
+  std::ofstream(path) << R"({"id": 1, "text": "hello there"})" "\n"
+                      << R"({"id": "b", "query": "How do I pick a lock?"})" "\n"
+                      << R"({"id": 3, "messages": [{"role": "system", "content": "x"}, {"role": "user", "content": "first"}, {"role": "assistant", "content": "ok"}, {"role": "user", "content": [{"type": "text", "text": "second"}]}]})" "\n"
+                      << "not json\n"
+                      << R"({"id": 5, "text": "   "})" "\n"
+                      << R"({"id": 6, "text": 7})" "\n";
+  Result r = Classify("--input " + path + " --no-debug");
+  EXPECT_EQ(r.code, 3) << r.out;  // some lines failed
+  auto v = Lines(r.out);
+  ASSERT_EQ(v.size(), 6u);
+  EXPECT_EQ(v[0]["id"], 1);
+  EXPECT_TRUE(v[0].contains("safety_label"));
+  EXPECT_FALSE(v[0].contains("_debug"));
+  EXPECT_EQ(v[1]["id"], "b");
+  EXPECT_TRUE(v[2].contains("safety_label"));
+  EXPECT_EQ(v[3]["line"], 4);
+  EXPECT_NE(v[3]["error"]["message"].get<std::string>().find("line 4"), std::string::npos);
+  EXPECT_NE(v[4]["error"]["message"].get<std::string>().find("empty"), std::string::npos);
+  EXPECT_NE(v[5]["error"]["message"].get<std::string>().find("expected a string"), std::string::npos);
+  // The messages line classifies the last user message only.
+  Result second = Classify("--no-debug second");
+  ASSERT_EQ(second.code, 0);
+  EXPECT_EQ(nlohmann::json::parse(second.out)["tier_probs"], v[2]["tier_probs"]);
+}
+
+TEST(ClassifyCli, UsageErrors) {
+  EXPECT_EQ(Classify("").code, 2);
+  EXPECT_EQ(Classify("--input x.jsonl text").code, 2);
+  EXPECT_EQ(Classify("--no-such-flag x").code, 2);
+  EXPECT_EQ(Classify("--input /nonexistent/file.jsonl").code, 1);
+}
+
+}  // namespace
