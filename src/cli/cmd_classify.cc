@@ -117,10 +117,10 @@ int RunBatch(guard::Classifier& c, std::istream& in, std::ostream& out, int batc
 int RunClassify(int argc, char** argv) {
   guard::GuardOptions g;
   int64_t threads = 0, max_batch = 16;
-  std::string input, output;
+  std::string input, output, weights = "exact";
   bool generate = false, no_debug = false;
   FlagSet flags("classify", "--model DIR|REPO [TEXT | --input FILE.jsonl] [flags]");
-  AddGuardFlags(flags, &g, &threads, &max_batch);
+  AddGuardFlags(flags, &g, &threads, &max_batch, &weights);
   flags.String("input", &input, "JSONL input: one {\"text\"|\"query\"|\"messages\", \"id\"?} per line ('-' = stdin)");
   flags.String("output", &output, "write JSONL results here (default stdout)");
   flags.Bool("generate", &generate, "also run the card's greedy decode (32 tokens) for raw_response");
@@ -132,6 +132,12 @@ int RunClassify(int argc, char** argv) {
                  flags.Help().c_str());
     return 2;
   }
+  const StatusOr<model::WeightMode> mode = ParseWeightMode(weights);
+  if (!mode.ok()) {
+    std::fprintf(stderr, "haloguard classify: %s\n", mode.status().ToString().c_str());
+    return 2;
+  }
+  g.weights = *mode;
   g.threads = static_cast<int>(threads);
   g.max_batch = static_cast<int>(std::max<int64_t>(1, max_batch));
   auto c = guard::LoadClassifier(g);

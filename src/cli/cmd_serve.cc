@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/guard_flags.h"
 #include "core/log.h"
 #include "guard/guard.h"
 #include "hub/hub.h"
@@ -20,6 +21,7 @@ struct ServeFlags {
   int64_t port = 8000, threads = 0, max_batch = 16, queue_size = 256, concurrency = 1;
   int64_t http_threads = 2, max_connections = 512, max_body_bytes = 1 << 20;
   int64_t drain_timeout_ms = 30000;
+  std::string weights = "exact";
 };
 
 void Declare(FlagSet& f, ServeFlags& s) {
@@ -59,6 +61,7 @@ void Declare(FlagSet& f, ServeFlags& s) {
   f.String("attack-rules", &s.guard.attack_rules_file, "extra attack-overlay rules");
   f.Bool("offline", &s.guard.offline, "never touch the network when resolving --model");
   f.Int("max-input-tokens", &s.guard.max_input_tokens, "user-text tokens accepted per input (400 beyond)");
+  f.String("weights", &s.weights, kWeightsHelp);
   f.Int("background-chunk-tokens", &s.guard.background_chunk_tokens,
         "monitor-lane prefill piece: the most background work a request can wait behind");
 }
@@ -90,6 +93,12 @@ int RunServe(int argc, char** argv) {
   int code = 0;
   if (!ParseOrExit(flags, argc, argv, &code)) return code;
   Finalize(s);
+  const StatusOr<model::WeightMode> mode = ParseWeightMode(s.weights);
+  if (!mode.ok()) {
+    std::fprintf(stderr, "haloguard serve: %s\n", mode.status().ToString().c_str());
+    return 2;
+  }
+  s.guard.weights = *mode;
   if (s.guard.model.empty()) {
     std::fprintf(stderr, "haloguard serve: --model is required (or HALOGUARD_MODEL)\n");
     return 2;

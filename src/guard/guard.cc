@@ -64,7 +64,10 @@ StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options
   hub::PullOptions pull;
   pull.offline = options.offline;
   HG_ASSIGN_OR_RETURN(hub::ResolvedModel resolved, hub::ResolveModelArg(options.model, pull));
-  HG_ASSIGN_OR_RETURN(std::unique_ptr<model::Model> m, model::Model::Load(resolved.dir));
+  model::LoadOptions load;
+  load.weights = options.weights;
+  load.quantize_threads = options.threads;
+  HG_ASSIGN_OR_RETURN(std::unique_ptr<model::Model> m, model::Model::Load(resolved.dir, load));
   HG_ASSIGN_OR_RETURN(tokenizer::Tokenizer tok, tokenizer::Tokenizer::LoadFromDir(resolved.dir));
   ClassifierParts parts{std::move(tok)};
   HG_RETURN_IF_ERROR(LoadOptionalParts(options, &parts));
@@ -79,6 +82,7 @@ StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options
   info.model_id = resolved.repo_id.empty() ? options.model : resolved.repo_id;
   info.model_revision = resolved.revision;
   info.dtype = std::string(DTypeName(owner->model().weights().embed_tokens.dtype));
+  if (options.weights == model::WeightMode::kInt8) info.dtype += " (int8 weights)";
   info.max_input_tokens = options.max_input_tokens;
   info.window_length = options.window_length;
   info.window_stride = options.window_stride;

@@ -8,6 +8,7 @@
 
 #include "core/status.h"
 #include "guard/result.h"
+#include "model/qwen35.h"
 
 namespace haloguard::guard {
 
@@ -24,6 +25,9 @@ struct GuardOptions {
   int64_t max_input_tokens = 16384;  // user-text tokens accepted per synchronous request
   int64_t background_chunk_tokens = 128;  // monitor-lane prefill piece (preemption bound)
   bool offline = false;          // never touch the network when resolving `model`
+  // kExact (default): the stored weights in fp32 arithmetic. kInt8: per-row int8 copies of the
+  // decoder projections (faster, approximate; docs/PERFORMANCE.md gives its measured cost).
+  model::WeightMode weights = model::WeightMode::kExact;
 };
 
 // Loads the model, tokenizer, policy and calibration, and precomputes the prefix cache.
