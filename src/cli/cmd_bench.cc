@@ -3,6 +3,7 @@
 // and guard level (classification latency, scheduler throughput, tokenizer MB/s, int8 verdict
 // agreement). Sections and metrics: bench/sections.cc; guide: docs/PERFORMANCE.md.
 #include <cstdio>
+#include <fstream>
 #include <sstream>
 
 #include "bench/bench.h"
@@ -23,13 +24,14 @@ std::vector<std::string> SplitCommas(const std::string& s) {
 int RunBench(int argc, char** argv) {
   bench::BenchOptions o;
   std::string sections;
-  std::string weights = "both";
+  std::string weights = "both", json_out;
   bool json = false, list = false, no_int8 = false;
   int64_t threads = 0, repeats = 3;
   FlagSet flags("bench", "--model DIR [--json] [--quick] [--sections a,b] [--weights both|exact|int8] [--threads N]");
   flags.String("model", &o.model_dir,
                "checkpoint directory (e.g. a make-checkpoint 0.8B; guard sections need its tokenizer)");
   flags.Bool("json", &json, "print JSON instead of the table");
+  flags.String("json-out", &json_out, "also write the JSON report to this file");
   flags.Bool("quick", &o.quick, "fewer sizes and repeats (smoke test)");
   flags.String("sections", &sections, "comma-separated sections to run (default: all; see --list)");
   flags.Bool("list", &list, "list the sections and exit");
@@ -68,6 +70,14 @@ int RunBench(int argc, char** argv) {
     return 2;
   }
   std::printf("%s\n", json ? report.Json().c_str() : report.Table().c_str());
+  if (!json_out.empty()) {
+    std::ofstream f(json_out);
+    f << report.Json() << "\n";
+    if (!f) {
+      std::fprintf(stderr, "haloguard bench: cannot write --json-out '%s'\n", json_out.c_str());
+      return 1;
+    }
+  }
   return 0;
 }
 
