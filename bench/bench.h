@@ -1,7 +1,7 @@
 // `haloguard bench`: a benchmark made of named sections, each adding measurements to one Report
-// (a table for people, JSON for machines). Model-level sections live here; guard-level ones
-// (classification latency, scheduler throughput, tokenizer speed) are added to Sections() in
-// sections.cc as those modules land.
+// (a table for people, JSON for machines). Model-level sections (model_sections.cc, ...) time the
+// decoder alone; guard-level ones (guard_sections.cc, ...) time the classifier that `haloguard
+// classify` and `serve` use. The list and order: Sections() in sections.cc.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "core/thread_pool.h"
+#include "guard/result.h"
 #include "model/qwen35.h"
 
 namespace haloguard::bench {
@@ -19,9 +20,17 @@ struct BenchOptions {
   std::string model_dir;                 // checkpoint (config.json + safetensors)
   int threads = 0;                       // compute threads (0 = all cores)
   bool int8 = true;                      // also measure the --weights int8 mode
+  bool exact = true;                     // guard sections: measure the exact mode (int8 only if false)
   bool quick = false;                    // fewer sizes and repeats (smoke tests)
   int repeats = 3;                       // timed runs per measurement (the median is reported)
   std::vector<std::string> sections;     // empty = all
+  // Guard sections: a JSONL file of prompts ({"text": ...} per line, e.g. a benchmark set read at
+  // run time) for the int8-vs-exact verdict comparison; "" = built-in texts.
+  std::string prompts_file;
+  int64_t prompts_limit = 200;           // prompts read from prompts_file (the first N)
+  // tools/tokenizer/bench_hf.js: when set, the tokenizer section runs the HF oracle (node) on
+  // the same corpus for a side-by-side MB/s; "" = ours only.
+  std::string hf_tokenizer_bench;
 };
 
 // One measurement: section, a dotted key ("exact.t600.tokens_per_s"), value and unit.
@@ -57,11 +66,17 @@ class BenchEnv {
   StatusOr<const model::Model*> GetModel(model::WeightMode mode, Report& report);
   // Drops a loaded model (its memory) once no later section needs it.
   void Unload(model::WeightMode mode);
+  // Loads (once) the guard exactly as `haloguard classify --weights MODE` does
+  // (guard::LoadClassifier: checkpoint, tokenizer, prefix cache; offline); records its load time.
+  // The model directory must hold tokenizer.json (make-checkpoint --tokenizer).
+  StatusOr<guard::Classifier*> GetGuard(model::WeightMode mode, Report& report);
+  void UnloadGuard(model::WeightMode mode);
 
  private:
   BenchOptions options_;
   ThreadPool pool_;
   std::unique_ptr<model::Model> exact_, int8_;
+  std::unique_ptr<guard::Classifier> guard_exact_, guard_int8_;
 };
 
 struct Section {
@@ -81,6 +96,11 @@ Status RunBench(const BenchOptions& options, Report& report);
 // Median of `runs` timings of fn() in seconds (callers warm up first where it matters).
 template <class Fn>
 double MedianSeconds(int runs, Fn&& fn);
+// The q-quantile (0..1) of `samples`, linearly interpolated between order statistics; NaN if
+// empty.
+double Percentile(std::vector<double> samples, double q);
+// "exact" or "int8", the metric-key spelling of a weight mode.
+const char* ModeName(model::WeightMode mode);
 // CPU time of the calling thread (seconds). Single-threaded measurements timed with it are
 // robust to other load on the machine (time spent descheduled is not counted), so the bench
 // reports them next to the wall-clock figures.

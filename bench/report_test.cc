@@ -1,5 +1,5 @@
 // Report: dotted keys nest in the JSON, the table lists every metric and note, Get returns the
-// last value.
+// last value; Percentile; unknown sections are rejected.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -27,6 +27,16 @@ TEST(Report, JsonNestsDottedKeysAndTableListsAll) {
   }
   EXPECT_DOUBLE_EQ(r.Get("exact", "prefill.t64.ms"), 518);
   EXPECT_TRUE(std::isnan(r.Get("exact", "missing")));
+}
+
+TEST(Report, PercentileInterpolatesBetweenOrderStatistics) {
+  EXPECT_TRUE(std::isnan(Percentile({}, 0.5)));
+  EXPECT_DOUBLE_EQ(Percentile({7}, 0.95), 7);
+  // Sorted: 1 2 3 4 10. p50 is the middle one; p95 sits 0.8 of the way from 4 to 10 (pos 3.8).
+  EXPECT_DOUBLE_EQ(Percentile({10, 2, 4, 1, 3}, 0.5), 3);
+  EXPECT_DOUBLE_EQ(Percentile({10, 2, 4, 1, 3}, 0.95), 4 + 0.8 * 6);
+  EXPECT_DOUBLE_EQ(Percentile({10, 2, 4, 1, 3}, 0.0), 1);
+  EXPECT_DOUBLE_EQ(Percentile({10, 2, 4, 1, 3}, 1.0), 10);
 }
 
 TEST(Report, UnknownSectionIsAnError) {

@@ -1,21 +1,12 @@
-// The bench's section list, in run order. Guard-level sections (classification latency p50/p95
-// short/medium/long with and without the prefix cache, classifications/s at concurrency 1/4/16
-// through the server's scheduler, tokenizer MB/s, p_unsafe / verdict agreement of int8 on the
-// benchmark prompts) go in where GuardPendingSection is, once src/guard, src/server and
-// src/tokenizer provide them.
+// The bench's section list, in run order: machine peaks, kernels, the decoder alone (exact,
+// batching, memory, int8), then the guard as `haloguard classify` / `serve` run it (tokenizer,
+// latency, scheduler throughput, int8 verdict agreement).
 #include "bench/workload.h"
 
 namespace haloguard::bench {
 
 Status Int8AccuracySection(BenchEnv& env, Report& r);
 Status KernelsSection(BenchEnv& env, Report& r);
-
-Status GuardPendingSection(BenchEnv& env, Report& r) {
-  (void)env;
-  r.Note("guard", "classification latency, scheduler throughput, tokenizer MB/s: pending (guard, server "
-                  "and tokenizer sections are added in bench/sections.cc)");
-  return OkStatus();
-}
 
 const std::vector<Section>& Sections() {
   static const std::vector<Section> sections = {
@@ -27,7 +18,14 @@ const std::vector<Section>& Sections() {
       {"memory", "peak RSS vs 1.25 x checkpoint + state budget (exact path)", MemorySection},
       {"int8", "--weights int8: load, prompt tokens/s, profile, decode", Int8Section},
       {"int8_accuracy", "int8 vs exact: logit error, top-1 and binary verdict agreement", Int8AccuracySection},
-      {"guard", "guard-level sections (pending)", GuardPendingSection},
+      {"tokenizer", "single-thread tokenizer MB/s (and the HF oracle's with --hf-tokenizer-bench)",
+       TokenizerSection},
+      {"guard_latency", "classification p50/p95: short/medium/long inputs, prefix cache on/off, exact/int8",
+       GuardLatencySection},
+      {"guard_throughput", "classifications/s with 1, 4, 16 concurrent clients through the batching scheduler",
+       GuardThroughputSection},
+      {"guard_int8_accuracy", "int8 vs exact through the guard: p_unsafe difference, verdict agreement (--prompts)",
+       GuardInt8AccuracySection},
   };
   return sections;
 }

@@ -1,19 +1,18 @@
-// End-to-end smoke run of `haloguard bench --quick` on a tiny random checkpoint: every section
-// runs and reports its headline metrics with sane values (label `slow`: it spends ~2 s on the
-// machine-peak loops).
+// End-to-end smoke run of `haloguard bench --quick` on the tiny checkpoint with its tokenizer
+// (tests/data/tiny_qwen35): every section runs and reports its headline metrics with sane values
+// (label `slow`: it spends ~2 s on the machine-peak loops).
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "bench/bench.h"
-#include "model/test_util.h"
 
 namespace haloguard::bench {
 namespace {
 
 TEST(BenchSmoke, QuickRunOnTinyCheckpointReportsEverySection) {
   BenchOptions o;
-  o.model_dir = model::testing::MakeCheckpoint("tiny_gqa", 9);
+  o.model_dir = std::string(HG_SOURCE_DIR) + "/tests/data/tiny_qwen35";
   o.quick = true;
   o.repeats = 1;
   o.threads = 2;
@@ -29,7 +28,35 @@ TEST(BenchSmoke, QuickRunOnTinyCheckpointReportsEverySection) {
   EXPECT_GE(r.Get("int8_accuracy", "top1_agreement"), 0.0);
   EXPECT_LE(r.Get("int8_accuracy", "top1_agreement"), 1.0);
   EXPECT_GT(r.Get("load", "int8.weight_copy_mib"), 0.0);
-  EXPECT_EQ(r.Json().find("failed"), std::string::npos) << r.Json();
+  EXPECT_GT(r.Get("tokenizer", "haloguard.mb_per_s"), 0.0);
+  for (const char* mode : {"exact", "int8"}) {
+    const std::string m = mode;
+    for (const char* in : {"short", "medium", "long1200", "long5000"}) {
+      for (const char* cache : {"cached", "uncached"}) {
+        const std::string key = m + "." + in + "." + cache;
+        EXPECT_GT(r.Get("guard_latency", key + ".p50_ms"), 0.0) << key;
+        EXPECT_GE(r.Get("guard_latency", key + ".p95_ms"), r.Get("guard_latency", key + ".p50_ms")) << key;
+      }
+    }
+    // The inputs have the token counts they are named after; 5000 tokens make 16 windows of 1200/256.
+    EXPECT_EQ(r.Get("guard_latency", m + ".short.user_tokens"), 40);
+    EXPECT_EQ(r.Get("guard_latency", m + ".long5000.user_tokens"), 5000);
+    EXPECT_EQ(r.Get("guard_latency", m + ".long5000.windows"), 16);
+    // Without the cache every window also runs the system prompt.
+    EXPECT_GT(r.Get("guard_latency", m + ".short.uncached.tokens_processed"),
+              r.Get("guard_latency", m + ".short.cached.tokens_processed"));
+    for (const char* c : {"c1", "c4", "c16"}) {
+      EXPECT_GT(r.Get("guard_throughput", m + "." + c + ".classifications_per_s"), 0.0) << m << c;
+    }
+    // 16 closed-loop clients keep the scheduler's batches fuller than one client can.
+    EXPECT_EQ(r.Get("guard_throughput", m + ".c1.mean_batch"), 1);
+    EXPECT_GT(r.Get("guard_throughput", m + ".c16.mean_batch"), 1);
+  }
+  EXPECT_GT(r.Get("guard_int8_accuracy", "prompts"), 0.0);
+  EXPECT_EQ(r.Get("guard_int8_accuracy", "failed"), 0.0);
+  EXPECT_GE(r.Get("guard_int8_accuracy", "verdict_agreement"), 0.0);
+  EXPECT_LE(r.Get("guard_int8_accuracy", "verdict_agreement"), 1.0);
+  EXPECT_EQ(r.Json().find("failed:"), std::string::npos) << r.Json();
 }
 
 }  // namespace

@@ -238,6 +238,39 @@ TEST_F(GuardE2E, BadInputsGetClearErrorsWithoutFailingTheBatch) {
   EXPECT_TRUE(r[4].ok());
 }
 
+TEST_F(GuardE2E, OutOfRangeOptionsAreRejectedBeforeLoading) {
+  // Each case breaks one option; the error names it and the value found. The model path does
+  // not exist, so only validation (which runs first) can produce these messages.
+  struct Case {
+    void (*apply)(GuardOptions&);
+    const char* name;
+    const char* got;
+  };
+  const Case cases[] = {
+      {[](GuardOptions& o) { o.threshold = 1.5; }, "threshold", "1.5"},
+      {[](GuardOptions& o) { o.threshold = std::nan(""); }, "threshold", "nan"},
+      {[](GuardOptions& o) { o.window_length = 0; }, "window length", "got 0"},
+      {[](GuardOptions& o) { o.window_stride = 1201; }, "window stride", "got 1201"},
+      {[](GuardOptions& o) { o.threads = -1; }, "threads", "got -1"},
+      {[](GuardOptions& o) { o.max_batch = 0; }, "max batch", "got 0"},
+      {[](GuardOptions& o) { o.max_input_tokens = 0; }, "max input tokens", "got 0"},
+      {[](GuardOptions& o) { o.background_chunk_tokens = -3; }, "background chunk", "got -3"},
+  };
+  for (const Case& k : cases) {
+    GuardOptions o;
+    o.model = "/nonexistent/model/dir";
+    o.offline = true;
+    k.apply(o);
+    const auto c = LoadClassifier(o);
+    ASSERT_FALSE(c.ok()) << k.name;
+    const std::string msg = c.status().ToString();
+    EXPECT_NE(msg.find(k.name), std::string::npos) << msg;
+    EXPECT_NE(msg.find(k.got), std::string::npos) << msg;
+  }
+  GuardOptions fine;
+  EXPECT_TRUE(ValidateGuardOptions(fine).ok());
+}
+
 TEST_F(GuardE2E, ThresholdPolicyAndAttackOverlay) {
   const auto want = ReadJsonl(kDataDir + "/expected_w1200_s256.jsonl");
   // A threshold between the reference's p_unsafe values makes some inputs unsafe.

@@ -1,7 +1,9 @@
-// `haloguard bench --model DIR [--json]`: model-level performance (prompt tokens/s, achieved
-// GFLOP/s against the measured machine peak, decode, batching, int8 mode and its accuracy cost,
-// load time, peak RSS). Sections and metrics: bench/sections.cc; guide: docs/PERFORMANCE.md.
+// `haloguard bench --model DIR [--json]`: model level (prompt tokens/s, GFLOP/s against the
+// measured machine peak, decode, batching, int8 mode and its accuracy cost, load time, peak RSS)
+// and guard level (classification latency, scheduler throughput, tokenizer MB/s, int8 verdict
+// agreement). Sections and metrics: bench/sections.cc; guide: docs/PERFORMANCE.md.
 #include <cstdio>
+#include <fstream>
 #include <sstream>
 
 #include "bench/bench.h"
@@ -22,15 +24,24 @@ std::vector<std::string> SplitCommas(const std::string& s) {
 int RunBench(int argc, char** argv) {
   bench::BenchOptions o;
   std::string sections;
+  std::string weights = "both", json_out;
   bool json = false, list = false, no_int8 = false;
   int64_t threads = 0, repeats = 3;
-  FlagSet flags("bench", "--model DIR [--json] [--quick] [--sections a,b] [--no-int8] [--threads N]");
-  flags.String("model", &o.model_dir, "checkpoint directory (e.g. a make-checkpoint 0.8B)");
+  FlagSet flags("bench", "--model DIR [--json] [--quick] [--sections a,b] [--weights both|exact|int8] [--threads N]");
+  flags.String("model", &o.model_dir,
+               "checkpoint directory (e.g. a make-checkpoint 0.8B; guard sections need its tokenizer)");
   flags.Bool("json", &json, "print JSON instead of the table");
+  flags.String("json-out", &json_out, "also write the JSON report to this file");
   flags.Bool("quick", &o.quick, "fewer sizes and repeats (smoke test)");
   flags.String("sections", &sections, "comma-separated sections to run (default: all; see --list)");
   flags.Bool("list", &list, "list the sections and exit");
-  flags.Bool("no-int8", &no_int8, "skip the int8 weight mode");
+  flags.Bool("no-int8", &no_int8, "skip the int8 weight mode (same as --weights exact)");
+  flags.String("weights", &weights, "weight modes to measure: both, exact or int8 (guard sections; int8 "
+                                    "alone skips the int8-vs-exact comparisons)");
+  flags.String("prompts", &o.prompts_file, "JSONL prompts ({\"text\": ...}) for the int8-vs-exact verdict check");
+  flags.Int("prompts-limit", &o.prompts_limit, "prompts read from --prompts (the first N)");
+  flags.String("hf-tokenizer-bench", &o.hf_tokenizer_bench,
+               "tools/tokenizer/bench_hf.js: also time the HF tokenizers oracle (node) on the same corpus");
   flags.Int("threads", &threads, "compute threads (0 = all cores)");
   flags.Int("repeats", &repeats, "timed runs per measurement; the median is reported");
   int rc = 0;
@@ -39,14 +50,18 @@ int RunBench(int argc, char** argv) {
     for (const bench::Section& s : bench::Sections()) std::printf("%-14s %s\n", s.name, s.summary);
     return 0;
   }
-  if (o.model_dir.empty() || repeats < 1 || threads < 0) {
-    std::fprintf(stderr, "haloguard bench: expected --model DIR, --repeats >= 1, --threads >= 0\n%s",
-                 flags.Help().c_str());
+  const bool weights_ok = weights == "both" || weights == "exact" || weights == "int8";
+  if (o.model_dir.empty() || repeats < 1 || threads < 0 || o.prompts_limit < 1 || !weights_ok) {
+    std::fprintf(stderr,
+                 "haloguard bench: expected --model DIR, --repeats >= 1, --threads >= 0, --prompts-limit >= 1, "
+                 "--weights both|exact|int8 (got '%s')\n%s",
+                 weights.c_str(), flags.Help().c_str());
     return 2;
   }
   o.threads = static_cast<int>(threads);
   o.repeats = o.quick ? 1 : static_cast<int>(repeats);
-  o.int8 = !no_int8;
+  o.int8 = !no_int8 && weights != "exact";
+  o.exact = weights != "int8";
   o.sections = SplitCommas(sections);
   bench::Report report;
   const Status s = bench::RunBench(o, report);
@@ -55,6 +70,14 @@ int RunBench(int argc, char** argv) {
     return 2;
   }
   std::printf("%s\n", json ? report.Json().c_str() : report.Table().c_str());
+  if (!json_out.empty()) {
+    std::ofstream f(json_out);
+    f << report.Json() << "\n";
+    if (!f) {
+      std::fprintf(stderr, "haloguard bench: cannot write --json-out '%s'\n", json_out.c_str());
+      return 1;
+    }
+  }
   return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "cli/guard_flags.h"
 #include "core/clock.h"
 #include "guard/guard.h"
+#include "hub/hub.h"
 
 namespace haloguard::cli {
 namespace {
@@ -115,12 +116,12 @@ int RunBatch(guard::Classifier& c, std::istream& in, std::ostream& out, int batc
 }
 
 int RunClassify(int argc, char** argv) {
-  guard::GuardOptions g;
-  int64_t threads = 0, max_batch = 16;
+  GuardFlags gf;
+  gf.guard.model = hub::kDefaultRepoId;
   std::string input, output;
   bool generate = false, no_debug = false;
   FlagSet flags("classify", "--model DIR|REPO [TEXT | --input FILE.jsonl] [flags]");
-  AddGuardFlags(flags, &g, &threads, &max_batch);
+  AddGuardFlags(flags, &gf);
   flags.String("input", &input, "JSONL input: one {\"text\"|\"query\"|\"messages\", \"id\"?} per line ('-' = stdin)");
   flags.String("output", &output, "write JSONL results here (default stdout)");
   flags.Bool("generate", &generate, "also run the card's greedy decode (32 tokens) for raw_response");
@@ -132,8 +133,12 @@ int RunClassify(int argc, char** argv) {
                  flags.Help().c_str());
     return 2;
   }
-  g.threads = static_cast<int>(threads);
-  g.max_batch = static_cast<int>(std::max<int64_t>(1, max_batch));
+  const StatusOr<guard::GuardOptions> options = GuardOptionsFrom(gf);
+  if (!options.ok()) {
+    std::fprintf(stderr, "haloguard classify: %s\n", options.status().ToString().c_str());
+    return 2;
+  }
+  const guard::GuardOptions& g = *options;
   auto c = guard::LoadClassifier(g);
   if (!c.ok()) {
     std::fprintf(stderr, "haloguard classify: %s\n", c.status().ToString().c_str());

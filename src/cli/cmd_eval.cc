@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/guard_flags.h"
 #include "core/status.h"
 #include "eval/pipeline.h"
 #include "eval/runner.h"
@@ -19,7 +20,7 @@ namespace {
 
 struct EvalFlags {
   std::string model, out = "eval-out", on_bad_row = "skip", adjudication, calibration;
-  std::string model_name = "HaloGuard", model_size = "0.8B";
+  std::string model_name = "HaloGuard", model_size = "0.8B", weights = "exact";
   std::vector<std::string> data, scores;
   double threshold = 0.65;
   int64_t batch_size = 16, threads = 0, window_length = 1200, window_stride = 256, limit = 0;
@@ -38,6 +39,7 @@ void DeclareFlags(FlagSet& f, EvalFlags& v) {
   f.String("calibration", &v.calibration, "calibration file: adds calibrated metrics and ECE");
   f.Int("batch-size", &v.batch_size, "prompts per classifier batch");
   f.Int("threads", &v.threads, "compute threads (0 = all cores)");
+  f.String("weights", &v.weights, kWeightsHelp);
   f.Int("window-length", &v.window_length, "user-text tokens per window");
   f.Int("window-stride", &v.window_stride, "tokens between window starts");
   f.Int("limit", &v.limit, "score only the first N rows of each dataset (0 = all)");
@@ -55,6 +57,7 @@ void DeclareFlags(FlagSet& f, EvalFlags& v) {
 StatusOr<std::vector<eval::ScoreRecord>> ScoreWithModel(const EvalFlags& v,
                                                         eval::BadRowPolicy policy,
                                                         eval::EvalReport* info) {
+  HG_ASSIGN_OR_RETURN(const model::WeightMode weights, ParseWeightMode(v.weights));
   HG_ASSIGN_OR_RETURN(std::vector<eval::Dataset> datasets,
                       eval::ReadDatasets(v.data, policy, v.limit));
   HG_RETURN_IF_ERROR(eval::EnsureDirectory(v.out));  // fail before the slow model load
@@ -65,6 +68,7 @@ StatusOr<std::vector<eval::ScoreRecord>> ScoreWithModel(const EvalFlags& v,
   options.window_stride = v.window_stride;
   options.threads = static_cast<int>(v.threads);
   options.max_batch = static_cast<int>(v.batch_size);
+  options.weights = weights;
   // No calibration_file: the scores keep raw logits; --calibration is applied by the report.
   HG_ASSIGN_OR_RETURN(std::unique_ptr<guard::Classifier> classifier,
                       guard::LoadClassifier(options));

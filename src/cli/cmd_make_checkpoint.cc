@@ -1,50 +1,108 @@
-// `haloguard make-checkpoint`: writes a random-weight HF-format Qwen3.5 checkpoint for any config.
+// `haloguard make-checkpoint`: writes a random-weight HF-format Qwen3.5 checkpoint for any config,
+// optionally with a tokenizer copied in (--tokenizer DIR) so the result is a complete guard model.
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
 
 #include "cli/command.h"
 #include "cli/flags.h"
 #include "core/mapped_file.h"
+#include "model/config.h"
 #include "model/random_checkpoint.h"
+#include "tokenizer/tokenizer.h"
 
 namespace haloguard::cli {
 namespace {
 
+namespace fs = std::filesystem;
+
+// Files a model directory's tokenizer consists of; the first is required.
+constexpr const char* kTokenizerFiles[] = {"tokenizer.json", "tokenizer_config.json",
+                                           "chat_template.jinja", "generation_config.json"};
+
+// Checks that the tokenizer in `dir` loads and that every id it can produce has an embedding row
+// (a larger vocabulary would fail only later, at the guard's first lookup).
+Status CheckTokenizerFits(const std::string& dir, const std::string& config_text) {
+  HG_ASSIGN_OR_RETURN(tokenizer::Tokenizer tok, tokenizer::Tokenizer::LoadFromDir(dir));
+  HG_ASSIGN_OR_RETURN(model::TextConfig c, model::ParseConfig(config_text));
+  if (tok.vocab_size() > c.vocab_size) {
+    return InvalidArgumentError("make-checkpoint: --tokenizer " + dir + " has " +
+                                std::to_string(tok.vocab_size()) + " ids; expected at most the config's vocab_size " +
+                                std::to_string(c.vocab_size));
+  }
+  return OkStatus();
+}
+
+// Copies tokenizer.json (required) and the optional tokenizer files from `dir` into `out`.
+Status CopyTokenizer(const std::string& dir, const std::string& out) {
+  bool required = true;
+  for (const char* name : kTokenizerFiles) {
+    const fs::path src = fs::path(dir) / name;
+    std::error_code ec;
+    const bool present = fs::exists(src, ec);
+    if (!present) {
+      if (required) {
+        return NotFoundError("make-checkpoint: --tokenizer; expected " + src.string() + ", found no such file");
+      }
+      continue;
+    }
+    fs::copy_file(src, fs::path(out) / name, fs::copy_options::overwrite_existing, ec);
+    if (ec) return InternalError("make-checkpoint: copying " + src.string() + " to " + out + ": " + ec.message());
+    required = false;
+  }
+  return OkStatus();
+}
+
+DType ParseDTypeName(const std::string& s) {
+  return s == "bf16" ? DType::kBF16 : s == "f32" ? DType::kF32 : s == "f16" ? DType::kF16 : DType::kUnknown;
+}
+
+Status Make(const std::string& config, const std::string& out, const std::string& tokenizer_dir,
+            const model::RandomCheckpointOptions& opt) {
+  HG_ASSIGN_OR_RETURN(std::string text, ReadFileToString(config, 16u << 20));
+  if (!tokenizer_dir.empty()) HG_RETURN_IF_ERROR(CheckTokenizerFits(tokenizer_dir, text));
+  HG_RETURN_IF_ERROR(model::WriteRandomCheckpoint(text, out, opt));
+  if (!tokenizer_dir.empty()) HG_RETURN_IF_ERROR(CopyTokenizer(tokenizer_dir, out));
+  return OkStatus();
+}
+
 int RunMakeCheckpoint(int argc, char** argv) {
-  std::string config, out, dtype = "bf16", vector_dtype;
+  std::string config, out, dtype = "bf16", vector_dtype, tokenizer_dir;
   int64_t seed = 0;
   bool lm_head = false;
-  FlagSet flags("make-checkpoint", "--config CONFIG.json --out DIR [--seed N] [--dtype bf16|f32|f16]");
+  FlagSet flags("make-checkpoint",
+                "--config CONFIG.json --out DIR [--seed N] [--dtype bf16|f32|f16] [--tokenizer DIR]");
   flags.String("config", &config, "config.json to build (nested text_config or flat qwen3_5_text)");
   flags.String("out", &out, "output directory (created)");
   flags.Int("seed", &seed, "random seed");
   flags.String("dtype", &dtype, "dtype of every tensor: bf16, f32 or f16");
   flags.String("vector-dtype", &vector_dtype, "dtype of 1-D tensors (norms, A_log, dt_bias) if different");
   flags.Bool("lm-head", &lm_head, "write an explicit lm_head.weight even when embeddings are tied");
+  flags.String("tokenizer", &tokenizer_dir,
+               "copy tokenizer.json, tokenizer_config.json (and chat_template.jinja, "
+               "generation_config.json if present) from this directory");
   int rc = 0;
   if (!ParseOrExit(flags, argc, argv, &rc)) return rc;
   if (config.empty() || out.empty()) {
     std::fprintf(stderr, "haloguard make-checkpoint: --config and --out are required\n");
     return 2;
   }
-  auto parse_dtype = [](const std::string& s) {
-    return s == "bf16" ? DType::kBF16 : s == "f32" ? DType::kF32 : s == "f16" ? DType::kF16 : DType::kUnknown;
-  };
   model::RandomCheckpointOptions opt;
   opt.seed = static_cast<uint64_t>(seed);
-  opt.dtype = parse_dtype(dtype);
+  opt.dtype = ParseDTypeName(dtype);
   opt.include_lm_head = lm_head;
-  if (!vector_dtype.empty()) opt.vector_dtype = parse_dtype(vector_dtype);
+  if (!vector_dtype.empty()) opt.vector_dtype = ParseDTypeName(vector_dtype);
   if (opt.dtype == DType::kUnknown || (!vector_dtype.empty() && opt.vector_dtype == DType::kUnknown)) {
     std::fprintf(stderr, "haloguard make-checkpoint: dtype must be bf16, f32 or f16\n");
     return 2;
   }
-  auto text = ReadFileToString(config, 16u << 20);
-  Status s = text.ok() ? model::WriteRandomCheckpoint(*text, out, opt) : text.status();
+  const Status s = Make(config, out, tokenizer_dir, opt);
   if (!s.ok()) {
     std::fprintf(stderr, "haloguard make-checkpoint: %s\n", s.ToString().c_str());
     return 1;
   }
-  std::fprintf(stderr, "wrote %s/model.safetensors and config.json\n", out.c_str());
+  std::fprintf(stderr, "wrote %s/model.safetensors and config.json%s\n", out.c_str(),
+               tokenizer_dir.empty() ? "" : " and the tokenizer files");
   return 0;
 }
 

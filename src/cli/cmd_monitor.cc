@@ -8,7 +8,7 @@
 
 #include "cli/command.h"
 #include "cli/flags.h"
-#include "cli/model_flags.h"
+#include "cli/guard_flags.h"
 #include "guard/guard.h"
 #include "monitor/local_queue.h"
 #include "monitor/monitor_files.h"
@@ -18,7 +18,7 @@ namespace haloguard::cli {
 namespace {
 
 struct MonitorFlags {
-  ModelFlags model;
+  GuardFlags model;
   monitor::MonitorFilesOptions files;
   monitor::RedisQueueOptions redis;
   std::string output, priority = "normal";
@@ -38,7 +38,7 @@ void Declare(FlagSet& f, MonitorFlags& m) {
   f.Int("windows-per-call", &m.windows_per_call, "windows per scoring call (in-process)");
   f.String("output", &m.output, "write the JSON lines here (default stdout)");
   f.Bool("fail-on-unsafe", &m.fail_on_unsafe, "exit 1 when any file is unsafe");
-  DeclareModelFlags(f, &m.model);  // --model: not with --queue
+  AddGuardFlags(f, &m.model);  // --model: not with --queue
 }
 
 // The queue the files go to: Redis when --queue is given, else in-process over the model.
@@ -49,7 +49,8 @@ StatusOr<std::unique_ptr<monitor::JobQueue>> OpenQueue(
                         monitor::RedisQueue::Connect(m.redis));
     return std::unique_ptr<monitor::JobQueue>(std::move(q));
   }
-  HG_ASSIGN_OR_RETURN(classifier, guard::LoadClassifier(ModelOptions(m.model)));
+  HG_ASSIGN_OR_RETURN(const guard::GuardOptions options, GuardOptionsFrom(m.model));
+  HG_ASSIGN_OR_RETURN(classifier, guard::LoadClassifier(options));
   monitor::LocalQueueOptions o;
   o.workers = SaturateInt(m.concurrency);
   o.run.windows_per_call = SaturateInt(m.windows_per_call);

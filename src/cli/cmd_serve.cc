@@ -6,7 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/flags.h"
-#include "cli/model_flags.h"
+#include "cli/guard_flags.h"
 #include "core/log.h"
 #include "guard/guard.h"
 #include "hub/hub.h"
@@ -16,9 +16,9 @@ namespace haloguard::cli {
 namespace {
 
 struct ServeFlags {
-  guard::GuardOptions guard;
+  GuardFlags guard;
   server::ServerOptions server;
-  int64_t port = 8000, threads = 0, max_batch = 16, queue_size = 256, concurrency = 1;
+  int64_t port = 8000, queue_size = 256, concurrency = 1;
   int64_t http_threads = 2, max_connections = 512, max_body_bytes = 1 << 20;
   int64_t drain_timeout_ms = 30000;
   int64_t monitor_workers = 1, monitor_queue_size = 0, monitor_max_body_bytes = 16 << 20;
@@ -51,11 +51,8 @@ void DeclareMonitor(FlagSet& f, ServeFlags& s) {
 
 void Declare(FlagSet& f, ServeFlags& s) {
   server::ServerOptions& o = s.server;
-  f.String("model", &s.guard.model, "checkpoint directory or Hugging Face repo id (pulled on first use)");
   f.String("host", &o.http.host, "address to listen on (IP literal or localhost)");
   f.Int("port", &s.port, "TCP port (0 = pick a free one)");
-  f.Int("threads", &s.threads, "compute threads for the model (0 = all cores)");
-  f.Int("max-batch", &s.max_batch, "sequences per batched forward pass");
   f.Int("batch-timeout-ms", &o.scheduler.batch_timeout_ms, "longest wait for a batch to fill");
   f.Int("queue-size", &s.queue_size, "sequences waiting for a batch; beyond it requests get 429");
   f.Int("concurrency", &s.concurrency, "batched forward passes in flight at once");
@@ -78,61 +75,48 @@ void Declare(FlagSet& f, ServeFlags& s) {
   f.Bool("log-prompts", &o.router.log_prompts, "include input texts in the access log");
   f.Bool("debug-fields", &o.router.include_debug, "include _debug in /v1/classify results");
   f.String("served-model-name", &o.router.served_model_name, "model name listed by /v1/models");
-  f.Double("threshold", &s.guard.threshold, "unsafe iff p_unsafe >= threshold");
-  f.Int("window-length", &s.guard.window_length, "user-text tokens per window");
-  f.Int("window-stride", &s.guard.window_stride, "tokens between window starts");
-  f.String("policy", &s.guard.policy_file, "JSON policy file");
-  f.String("calibration", &s.guard.calibration_file, "temperature-scaling file");
-  f.String("attack-rules", &s.guard.attack_rules_file, "extra attack-overlay rules");
-  f.Bool("offline", &s.guard.offline, "never touch the network when resolving --model");
-  f.Int("max-input-tokens", &s.guard.max_input_tokens, "user-text tokens accepted per input (400 beyond)");
-  f.Int("background-chunk-tokens", &s.guard.background_chunk_tokens,
-        "monitor-lane prefill piece: the most background work a request can wait behind");
-}
-
-// Saturates instead of wrapping, so an absurd flag value fails validation rather than turning
-// into a small valid one.
-int ToInt(int64_t v) {
-  return static_cast<int>(
-      std::clamp<int64_t>(v, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+  AddGuardFlags(f, &s.guard);
 }
 
 void Finalize(ServeFlags& s) {
-  s.server.http.port = ToInt(s.port);
-  s.server.http.handler_threads = ToInt(s.http_threads);
-  s.server.http.max_connections = ToInt(s.max_connections);
+  s.server.http.port = SaturateInt(s.port);
+  s.server.http.handler_threads = SaturateInt(s.http_threads);
+  s.server.http.max_connections = SaturateInt(s.max_connections);
   s.server.http.limits.max_body_bytes = static_cast<size_t>(std::max<int64_t>(0, s.max_body_bytes));
-  s.server.scheduler.max_batch = ToInt(s.max_batch);
-  s.server.scheduler.queue_size = ToInt(s.queue_size);
-  s.server.scheduler.concurrency = ToInt(s.concurrency);
-  s.guard.threads = ToInt(s.threads);
-  s.guard.max_batch = ToInt(s.max_batch);
+  s.server.scheduler.max_batch = SaturateInt(s.guard.max_batch);
+  s.server.scheduler.queue_size = SaturateInt(s.queue_size);
+  s.server.scheduler.concurrency = SaturateInt(s.concurrency);
   server::MonitorOptions& m = s.server.monitor;
-  m.local.workers = ToInt(s.monitor_workers);
+  m.local.workers = SaturateInt(s.monitor_workers);
   if (s.monitor_queue_size != 0) {
     m.local.max_queued_jobs = m.redis.max_queued_jobs = s.monitor_queue_size;
   }
   m.max_body_bytes = static_cast<size_t>(std::max<int64_t>(0, s.monitor_max_body_bytes));
-  m.local.run.windows_per_call = ToInt(s.monitor_windows_per_call);
+  m.local.run.windows_per_call = SaturateInt(s.monitor_windows_per_call);
   m.local.result_ttl_ms = m.redis.result_ttl_ms = SecondsToMs(s.monitor_result_ttl_s);
   m.redis.job_ttl_ms = SecondsToMs(s.monitor_job_ttl_s);
 }
 
 int RunServe(int argc, char** argv) {
   ServeFlags s;
-  s.guard.model = hub::kDefaultRepoId;
+  s.guard.guard.model = hub::kDefaultRepoId;
   FlagSet flags("serve", "--model DIR [--host 127.0.0.1] [--port 8000] [flags]", /*use_env=*/true);
   Declare(flags, s);
   DeclareMonitor(flags, s);
   int code = 0;
   if (!ParseOrExit(flags, argc, argv, &code)) return code;
   Finalize(s);
-  if (s.guard.model.empty()) {
+  if (s.guard.guard.model.empty()) {
     std::fprintf(stderr, "haloguard serve: --model is required (or HALOGUARD_MODEL)\n");
     return 2;
   }
+  const StatusOr<guard::GuardOptions> options = GuardOptionsFrom(s.guard);
+  if (!options.ok()) {
+    std::fprintf(stderr, "haloguard serve: %s\n", options.status().ToString().c_str());
+    return 2;
+  }
   server::ServeRun run{s.server, std::chrono::milliseconds(s.drain_timeout_ms), nullptr};
-  const guard::GuardOptions guard_options = s.guard;
+  const guard::GuardOptions guard_options = *options;
   return server::ServeUntilSignal(run, [&guard_options] {
     HG_LOG(INFO) << "serve: loading " << guard_options.model;
     return guard::LoadClassifier(guard_options);

@@ -5,7 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/flags.h"
-#include "cli/model_flags.h"
+#include "cli/guard_flags.h"
 #include "core/log.h"
 #include "guard/guard.h"
 #include "monitor/worker_main.h"
@@ -14,7 +14,7 @@ namespace haloguard::cli {
 namespace {
 
 struct WorkerFlags {
-  ModelFlags model;
+  GuardFlags model;
   monitor::WorkerRun run;
   int64_t concurrency = 1, max_attempts = 5, windows_per_call = 4;
   int64_t drain_timeout_ms = 30000, result_ttl_s = 3600, job_ttl_s = 86400;
@@ -37,7 +37,7 @@ void Declare(FlagSet& f, WorkerFlags& w) {
         "on SIGTERM/SIGINT, how long running jobs may finish before they are handed back");
   f.Int("result-ttl-s", &w.result_ttl_s, "seconds a finished job is kept in Redis");
   f.Int("job-ttl-s", &w.job_ttl_s, "seconds an unfinished job lives without progress");
-  DeclareModelFlags(f, &w.model);
+  AddGuardFlags(f, &w.model);
 }
 
 void Finalize(WorkerFlags& w) {
@@ -63,7 +63,12 @@ int RunWorker(int argc, char** argv) {
                  "HALOGUARD_QUEUE / HALOGUARD_MODEL)\n");
     return 2;
   }
-  const guard::GuardOptions guard_options = ModelOptions(w.model);
+  const StatusOr<guard::GuardOptions> options = GuardOptionsFrom(w.model);
+  if (!options.ok()) {
+    std::fprintf(stderr, "haloguard worker: %s\n", options.status().ToString().c_str());
+    return 2;
+  }
+  const guard::GuardOptions guard_options = *options;
   return monitor::RunWorkerUntilSignal(w.run, [&guard_options] {
     HG_LOG(INFO) << "worker: loading " << guard_options.model;
     return guard::LoadClassifier(guard_options);

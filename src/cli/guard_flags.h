@@ -1,29 +1,78 @@
-// Flags shared by the commands that load the guard (classify, bench): each declared once, mapped
-// onto guard::GuardOptions.
+// Flags shared by every command that loads the guard (classify, serve, worker, monitor; eval and
+// bench use ParseWeightMode): each declared once, mapped onto guard::GuardOptions.
 #pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <string>
 
 #include "cli/flags.h"
 #include "guard/guard.h"
-#include "hub/hub.h"
+#include "model/qwen35.h"
 
 namespace haloguard::cli {
 
+inline constexpr const char* kWeightsHelp =
+    "weight mode: exact (default; stored weights, fp32 arithmetic) or int8 (per-row int8 "
+    "projections, ~3x faster prefill, approximate: docs/PERFORMANCE.md)";
+
+// Saturates instead of wrapping, so an absurd flag value fails validation rather than turning
+// into a small valid one.
+inline int SaturateInt(int64_t v) {
+  return static_cast<int>(
+      std::clamp<int64_t>(v, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+}
+inline int64_t SecondsToMs(int64_t s) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 1000;
+  return std::clamp<int64_t>(s, -kMax, kMax) * 1000;
+}
+
+// "exact" -> kExact, "int8" -> kInt8. Errors: INVALID_ARGUMENT naming the flag and the value.
+inline StatusOr<model::WeightMode> ParseWeightMode(const std::string& name) {
+  if (name == "exact") return model::WeightMode::kExact;
+  if (name == "int8") return model::WeightMode::kInt8;
+  return InvalidArgumentError("--weights: expected exact or int8, got '" + name + "'");
+}
+
+// The guard flags as parsed; integers stay 64-bit until GuardOptionsFrom saturates them.
+struct GuardFlags {
+  guard::GuardOptions guard;  // guard.model: the default --model (empty = none)
+  int64_t threads = 0, max_batch = 16;
+  std::string weights = "exact";
+};
+
 // Declares --model, --threshold, --window-length, --window-stride, --policy, --calibration,
-// --attack-rules, --threads, --max-batch, --max-input-tokens, --offline on `f`, writing into `g`.
-// --model defaults to the HaloGuard-0.8B repo id (pulled on first use).
-inline void AddGuardFlags(FlagSet& f, guard::GuardOptions* g, int64_t* threads, int64_t* max_batch) {
-  if (g->model.empty()) g->model = hub::kDefaultRepoId;
-  f.String("model", &g->model, "checkpoint directory or Hugging Face repo id");
-  f.Double("threshold", &g->threshold, "unsafe iff p_unsafe >= threshold");
-  f.Int("window-length", &g->window_length, "user-text tokens per window");
-  f.Int("window-stride", &g->window_stride, "tokens between window starts");
-  f.String("policy", &g->policy_file, "JSON policy file (docs/POLICY.md)");
-  f.String("calibration", &g->calibration_file, "temperature-scaling file from `haloguard calibrate`");
-  f.String("attack-rules", &g->attack_rules_file, "extra attack-overlay rules (docs/ATTACK_OVERLAY.md)");
-  f.Int("threads", threads, "compute threads (0 = all cores)");
-  f.Int("max-batch", max_batch, "sequences per batched forward pass");
-  f.Int("max-input-tokens", &g->max_input_tokens, "user-text tokens accepted per input");
-  f.Bool("offline", &g->offline, "never touch the network when resolving --model");
+// --attack-rules, --threads, --max-batch, --max-input-tokens, --background-chunk-tokens,
+// --offline and --weights on `f`, writing into `g`.
+inline void AddGuardFlags(FlagSet& f, GuardFlags* g) {
+  guard::GuardOptions& o = g->guard;
+  f.String("model", &o.model, "checkpoint directory or Hugging Face repo id (pulled on first use)");
+  f.Double("threshold", &o.threshold, "unsafe iff p_unsafe >= threshold");
+  f.Int("window-length", &o.window_length, "user-text tokens per window");
+  f.Int("window-stride", &o.window_stride, "tokens between window starts");
+  f.String("policy", &o.policy_file, "JSON policy file (docs/POLICY.md)");
+  f.String("calibration", &o.calibration_file, "temperature-scaling file from `haloguard calibrate`");
+  f.String("attack-rules", &o.attack_rules_file, "extra attack-overlay rules (docs/ATTACK_OVERLAY.md)");
+  f.Int("threads", &g->threads, "compute threads for the model (0 = all cores)");
+  f.Int("max-batch", &g->max_batch, "sequences per batched forward pass");
+  f.Int("max-input-tokens", &o.max_input_tokens, "user-text tokens accepted per input (400 beyond)");
+  f.Int("background-chunk-tokens", &o.background_chunk_tokens,
+        "monitor-lane prefill piece: the most background work a request can wait behind");
+  f.Bool("offline", &o.offline, "never touch the network when resolving --model");
+  f.String("weights", &g->weights, kWeightsHelp);
+}
+
+// The options for guard::LoadClassifier: --weights parsed, integers saturated, ranges checked
+// (guard::ValidateGuardOptions). Errors: INVALID_ARGUMENT naming the flag at fault.
+inline StatusOr<guard::GuardOptions> GuardOptionsFrom(const GuardFlags& g) {
+  HG_ASSIGN_OR_RETURN(const model::WeightMode mode, ParseWeightMode(g.weights));
+  guard::GuardOptions o = g.guard;
+  o.weights = mode;
+  o.threads = SaturateInt(g.threads);
+  o.max_batch = SaturateInt(g.max_batch);
+  HG_RETURN_IF_ERROR(guard::ValidateGuardOptions(o));
+  return o;
 }
 
 }  // namespace haloguard::cli

@@ -2,6 +2,8 @@
 // rules, builds the prompt pieces, runs the prefix once, and returns a GuardClassifier.
 #include "guard/guard.h"
 
+#include <string>
+
 #include "core/log.h"
 #include "core/thread_pool.h"
 #include "guard/classifier.h"
@@ -58,13 +60,43 @@ Status LoadOptionalParts(const GuardOptions& o, ClassifierParts* parts) {
   return OkStatus();
 }
 
+Status OutOfRange(const std::string& name, const std::string& expected, const std::string& got) {
+  return InvalidArgumentError(name + ": expected " + expected + ", got " + got);
+}
+
 }  // namespace
 
+Status ValidateGuardOptions(const GuardOptions& o) {
+  if (!(o.threshold >= 0.0 && o.threshold <= 1.0)) {
+    return OutOfRange("threshold", "a number in [0, 1]", std::to_string(o.threshold));
+  }
+  if (o.window_length < 1) {
+    return OutOfRange("window length", ">= 1", std::to_string(o.window_length));
+  }
+  if (o.window_stride < 1 || o.window_stride > o.window_length) {
+    return OutOfRange("window stride", "[1, window length = " + std::to_string(o.window_length) + "]",
+                      std::to_string(o.window_stride));
+  }
+  if (o.threads < 0) return OutOfRange("threads", ">= 0 (0 = all cores)", std::to_string(o.threads));
+  if (o.max_batch < 1) return OutOfRange("max batch", ">= 1", std::to_string(o.max_batch));
+  if (o.max_input_tokens < 1) {
+    return OutOfRange("max input tokens", ">= 1", std::to_string(o.max_input_tokens));
+  }
+  if (o.background_chunk_tokens < 1) {
+    return OutOfRange("background chunk tokens", ">= 1", std::to_string(o.background_chunk_tokens));
+  }
+  return OkStatus();
+}
+
 StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options) {
+  HG_RETURN_IF_ERROR(ValidateGuardOptions(options));
   hub::PullOptions pull;
   pull.offline = options.offline;
   HG_ASSIGN_OR_RETURN(hub::ResolvedModel resolved, hub::ResolveModelArg(options.model, pull));
-  HG_ASSIGN_OR_RETURN(std::unique_ptr<model::Model> m, model::Model::Load(resolved.dir));
+  model::LoadOptions load;
+  load.weights = options.weights;
+  load.quantize_threads = options.threads;
+  HG_ASSIGN_OR_RETURN(std::unique_ptr<model::Model> m, model::Model::Load(resolved.dir, load));
   HG_ASSIGN_OR_RETURN(tokenizer::Tokenizer tok, tokenizer::Tokenizer::LoadFromDir(resolved.dir));
   ClassifierParts parts{std::move(tok)};
   HG_RETURN_IF_ERROR(LoadOptionalParts(options, &parts));
@@ -79,6 +111,7 @@ StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options
   info.model_id = resolved.repo_id.empty() ? options.model : resolved.repo_id;
   info.model_revision = resolved.revision;
   info.dtype = std::string(DTypeName(owner->model().weights().embed_tokens.dtype));
+  if (options.weights == model::WeightMode::kInt8) info.dtype += " (int8 weights)";
   info.max_input_tokens = options.max_input_tokens;
   info.window_length = options.window_length;
   info.window_stride = options.window_stride;

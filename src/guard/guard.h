@@ -8,6 +8,7 @@
 
 #include "core/status.h"
 #include "guard/result.h"
+#include "model/qwen35.h"
 
 namespace haloguard::guard {
 
@@ -24,10 +25,19 @@ struct GuardOptions {
   int64_t max_input_tokens = 16384;  // user-text tokens accepted per synchronous request
   int64_t background_chunk_tokens = 128;  // monitor-lane prefill piece (preemption bound)
   bool offline = false;          // never touch the network when resolving `model`
+  // kExact (default): the stored weights in fp32 arithmetic. kInt8: per-row int8 copies of the
+  // decoder projections (faster, approximate; docs/PERFORMANCE.md gives its measured cost).
+  model::WeightMode weights = model::WeightMode::kExact;
 };
 
-// Loads the model, tokenizer, policy and calibration, and precomputes the prefix cache.
-// Errors name the file or key at fault (NOT_FOUND, INVALID_ARGUMENT, DATA_LOSS, ...).
+// OK iff every number is in range: threshold in [0, 1], 1 <= window_stride <= window_length,
+// threads >= 0, max_batch >= 1, max_input_tokens >= 1, background_chunk_tokens >= 1.
+// Errors: INVALID_ARGUMENT naming the option, the range expected and the value found.
+Status ValidateGuardOptions(const GuardOptions& options);
+
+// Validates `options`, then loads the model, tokenizer, policy and calibration, and precomputes
+// the prefix cache. Errors name the option, file or key at fault (NOT_FOUND, INVALID_ARGUMENT,
+// DATA_LOSS, ...).
 StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options);
 
 }  // namespace haloguard::guard
