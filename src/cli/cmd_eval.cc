@@ -66,8 +66,8 @@ StatusOr<std::vector<eval::ScoreRecord>> ScoreWithModel(const EvalFlags& v,
   options.threshold = v.threshold;
   options.window_length = v.window_length;
   options.window_stride = v.window_stride;
-  options.threads = static_cast<int>(v.threads);
-  options.max_batch = static_cast<int>(v.batch_size);
+  options.threads = SaturateInt(v.threads);
+  options.max_batch = SaturateInt(v.batch_size);
   options.weights = weights;
   // No calibration_file: the scores keep raw logits; --calibration is applied by the report.
   HG_ASSIGN_OR_RETURN(std::unique_ptr<guard::Classifier> classifier,
