@@ -204,8 +204,8 @@ TEST_F(GuardE2E, BackgroundWindowScoringEqualsForegroundAndClassify) {
   auto windows = SplitWindows(static_cast<int64_t>(tok->ids.size()), 96, 40);
   std::vector<std::vector<int32_t>> w;
   for (const Window& x : *windows) w.emplace_back(tok->ids.begin() + x.begin, tok->ids.begin() + x.end);
-  auto fg = c->ScoreWindows(w, false);
-  auto bg = c->ScoreWindows(w, true);
+  auto fg = c->ScoreWindows(w, false, {});
+  auto bg = c->ScoreWindows(w, true, {});
   auto cl = c->ClassifyBatch(std::vector<ClassifyRequest>{{text, false}});
   ASSERT_TRUE(cl[0].ok());
   const Bounds b = MakeBounds(*model_, 600);
@@ -215,7 +215,34 @@ TEST_F(GuardE2E, BackgroundWindowScoringEqualsForegroundAndClassify) {
     EXPECT_NEAR(fg[k]->p_unsafe, cl[0]->window_risk_scores[k], b.Probability());
   }
   std::vector<std::vector<int32_t>> too_long = {std::vector<int32_t>(97, 5)};
-  EXPECT_FALSE(c->ScoreWindows(too_long, true)[0].ok());
+  EXPECT_FALSE(c->ScoreWindows(too_long, true, {})[0].ok());
+}
+
+TEST_F(GuardE2E, BackgroundScoringInSmallChunksMatchesAndStopsWhenAsked) {
+  GuardOptions o;
+  o.model = kModelDir;
+  o.offline = true;
+  o.threads = 2;
+  o.window_length = 96;
+  o.window_stride = 40;
+  o.background_chunk_tokens = 16;  // a 96-token window + suffix runs as 6-7 pieces
+  auto c = LoadClassifier(o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  std::vector<std::vector<int32_t>> w = {std::vector<int32_t>(96, 7), std::vector<int32_t>(50, 9)};
+  auto fg = (*c)->ScoreWindows(w, false, {});
+  auto bg = (*c)->ScoreWindows(w, true, {});
+  const Bounds b = MakeBounds(*model_, 600);
+  for (size_t k = 0; k < w.size(); ++k) {
+    ASSERT_TRUE(fg[k].ok() && bg[k].ok());
+    EXPECT_NEAR(fg[k]->p_unsafe, bg[k]->p_unsafe, b.Probability());
+  }
+  int polls = 0;  // true from the 3rd poll on: two pieces (32 tokens) ran
+  auto stopped = (*c)->ScoreWindows(w, true, [&] { return ++polls >= 3; });
+  ASSERT_EQ(stopped.size(), 2u);
+  for (const auto& v : stopped) EXPECT_EQ(v.status().code(), StatusCode::kCancelled);
+  EXPECT_NE(stopped[0].status().message().find("after 32 of"), std::string::npos)
+      << stopped[0].status().ToString();
+  EXPECT_EQ(polls, 4);  // one more for the second window, which stops before its first piece
 }
 
 TEST_F(GuardE2E, BadInputsGetClearErrorsWithoutFailingTheBatch) {

@@ -64,7 +64,8 @@ class FakeClassifier : public guard::Classifier {
     return t;
   }
   std::vector<StatusOr<guard::WindowVerdict>> ScoreWindows(
-      std::span<const std::vector<int32_t>> windows, bool) override {
+      std::span<const std::vector<int32_t>> windows, bool,
+      const std::function<bool()>&) override {
     std::vector<StatusOr<guard::WindowVerdict>> out;
     for (const auto& w : windows) {
       guard::WindowVerdict v;

@@ -151,7 +151,8 @@ StatusOr<TokenizedText> GuardClassifier::Tokenize(std::string_view text) const {
 }
 
 std::vector<StatusOr<WindowVerdict>> GuardClassifier::ScoreWindows(
-    std::span<const std::vector<int32_t>> windows, bool background) {
+    std::span<const std::vector<int32_t>> windows, bool background,
+    const std::function<bool()>& should_stop) {
   std::vector<StatusOr<WindowVerdict>> out(windows.size(), InternalError("not scored"));
   std::vector<WindowRequest> requests;
   std::vector<size_t> slot;
@@ -179,7 +180,8 @@ std::vector<StatusOr<WindowVerdict>> GuardClassifier::ScoreWindows(
   for (size_t k = 0; k < requests.size(); ++k) {
     WindowScore score;
     Status s = parts_.scorer->ScoreInPieces(requests[k], parts_.background_chunk_tokens,
-                                            [this] { return gate_.AcquireLow(); }, &score);
+                                            [this] { return gate_.AcquireLow(); }, should_stop,
+                                            &score);
     out[slot[k]] = s.ok() ? StatusOr<WindowVerdict>(Verdict(score)) : StatusOr<WindowVerdict>(s);
   }
   return out;

@@ -26,7 +26,7 @@ struct ClassifierParts {
   std::optional<Calibration> calibration;
   ModelInfo info;
   int64_t max_input_tokens = 16384;  // user-text tokens per synchronous request
-  int64_t background_chunk_tokens = 128;  // monitor-lane prefill piece (the preemption bound)
+  int64_t background_chunk_tokens = 32;  // monitor-lane prefill piece (the preemption bound)
 };
 
 class GuardClassifier : public Classifier {
@@ -43,7 +43,8 @@ class GuardClassifier : public Classifier {
   // Windows longer than window_length are an error in their slot. Background scoring runs one
   // window at a time in pieces of background_chunk_tokens under the low-priority gate.
   std::vector<StatusOr<WindowVerdict>> ScoreWindows(std::span<const std::vector<int32_t>> windows,
-                                                    bool background) override;
+                                                    bool background,
+                                                    const std::function<bool()>& should_stop) override;
 
   // p_unsafe of a window from its verdict logits (calibrated if a calibration is loaded).
   double UnsafeProbability(const WindowScore& s) const;

@@ -29,9 +29,10 @@ class OwningClassifier : public Classifier {
   StatusOr<TokenizedText> Tokenize(std::string_view text) const override {
     return inner_->Tokenize(text);
   }
-  std::vector<StatusOr<WindowVerdict>> ScoreWindows(std::span<const std::vector<int32_t>> w,
-                                                    bool background) override {
-    return inner_->ScoreWindows(w, background);
+  std::vector<StatusOr<WindowVerdict>> ScoreWindows(
+      std::span<const std::vector<int32_t>> w, bool background,
+      const std::function<bool()>& should_stop) override {
+    return inner_->ScoreWindows(w, background, should_stop);
   }
   const model::Model& model() const { return *model_; }
   ThreadPool& pool() { return *pool_; }

@@ -23,7 +23,7 @@ struct GuardOptions {
   int threads = 0;               // compute threads (0 = all cores)
   int max_batch = 16;            // sequences per batched forward pass
   int64_t max_input_tokens = 16384;  // user-text tokens accepted per synchronous request
-  int64_t background_chunk_tokens = 128;  // monitor-lane prefill piece (preemption bound)
+  int64_t background_chunk_tokens = 32;   // monitor-lane prefill piece (preemption bound)
   bool offline = false;          // never touch the network when resolving `model`
   // kExact (default): the stored weights in fp32 arithmetic. kInt8: per-row int8 copies of the
   // decoder projections (faster, approximate; docs/PERFORMANCE.md gives its measured cost).

@@ -116,7 +116,7 @@ Status ModelScorer::ScoreGroup(std::span<const WindowRequest> windows, WindowSco
 
 Status ModelScorer::ScoreInPieces(const WindowRequest& window, int64_t chunk_tokens,
                                   const std::function<PriorityGate::Lock()>& acquire,
-                                  WindowScore* out) {
+                                  const std::function<bool()>& should_stop, WindowScore* out) {
   if (window.generate) return InvalidArgumentError("ScoreInPieces: generate is not supported");
   chunk_tokens = std::max<int64_t>(1, chunk_tokens);
   std::vector<InferenceState> states(1, prefix_state_);
@@ -129,7 +129,15 @@ Status ModelScorer::ScoreInPieces(const WindowRequest& window, int64_t chunk_tok
   const int64_t n = static_cast<int64_t>(t.size());
   // The last piece holds the cue and the category prefix, so both logit rows come from it.
   const int64_t last_begin = std::max<int64_t>(0, std::min(n - chunk_tokens, cue));
+  auto stop_check = [&](int64_t done) {
+    if (should_stop && should_stop()) {
+      return CancelledError("window scoring stopped after " + std::to_string(done) + " of " +
+                            std::to_string(n) + " tokens");
+    }
+    return OkStatus();
+  };
   for (int64_t b = 0; b < last_begin; b += chunk_tokens) {
+    HG_RETURN_IF_ERROR(stop_check(b));
     const int64_t e = std::min(last_begin, b + chunk_tokens);
     SequenceInput in{&states[0], std::span<const int32_t>(t.data() + b, e - b)};
     std::span<SequenceInput> batch(&in, 1);
@@ -142,6 +150,7 @@ Status ModelScorer::ScoreInPieces(const WindowRequest& window, int64_t chunk_tok
   in.logit_rows = root_rows_;
   in.logits = &logits[0];
   std::span<SequenceInput> batch(&in, 1);
+  HG_RETURN_IF_ERROR(stop_check(last_begin));
   {
     PriorityGate::Lock lock = acquire();
     HG_RETURN_IF_ERROR(model_.Forward(pool_, batch));

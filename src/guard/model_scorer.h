@@ -30,6 +30,7 @@ class ModelScorer : public Scorer {
   Status Score(std::span<const WindowRequest> windows, std::vector<WindowScore>* out) override;
   Status ScoreInPieces(const WindowRequest& window, int64_t chunk_tokens,
                        const std::function<PriorityGate::Lock()>& acquire,
+                       const std::function<bool()>& should_stop,
                        WindowScore* out) override;
 
   const GuardPromptIds& ids() const { return ids_; }

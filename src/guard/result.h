@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
@@ -112,9 +113,12 @@ class Classifier {
 
   // Scores windows of user-text token ids (each at most window_length tokens) for the monitor
   // lane. background = true yields to synchronous ClassifyBatch calls between bounded chunks
-  // of work, so the monitor lane never delays /v1/classify by more than one chunk.
+  // of work, so the monitor lane never delays /v1/classify by more than one chunk; it also
+  // polls `should_stop` (if set) between chunks, and once that returns true the windows not
+  // yet scored come back CANCELLED (a cancelled job or a shutdown waits at most one chunk).
   virtual std::vector<StatusOr<WindowVerdict>> ScoreWindows(
-      std::span<const std::vector<int32_t>> windows, bool background) = 0;
+      std::span<const std::vector<int32_t>> windows, bool background,
+      const std::function<bool()>& should_stop) = 0;
 };
 
 }  // namespace haloguard::guard

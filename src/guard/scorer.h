@@ -46,10 +46,11 @@ class Scorer {
   // Scores one window as a sequence of bounded pieces of work (prefill in pieces of at most
   // `chunk_tokens` tokens, then the category pass), each run while holding a lock from
   // `acquire()`; between pieces the lock is released so other work can run. Same result as
-  // Score (generate is not supported here).
+  // Score (generate is not supported here). Before each piece `should_stop` (if set) is polled;
+  // once it returns true the call ends with CANCELLED.
   virtual Status ScoreInPieces(const WindowRequest& window, int64_t chunk_tokens,
                                const std::function<PriorityGate::Lock()>& acquire,
-                               WindowScore* out) = 0;
+                               const std::function<bool()>& should_stop, WindowScore* out) = 0;
 };
 
 }  // namespace haloguard::guard

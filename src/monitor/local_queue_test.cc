@@ -25,7 +25,8 @@ class GatedClassifier : public FakeClassifier {
   explicit GatedClassifier(double item_cost_ms = 0)
       : FakeClassifier(FakeClassifierOptions{0, item_cost_ms, 0.65}) {}
   std::vector<StatusOr<guard::WindowVerdict>> ScoreWindows(
-      std::span<const std::vector<int32_t>> windows, bool background) override {
+      std::span<const std::vector<int32_t>> windows, bool background,
+      const std::function<bool()>& should_stop) override {
     {
       std::unique_lock<std::mutex> lock(mu_);
       ++entered_;
@@ -33,7 +34,7 @@ class GatedClassifier : public FakeClassifier {
       cv_.wait(lock, [this] { return open_; });
       for (const auto& w : windows) order_.push_back(w.empty() ? -1 : w[0]);
     }
-    return FakeClassifier::ScoreWindows(windows, background);
+    return FakeClassifier::ScoreWindows(windows, background, should_stop);
   }
   void Close() {
     std::lock_guard<std::mutex> lock(mu_);

@@ -98,16 +98,21 @@ void WaitForForeground(const RunOptions& o, const RunHooks& h) {
 }
 
 // Scores windows [k, k + count) and folds them into `r`. Returns true to stop early.
+// `should_stop` is passed on: the classifier polls it between chunks of work.
 StatusOr<bool> ScoreCall(guard::Classifier& c, WindowWalker& walker, int64_t k, int64_t count,
-                         bool stop_on_unsafe, JobResult& r) {
+                         bool stop_on_unsafe, const std::function<bool()>& should_stop,
+                         JobResult& r) {
   std::vector<std::vector<int32_t>> windows;
   for (int64_t i = 0; i < count; ++i) windows.push_back(walker.Ids(k + i));
-  std::vector<StatusOr<guard::WindowVerdict>> verdicts = c.ScoreWindows(windows, true);
+  std::vector<StatusOr<guard::WindowVerdict>> verdicts = c.ScoreWindows(windows, true, should_stop);
   if (static_cast<int64_t>(verdicts.size()) != count) {
     return InternalError("monitor: ScoreWindows returned " + std::to_string(verdicts.size()) +
                          " verdicts for " + std::to_string(count) + " windows");
   }
   for (int64_t i = 0; i < count; ++i) {
+    if (!verdicts[i].ok() && verdicts[i].status().code() == StatusCode::kCancelled) {
+      return CancelledError("monitor: job cancelled");
+    }
     if (!verdicts[i].ok())
       return verdicts[i].status().WithPrefix("window " + std::to_string(k + i));
     const guard::WindowVerdict& v = *verdicts[i];
@@ -175,7 +180,8 @@ StatusOr<JobResult> RunJob(guard::Classifier& classifier, const MonitoredText& i
     if (hooks.should_stop && hooks.should_stop()) return CancelledError("monitor: job cancelled");
     HG_ASSIGN_OR_RETURN(
         bool stop,
-        ScoreCall(classifier, walker, k, std::min(per_call, plan.count() - k), stop_on_unsafe, r));
+        ScoreCall(classifier, walker, k, std::min(per_call, plan.count() - k), stop_on_unsafe,
+                  hooks.should_stop, r));
     if (hooks.on_progress) hooks.on_progress(static_cast<int64_t>(r.windows.size()));
     if (stop) break;
   }

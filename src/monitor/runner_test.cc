@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "core/utf8.h"
+#include "monitor/testing/contended_classifier.h"
 #include "server/testing/fake_classifier.h"
 
 namespace haloguard::monitor {
@@ -30,13 +31,14 @@ class TestClassifier : public FakeClassifier {
   }
   const guard::ModelInfo& info() const override { return info_; }
   std::vector<StatusOr<guard::WindowVerdict>> ScoreWindows(
-      std::span<const std::vector<int32_t>> windows, bool background) override {
+      std::span<const std::vector<int32_t>> windows, bool background,
+      const std::function<bool()>& should_stop) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
       calls_.push_back(static_cast<int>(windows.size()));
       all_background_ = all_background_ && background;
     }
-    auto out = FakeClassifier::ScoreWindows(windows, background);
+    auto out = FakeClassifier::ScoreWindows(windows, background, should_stop);
     for (size_t i = 0; i < windows.size(); ++i) {
       if (fail_window_ >= 0 && scored_++ == fail_window_) {
         out[i] = InternalError("fake: scoring failed");
@@ -237,6 +239,24 @@ TEST(RunJob, CancelsBetweenCalls) {
   EXPECT_EQ(r.status().code(), StatusCode::kCancelled);
   EXPECT_EQ(total, 9);
   EXPECT_EQ(c.calls().size(), 1u);
+}
+
+TEST(RunJob, CancelsInsideACallBetweenChunks) {
+  // A call of 4 windows x 200 chunks: without the poll between chunks the cancel would wait for
+  // all 800 chunks. The hook turns true on its 4th poll (RunJob polls once before the call);
+  // the job must end after exactly those polls, i.e. within the chunk that was running.
+  testing::ContendedOptions co;
+  co.window_cost_ms = 200;
+  co.chunk_ms = 1;
+  testing::ContendedClassifier c(co);
+  RunOptions o;
+  o.windows_per_call = 4;
+  int polls = 0;
+  RunHooks h;
+  h.should_stop = [&] { return ++polls >= 4; };
+  auto r = RunJob(c, Input(MakeDoc(20, {}).text), false, o, h);
+  EXPECT_EQ(r.status().code(), StatusCode::kCancelled) << r.status().ToString();
+  EXPECT_EQ(polls, 4);
 }
 
 TEST(RunJob, WaitsWhileTheForegroundIsBusy) {

@@ -40,7 +40,9 @@ std::vector<StatusOr<guard::GuardResult>> ContendedClassifier::ClassifyBatch(
 }
 
 std::vector<StatusOr<guard::WindowVerdict>> ContendedClassifier::ScoreWindows(
-    std::span<const std::vector<int32_t>> windows, bool background) {
+    std::span<const std::vector<int32_t>> windows, bool background,
+    const std::function<bool()>& should_stop) {
+  const auto stop = [&] { return background && should_stop && should_stop(); };
   for (size_t w = 0; w < windows.size(); ++w) {
     if (!background || !opts_.preempt) {
       AcquireBackground();
@@ -49,12 +51,18 @@ std::vector<StatusOr<guard::WindowVerdict>> ContendedClassifier::ScoreWindows(
       continue;
     }
     for (double left = opts_.window_cost_ms; left > 0; left -= opts_.chunk_ms) {
+      if (stop()) {  // like the model-backed classifier: the rest comes back CANCELLED
+        std::vector<StatusOr<guard::WindowVerdict>> out =
+            FakeClassifier::ScoreWindows(windows, background, should_stop);
+        for (size_t r = w; r < out.size(); ++r) out[r] = CancelledError("window scoring stopped");
+        return out;
+      }
       AcquireBackground();  // a waiting ClassifyBatch goes first
       Busy(std::min(opts_.chunk_ms, left));
       Release();
     }
   }
-  return FakeClassifier::ScoreWindows(windows, background);
+  return FakeClassifier::ScoreWindows(windows, background, should_stop);
 }
 
 }  // namespace haloguard::monitor::testing

@@ -28,7 +28,8 @@ class ContendedClassifier : public server::testing::FakeClassifier {
   std::vector<StatusOr<guard::GuardResult>> ClassifyBatch(
       std::span<const guard::ClassifyRequest> requests) override;
   std::vector<StatusOr<guard::WindowVerdict>> ScoreWindows(
-      std::span<const std::vector<int32_t>> windows, bool background) override;
+      std::span<const std::vector<int32_t>> windows, bool background,
+      const std::function<bool()>& should_stop) override;
 
  private:
   void AcquireForeground();

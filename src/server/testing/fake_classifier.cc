@@ -158,7 +158,8 @@ StatusOr<guard::TokenizedText> FakeClassifier::Tokenize(std::string_view text) c
 }
 
 std::vector<StatusOr<guard::WindowVerdict>> FakeClassifier::ScoreWindows(
-    std::span<const std::vector<int32_t>> windows, bool /*background*/) {
+    std::span<const std::vector<int32_t>> windows, bool /*background*/,
+    const std::function<bool()>& /*should_stop*/) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     sequences_ += static_cast<int64_t>(windows.size());

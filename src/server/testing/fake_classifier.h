@@ -33,7 +33,8 @@ class FakeClassifier : public guard::Classifier {
   // A window is unsafe (p 0.97, "fraud_and_social_engineering") iff it holds the id of the token
   // "phishing"; otherwise p_unsafe = 0.1. Costs like one ClassifyBatch item per window.
   std::vector<StatusOr<guard::WindowVerdict>> ScoreWindows(
-      std::span<const std::vector<int32_t>> windows, bool background) override;
+      std::span<const std::vector<int32_t>> windows, bool background,
+      const std::function<bool()>& should_stop) override;
 
   // The result ClassifyBatch returns for `text` (the test oracle). Texts containing a marker
   // phrase ("phishing", "hotwire", "ignore previous instructions", "chlorine gas ... hurt",
