@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what it needs, builds, runs every CTest suite.
 # HG_TEST_LABELS / HG_TEST_EXCLUDE select CTest labels (default: everything but 'slow').
+# Then the sanitizer stage (scripts/test_sanitized.sh, ~6 min on 2 cores); HG_TEST_SANITIZE=0 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -12,3 +13,5 @@ args=(--output-on-failure -j "$(nproc)")
 if [ -n "${HG_TEST_LABELS:-}" ]; then args+=(-L "$HG_TEST_LABELS"); fi
 args+=(-LE "${HG_TEST_EXCLUDE:-slow}")
 ctest "${args[@]}"
+cd ..
+if [ "${HG_TEST_SANITIZE:-1}" != 0 ]; then scripts/test_sanitized.sh; fi
