@@ -1,10 +1,12 @@
 // The --weights option end to end on the tiny checkpoint: guard::GuardOptions::weights reaches the
 // model (int8 results differ from exact and say so in dtype), and classify / serve / eval accept
-// exact|int8 and reject anything else with a message naming the flag.
+// exact|int8 and reject anything else with a message naming the flag; bench resolves --model as
+// a Hub repo id too.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <sys/wait.h>
 #include <tuple>
@@ -74,6 +76,18 @@ TEST(WeightsMode, CommandsAcceptExactAndInt8Only) {
     EXPECT_NE(rc, 0) << cmd;
     EXPECT_NE(out.find("--weights: expected exact or int8, got 'int4'"), std::string::npos) << cmd << ": " << out;
   }
+}
+
+TEST(BenchCommand, ModelMayBeARepoIdResolvedThroughTheHubCache) {
+  // An empty hub cache and --offline: the repo id is resolved (not opened as a directory) and the
+  // error says how to get the model.
+  const std::string cache = ::testing::TempDir() + "/bench-empty-hub";
+  ASSERT_EQ(setenv("HF_HUB_CACHE", cache.c_str(), 1), 0);
+  auto [rc, out] = RunHaloguard("bench --model owner/missing-model --offline --quick --sections machine");
+  unsetenv("HF_HUB_CACHE");
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("NOT_FOUND"), std::string::npos) << out;
+  EXPECT_NE(out.find("haloguard pull owner/missing-model"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "bench/bench.h"
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "hub/hub.h"
 
 namespace haloguard::cli {
 namespace {
@@ -25,11 +26,11 @@ int RunBench(int argc, char** argv) {
   bench::BenchOptions o;
   std::string sections;
   std::string weights = "both", json_out;
-  bool json = false, list = false, no_int8 = false;
+  bool json = false, list = false, no_int8 = false, offline = false;
   int64_t threads = 0, repeats = 3;
   FlagSet flags("bench", "--model DIR [--json] [--quick] [--sections a,b] [--weights both|exact|int8] [--threads N]");
   flags.String("model", &o.model_dir,
-               "checkpoint directory (e.g. a make-checkpoint 0.8B; guard sections need its tokenizer)");
+               "checkpoint directory or Hub repo id (pulled on first use); guard sections need its tokenizer");
   flags.Bool("json", &json, "print JSON instead of the table");
   flags.String("json-out", &json_out, "also write the JSON report to this file");
   flags.Bool("quick", &o.quick, "fewer sizes and repeats (smoke test)");
@@ -43,6 +44,7 @@ int RunBench(int argc, char** argv) {
   flags.String("hf-tokenizer-bench", &o.hf_tokenizer_bench,
                "tools/tokenizer/bench_hf.js: also time the HF tokenizers oracle (node) on the same corpus");
   flags.Int("threads", &threads, "compute threads (0 = all cores)");
+  flags.Bool("offline", &offline, "never touch the network when resolving --model");
   flags.Int("repeats", &repeats, "timed runs per measurement; the median is reported");
   int rc = 0;
   if (!ParseOrExit(flags, argc, argv, &rc)) return rc;
@@ -58,6 +60,14 @@ int RunBench(int argc, char** argv) {
                  weights.c_str(), flags.Help().c_str());
     return 2;
   }
+  hub::PullOptions pull;
+  pull.offline = offline;
+  const StatusOr<hub::ResolvedModel> resolved = hub::ResolveModelArg(o.model_dir, pull);
+  if (!resolved.ok()) {
+    std::fprintf(stderr, "haloguard bench: --model: %s\n", resolved.status().ToString().c_str());
+    return 2;
+  }
+  o.model_dir = resolved->dir;
   o.threads = static_cast<int>(threads);
   o.repeats = o.quick ? 1 : static_cast<int>(repeats);
   o.int8 = !no_int8 && weights != "exact";
