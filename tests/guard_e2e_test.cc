@@ -86,12 +86,14 @@ struct GuardE2E : ::testing::Test {
     delete model_;
     delete tokenizer_;
   }
-  static std::unique_ptr<Classifier> Load(int64_t window, int64_t stride, double threshold = 0.65) {
+  static std::unique_ptr<Classifier> Load(int64_t window, int64_t stride, double threshold = 0.65,
+                                          int64_t background_chunk = 32) {
     GuardOptions o;
     o.model = kModelDir;
     o.window_length = window;
     o.window_stride = stride;
     o.threshold = threshold;
+    o.background_chunk_tokens = background_chunk;
     o.threads = 2;
     o.offline = true;
     auto c = LoadClassifier(o);
@@ -219,25 +221,17 @@ TEST_F(GuardE2E, BackgroundWindowScoringEqualsForegroundAndClassify) {
 }
 
 TEST_F(GuardE2E, BackgroundScoringInSmallChunksMatchesAndStopsWhenAsked) {
-  GuardOptions o;
-  o.model = kModelDir;
-  o.offline = true;
-  o.threads = 2;
-  o.window_length = 96;
-  o.window_stride = 40;
-  o.background_chunk_tokens = 16;  // a 96-token window + suffix runs as 6-7 pieces
-  auto c = LoadClassifier(o);
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto c = Load(96, 40, 0.65, /*background_chunk=*/16);  // a 96-token window runs as 6-7 pieces
   std::vector<std::vector<int32_t>> w = {std::vector<int32_t>(96, 7), std::vector<int32_t>(50, 9)};
-  auto fg = (*c)->ScoreWindows(w, false, {});
-  auto bg = (*c)->ScoreWindows(w, true, {});
+  auto fg = c->ScoreWindows(w, false, {});
+  auto bg = c->ScoreWindows(w, true, {});
   const Bounds b = MakeBounds(*model_, 600);
   for (size_t k = 0; k < w.size(); ++k) {
     ASSERT_TRUE(fg[k].ok() && bg[k].ok());
     EXPECT_NEAR(fg[k]->p_unsafe, bg[k]->p_unsafe, b.Probability());
   }
   int polls = 0;  // true from the 3rd poll on: two pieces (32 tokens) ran
-  auto stopped = (*c)->ScoreWindows(w, true, [&] { return ++polls >= 3; });
+  auto stopped = c->ScoreWindows(w, true, [&] { return ++polls >= 3; });
   ASSERT_EQ(stopped.size(), 2u);
   for (const auto& v : stopped) EXPECT_EQ(v.status().code(), StatusCode::kCancelled);
   EXPECT_NE(stopped[0].status().message().find("after 32 of"), std::string::npos)
