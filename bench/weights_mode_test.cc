@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <sys/wait.h>
 #include <tuple>
 
+#include "core/testing/shell.h"
 #include "guard/guard.h"
 
 namespace haloguard::guard {
@@ -31,14 +31,8 @@ std::unique_ptr<Classifier> Load(model::WeightMode mode) {
 
 // Runs the haloguard binary; returns its exit status and stdout + stderr.
 std::pair<int, std::string> RunHaloguard(const std::string& args) {
-  const std::string cmd = std::string(HG_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  HG_CHECK(p != nullptr);
-  std::string out;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  test_util::ShellResult r = test_util::RunShell(std::string(HG_BINARY) + " " + args + " 2>&1");
+  return {r.code, std::move(r.out)};
 }
 
 TEST(WeightsMode, Int8GuardUsesTheInt8ModelAndSaysSo) {

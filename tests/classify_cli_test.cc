@@ -6,34 +6,23 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "core/testing/shell.h"
 
 namespace {
 
 const std::string kModel = std::string(HG_SOURCE_DIR) + "/tests/data/tiny_qwen35";
 
-struct Result {
-  int code = -1;
-  std::string out;
-};
+using Result = haloguard::test_util::ShellResult;
 
+// Runs `haloguard classify` on the tiny checkpoint with ARGS; stdout only.
 Result Classify(const std::string& args) {
-  const std::string cmd = std::string(HG_BINARY) + " classify --model " + kModel +
-                          " --offline --threads 2 " + args + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  Result r;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return haloguard::test_util::RunShell(std::string(HG_BINARY) + " classify --model " + kModel +
+                                        " --offline --threads 2 " + args + " 2>/dev/null");
 }
 
 std::vector<nlohmann::json> Lines(const std::string& s) {
-  std::vector<nlohmann::json> v;
-  std::istringstream in(s);
-  for (std::string l; std::getline(in, l);) v.push_back(nlohmann::json::parse(l));
-  return v;
+  return haloguard::test_util::ParseJsonLines(s);
 }
 
 TEST(ClassifyCli, OneTextPrintsTheCardFields) {

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/testing/shell.h"
 #include "guard/guard.h"
 #include "monitor/job_json.h"
 #include "monitor/runner.h"
@@ -73,12 +74,8 @@ TEST(MonitorWithModel, CommandLineMonitorGivesTheSameVerdict) {
   const std::string cmd = std::string(HG_BINARY) + " monitor --model " + kModel +
                           " --offline --threads 2 --window-length 96 --window-stride 40 " + path +
                           " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) out.append(buf, n);
-  ASSERT_EQ(pclose(p), 0) << out;
+  const auto [code, out] = test_util::RunShell(cmd);
+  ASSERT_EQ(code, 0) << out;
   const nlohmann::json j = nlohmann::json::parse(out.substr(0, out.find('\n')));
   auto c = Load();
   auto sync = c->ClassifyBatch(std::vector<guard::ClassifyRequest>{{Document(), false}});

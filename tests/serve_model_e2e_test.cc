@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/testing/shell.h"
 #include "guard/guard.h"
 #include "server/testing/http_client.h"
 
@@ -35,15 +36,8 @@ int FreePort() {
   return ntohs(a.sin_port);
 }
 
-std::string RunShell(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  HG_CHECK(p != nullptr);
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) out.append(buf, n);
-  pclose(p);
-  return out;
-}
+// Stdout of `cmd` run with /bin/sh.
+std::string RunShell(const std::string& cmd) { return haloguard::test_util::RunShell(cmd).out; }
 
 class Serve : public ::testing::Test {
  protected:

@@ -11,25 +11,15 @@
 #include <string>
 
 #include "core/mapped_file.h"
+#include "core/testing/shell.h"
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string output;  // stdout + stderr
-};
+using Result = haloguard::test_util::ShellResult;
 
+// Runs `haloguard ARGS`; stdout + stderr in `out`.
 Result RunCli(const std::string& args) {
-  Result r;
-  const std::string cmd = std::string(HG_HALOGUARD_BIN) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return haloguard::test_util::RunShell(std::string(HG_HALOGUARD_BIN) + " " + args + " 2>&1");
 }
 
 std::string Fixture(const std::string& name) {
@@ -52,10 +42,10 @@ TEST(EvalCli, ReportFromSavedScores) {
   const std::string out = TempDir("cli_scores");
   const Result r = RunCli("eval --scores " + Fixture("oracle_scores.jsonl") + " --out " + out +
                           " --adjudication " + Fixture("oracle_adjudication.jsonl"));
-  ASSERT_EQ(r.code, 0) << r.output;
-  EXPECT_NE(r.output.find("| Model | Size | alpha | beta | gamma | delta | Avg. |"),
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("| Model | Size | alpha | beta | gamma | delta | Avg. |"),
             std::string::npos)
-      << r.output;
+      << r.out;
   for (const char* f :
        {"report.json", "report.md", "pr_curve.svg", "threshold_sweep.svg", "reliability.svg"}) {
     EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
@@ -72,14 +62,14 @@ TEST(EvalCli, CalibrateThenEvaluateCalibrated) {
   std::filesystem::create_directories(out);
   const std::string calib = out + "/calib.json";
   Result r = RunCli("calibrate --scores " + Fixture("oracle_scores.jsonl") + " --out " + calib);
-  ASSERT_EQ(r.code, 0) << r.output;
-  EXPECT_NE(r.output.find("temperature"), std::string::npos);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("temperature"), std::string::npos);
   const nlohmann::json cal = ReadJson(calib);
   const double want = ReadJson(Fixture("oracle_expected.json"))["fitted_temperature"];
   EXPECT_NEAR(cal["temperature"].get<double>(), want, 1e-11 * want);
   r = RunCli("eval --scores " + Fixture("oracle_scores.jsonl") + " --calibration " + calib +
              " --out " + out + " --no-plots");
-  ASSERT_EQ(r.code, 0) << r.output;
+  ASSERT_EQ(r.code, 0) << r.out;
   const nlohmann::json rep = ReadJson(out + "/report.json");
   EXPECT_NEAR(rep["config"]["temperature"].get<double>(), want, 1e-11 * want);
   // Temperature scaling minimises NLL on these very records: it cannot be worse than T = 1.
@@ -100,10 +90,10 @@ TEST(EvalCli, BadScoreRowsAreSkippedOrFatal) {
                            "\n";
   Result r = RunCli("eval --scores " + scores + " --out " + out + " --on-bad-row fail");
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.output.find("scores.jsonl:2: unknown label"), std::string::npos) << r.output;
+  EXPECT_NE(r.out.find("scores.jsonl:2: unknown label"), std::string::npos) << r.out;
   r = RunCli("eval --scores " + scores + " --out " + out + " --on-bad-row skip");
-  ASSERT_EQ(r.code, 0) << r.output;
-  EXPECT_NE(r.output.find("(1 rows skipped)"), std::string::npos) << r.output;
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("(1 rows skipped)"), std::string::npos) << r.out;
   const nlohmann::json rep = ReadJson(out + "/report.json");
   ASSERT_EQ(rep["bad_rows"].size(), 1u);
   EXPECT_EQ(rep["bad_rows"][0]["line"], 2);
@@ -113,28 +103,28 @@ TEST(EvalCli, BadScoreRowsAreSkippedOrFatal) {
 TEST(EvalCli, FlagErrorsAreExplained) {
   Result r = RunCli("eval");
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.output.find("expected either --model with --data, or --scores; got neither"),
+  EXPECT_NE(r.out.find("expected either --model with --data, or --scores; got neither"),
             std::string::npos)
-      << r.output;
+      << r.out;
   r = RunCli("eval --model m --scores s.jsonl");
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.output.find("got both"), std::string::npos) << r.output;
+  EXPECT_NE(r.out.find("got both"), std::string::npos) << r.out;
   r = RunCli("eval --scores " + Fixture("oracle_scores.jsonl") + " --on-bad-row maybe");
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.output.find("expected 'skip' or 'fail', got 'maybe'"), std::string::npos);
+  EXPECT_NE(r.out.find("expected 'skip' or 'fail', got 'maybe'"), std::string::npos);
   r = RunCli("eval --scores /nonexistent/scores.jsonl");
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.output.find("NOT_FOUND"), std::string::npos) << r.output;
+  EXPECT_NE(r.out.find("NOT_FOUND"), std::string::npos) << r.out;
   r = RunCli("calibrate --scores " + Fixture("oracle_scores.jsonl"));
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.output.find("expected --out FILE"), std::string::npos);
+  EXPECT_NE(r.out.find("expected --out FILE"), std::string::npos);
 }
 
 TEST(EvalCli, MissingModelFailsCleanly) {
   const Result r = RunCli("eval --model /nonexistent/model --data " + Fixture("prompts.jsonl") +
                           " --out " + TempDir("cli_nomodel") + " --no-progress");
-  EXPECT_EQ(r.code, 1) << r.output;
-  EXPECT_NE(r.output.find("haloguard eval: "), std::string::npos) << r.output;
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("haloguard eval: "), std::string::npos) << r.out;
 }
 
 // The tiny random checkpoint for end-to-end runs: $HG_TINY_MODEL_DIR, else the repository's
@@ -153,13 +143,13 @@ TEST(EvalCli, LiveEvalOnTinyCheckpoint) {
   const std::string out = TempDir("cli_live");
   Result r = RunCli("eval --model " + model + " --data " + Fixture("prompts.jsonl") + " --out " +
                     out + " --no-progress --batch-size 4");
-  ASSERT_EQ(r.code, 0) << r.output;
+  ASSERT_EQ(r.code, 0) << r.out;
   const nlohmann::json rep = ReadJson(out + "/report.json");
   EXPECT_EQ(rep["overall"]["metrics"]["raw"]["support"], 20);
   // A second run resumes: nothing left to classify.
   r = RunCli("eval --model " + model + " --data " + Fixture("prompts.jsonl") + " --out " + out +
              " --no-progress");
-  ASSERT_EQ(r.code, 0) << r.output;
+  ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(ReadJson(out + "/report.json")["run"]["classified"], "0");
 }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/testing/shell.h"
 #include "monitor/local_queue.h"
 #include "server/testing/fake_classifier.h"
 
@@ -18,17 +19,10 @@ namespace {
 using nlohmann::json;
 
 std::string WriteTemp(const std::string& name, const std::string& content) {
-  const std::string path = ::testing::TempDir() + "/hg_monitor_files_" + name;
-  std::ofstream(path, std::ios::binary) << content;
-  return path;
+  return test_util::WriteTempFile("hg_monitor_files_" + name, content);
 }
 
-std::vector<json> Lines(const std::string& text) {
-  std::vector<json> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
-  return out;
-}
+std::vector<json> Lines(const std::string& text) { return test_util::ParseJsonLines(text); }
 
 TEST(MonitorFiles, WritesOneLinePerFileInOrder) {
   server::testing::FakeClassifier fake;

@@ -1,12 +1,13 @@
 // `haloguard pull` as a user runs it: the built executable, configured only through HF_*
 // environment variables, against the loopback mock Hub. Checks stdout/stderr and exit codes.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/testing/shell.h"
 #include "hub/testing/pull_fixture.h"
 
 namespace haloguard::hub::testing {
@@ -26,17 +27,12 @@ class PullCliTest : public PullTest {
     const std::string cmd = "env -u HF_TOKEN -u HF_HUB_OFFLINE -u http_proxy -u ALL_PROXY -u all_proxy HF_ENDPOINT=" + hub_->endpoint() +
                             " HF_HUB_CACHE=" + tmp_ + "/cache HF_HOME=" + tmp_ + "/home " +
                             extra_env + " " + HG_HALOGUARD_BIN + " pull " + args + " 2>" + err_path;
+    test_util::ShellResult run = test_util::RunShell(cmd);
     CliResult r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-    int status = ::pclose(p);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    FILE* e = std::fopen(err_path.c_str(), "r");
-    while (e && (n = std::fread(buf, 1, sizeof(buf), e)) > 0) r.err.append(buf, n);
-    if (e) std::fclose(e);
+    r.exit_code = run.code;
+    r.out = std::move(run.out);
+    std::ifstream e(err_path, std::ios::binary);
+    r.err.assign(std::istreambuf_iterator<char>(e), std::istreambuf_iterator<char>());
     return r;
   }
 };

@@ -2,13 +2,12 @@
 // (an in-process RedisWorker runs the jobs; no model is loaded), exit codes, and the option
 // checks that `worker` makes before it loads a model.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "core/testing/shell.h"
 #include "monitor/redis_worker.h"
 #include "monitor/testing/redis_server.h"
 #include "monitor_test_util.h"
@@ -18,35 +17,16 @@ namespace {
 
 using nlohmann::json;
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-};
-
 // Runs `haloguard ARGS` through the shell (stderr discarded); exit code and stdout.
-CliRun Haloguard(const std::string& args) {
-  CliRun r;
-  FILE* p = popen((std::string(HG_HALOGUARD) + " " + args + " 2>/dev/null").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+test_util::ShellResult Haloguard(const std::string& args) {
+  return test_util::RunShell(std::string(HG_HALOGUARD) + " " + args + " 2>/dev/null");
 }
 
 std::string WriteTemp(const std::string& name, const std::string& content) {
-  const std::string path = ::testing::TempDir() + "/hg_monitor_cli_" + name;
-  std::ofstream(path, std::ios::binary) << content;
-  return path;
+  return test_util::WriteTempFile("hg_monitor_cli_" + name, content);
 }
 
-std::vector<json> Lines(const std::string& text) {
-  std::vector<json> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
-  return out;
-}
+std::vector<json> Lines(const std::string& text) { return test_util::ParseJsonLines(text); }
 
 TEST(MonitorCli, SubmitsFilesToRedisAndPrintsOneLineEach) {
   auto redis = testing::RedisServer::Start(false);
@@ -62,7 +42,7 @@ TEST(MonitorCli, SubmitsFilesToRedisAndPrintsOneLineEach) {
   const std::string safe = WriteTemp("safe.txt", "nothing to see");
   const std::string q = "--queue " + (*redis)->url() + " ";
 
-  CliRun r = Haloguard("monitor " + q + unsafe + " " + safe);
+  test_util::ShellResult r = Haloguard("monitor " + q + unsafe + " " + safe);
   ASSERT_EQ(r.code, 0) << r.out;
   std::vector<json> lines = Lines(r.out);
   ASSERT_EQ(lines.size(), 2u);

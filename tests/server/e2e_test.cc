@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/testing/shell.h"
 #include "server/server.h"
 #include "server/testing/fake_classifier.h"
 #include "server/testing/http_client.h"
@@ -81,20 +82,10 @@ class FakeServe {
   bool reaped_ = false;
 };
 
-// Runs a shell command; returns {exit code, stdout}.
-std::pair<int, std::string> Shell(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return {-1, ""};
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using haloguard::test_util::RunShell;
 
 bool HaveCommand(const std::string& name) {
-  return Shell("command -v " + name + " >/dev/null 2>&1").first == 0;
+  return RunShell("command -v " + name + " >/dev/null 2>&1").code == 0;
 }
 
 // Splits card_examples.sh output into {name: body}.
@@ -115,7 +106,7 @@ TEST(ServerE2E, CardCurlExamples) {
   if (!HaveCommand("curl")) GTEST_SKIP() << "curl not installed";
   FakeServe srv({"--api-key", kKey, "--open-health", "true"});
   ASSERT_GT(srv.port(), 0);
-  auto [code, out] = Shell("BASE_URL=" + srv.base_url() + " CHUTES_API_KEY=" + kKey + " bash " +
+  auto [code, out] = RunShell("BASE_URL=" + srv.base_url() + " CHUTES_API_KEY=" + kKey + " bash " +
                            HG_SOURCE_DIR "/tools/server/card_examples.sh 2>/dev/null");
   ASSERT_EQ(code, 0) << out;
   auto s = Sections(out);
@@ -148,7 +139,7 @@ TEST(ServerE2E, OpenAiNodeSdk) {
   }
   FakeServe srv({"--api-key", kKey});
   ASSERT_GT(srv.port(), 0);
-  auto [code, out] = Shell("BASE_URL=" + srv.base_url() + " API_KEY=" + kKey + " node " +
+  auto [code, out] = RunShell("BASE_URL=" + srv.base_url() + " API_KEY=" + kKey + " node " +
                            HG_SOURCE_DIR "/tools/server/openai_sdk_check.mjs");
   ASSERT_EQ(code, 0) << out;
   json j = json::parse(out);
