@@ -75,10 +75,7 @@ int RunBench(int argc, char** argv) {
   o.sections = SplitCommas(sections);
   bench::Report report;
   const Status s = bench::RunBench(o, report);
-  if (!s.ok()) {
-    std::fprintf(stderr, "haloguard bench: %s\n", s.ToString().c_str());
-    return 2;
-  }
+  if (!s.ok()) return ReportError("bench", s, 2);
   std::printf("%s\n", json ? report.Json().c_str() : report.Table().c_str());
   if (!json_out.empty()) {
     std::ofstream f(json_out);

@@ -79,10 +79,7 @@ int CalibrateMain(int argc, char** argv) {
   int code = 0;
   if (!ParseOrExit(f, argc, argv, &code)) return code;
   const Status s = Run(v, f);
-  if (!s.ok()) {
-    std::fprintf(stderr, "haloguard calibrate: %s\n", s.ToString().c_str());
-    return 1;
-  }
+  if (!s.ok()) return ReportError("calibrate", s, 1);
   return 0;
 }
 

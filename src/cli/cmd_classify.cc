@@ -134,16 +134,10 @@ int RunClassify(int argc, char** argv) {
     return 2;
   }
   const StatusOr<guard::GuardOptions> options = GuardOptionsFrom(gf);
-  if (!options.ok()) {
-    std::fprintf(stderr, "haloguard classify: %s\n", options.status().ToString().c_str());
-    return 2;
-  }
+  if (!options.ok()) return ReportError("classify", options.status(), 2);
   const guard::GuardOptions& g = *options;
   auto c = guard::LoadClassifier(g);
-  if (!c.ok()) {
-    std::fprintf(stderr, "haloguard classify: %s\n", c.status().ToString().c_str());
-    return 1;
-  }
+  if (!c.ok()) return ReportError("classify", c.status(), 1);
   std::ofstream file;
   if (!output.empty()) file.open(output);
   std::ostream& out = output.empty() ? std::cout : file;

@@ -173,10 +173,7 @@ int EvalMain(int argc, char** argv) {
   int code = 0;
   if (!ParseOrExit(f, argc, argv, &code)) return code;
   const Status s = Run(v, f);
-  if (!s.ok()) {
-    std::fprintf(stderr, "haloguard eval: %s\n", s.ToString().c_str());
-    return 1;
-  }
+  if (!s.ok()) return ReportError("eval", s, 1);
   return 0;
 }
 

@@ -18,10 +18,7 @@ int RunInspect(int argc, char** argv) {
   int rc = 0;
   if (!ParseOrExit(flags, argc, argv, &rc)) return rc;
   auto m = model::Model::Load(model_dir);
-  if (!m.ok()) {
-    std::fprintf(stderr, "haloguard inspect: %s\n", m.status().ToString().c_str());
-    return 1;
-  }
+  if (!m.ok()) return ReportError("inspect", m.status(), 1);
   const model::TextConfig& c = (*m)->config();
   std::printf("%s", model::DescribeConfig(c).c_str());
   const auto& w = (*m)->weights();

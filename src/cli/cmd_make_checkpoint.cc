@@ -97,10 +97,7 @@ int RunMakeCheckpoint(int argc, char** argv) {
     return 2;
   }
   const Status s = Make(config, out, tokenizer_dir, opt);
-  if (!s.ok()) {
-    std::fprintf(stderr, "haloguard make-checkpoint: %s\n", s.ToString().c_str());
-    return 1;
-  }
+  if (!s.ok()) return ReportError("make-checkpoint", s, 1);
   std::fprintf(stderr, "wrote %s/model.safetensors and config.json%s\n", out.c_str(),
                tokenizer_dir.empty() ? "" : " and the tokenizer files");
   return 0;

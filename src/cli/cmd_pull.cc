@@ -56,10 +56,7 @@ int RunPull(int argc, char** argv) {
   const std::string repo = flags.positional().empty() ? hub::kDefaultRepoId : flags.positional()[0];
   opts.progress = !quiet;
   StatusOr<hub::ResolvedModel> m = hub::Pull(repo, opts);
-  if (!m.ok()) {
-    std::fprintf(stderr, "haloguard pull: %s\n", m.status().ToString().c_str());
-    return 1;
-  }
+  if (!m.ok()) return ReportError("pull", m.status(), 1);
   if (!quiet) PrintSummary(*m);
   // stdout carries only the result, so `--model "$(haloguard pull)"` works.
   std::printf("%s\n", json ? ToJson(*m).c_str() : m->dir.c_str());

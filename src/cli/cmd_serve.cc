@@ -111,10 +111,7 @@ int RunServe(int argc, char** argv) {
     return 2;
   }
   const StatusOr<guard::GuardOptions> options = GuardOptionsFrom(s.guard);
-  if (!options.ok()) {
-    std::fprintf(stderr, "haloguard serve: %s\n", options.status().ToString().c_str());
-    return 2;
-  }
+  if (!options.ok()) return ReportError("serve", options.status(), 2);
   server::ServeRun run{s.server, std::chrono::milliseconds(s.drain_timeout_ms), nullptr};
   const guard::GuardOptions guard_options = *options;
   return server::ServeUntilSignal(run, [&guard_options] {

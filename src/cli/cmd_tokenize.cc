@@ -108,10 +108,7 @@ int RunTokenize(int argc, char** argv) {
   int exit_code = 0;
   if (!ParseOrExit(flags, argc, argv, &exit_code)) return exit_code;
   auto tok = LoadTokenizer(o);
-  if (!tok.ok()) {
-    std::fprintf(stderr, "haloguard tokenize: %s\n", tok.status().ToString().c_str());
-    return 1;
-  }
+  if (!tok.ok()) return ReportError("tokenize", tok.status(), 1);
   std::ios::sync_with_stdio(false);
   std::string line;
   int64_t line_no = 0;

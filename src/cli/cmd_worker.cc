@@ -64,10 +64,7 @@ int RunWorker(int argc, char** argv) {
     return 2;
   }
   const StatusOr<guard::GuardOptions> options = GuardOptionsFrom(w.model);
-  if (!options.ok()) {
-    std::fprintf(stderr, "haloguard worker: %s\n", options.status().ToString().c_str());
-    return 2;
-  }
+  if (!options.ok()) return ReportError("worker", options.status(), 2);
   const guard::GuardOptions guard_options = *options;
   return monitor::RunWorkerUntilSignal(w.run, [&guard_options] {
     HG_LOG(INFO) << "worker: loading " << guard_options.model;

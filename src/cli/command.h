@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/status.h"
+
 namespace haloguard::cli {
 
 // A subcommand: `run` receives argv with argv[0] == the command name; returns the exit code.
@@ -18,6 +20,10 @@ struct Command {
 bool RegisterCommand(const Command& c);
 // All registered commands, sorted by name.
 std::vector<Command> Commands();
+
+// Prints "haloguard COMMAND: <status>" to stderr and returns `exit_code`, for
+// `if (!s.ok()) return ReportError("serve", s, 1);`.
+int ReportError(const char* command, const Status& s, int exit_code);
 
 }  // namespace haloguard::cli
 

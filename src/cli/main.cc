@@ -25,6 +25,11 @@ std::vector<Command> Commands() {
   return out;
 }
 
+int ReportError(const char* command, const Status& s, int exit_code) {
+  std::fprintf(stderr, "haloguard %s: %s\n", command, s.ToString().c_str());
+  return exit_code;
+}
+
 }  // namespace haloguard::cli
 
 namespace {

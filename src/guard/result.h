@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -120,5 +121,9 @@ class Classifier {
       std::span<const std::vector<int32_t>> windows, bool background,
       const std::function<bool()>& should_stop) = 0;
 };
+
+// Builds a classifier (e.g. guard::LoadClassifier with fixed options); what serve and worker call
+// to load the model, possibly on another thread.
+using ClassifierLoader = std::function<StatusOr<std::unique_ptr<Classifier>>()>;
 
 }  // namespace haloguard::guard

@@ -11,15 +11,12 @@
 #include <thread>
 
 #include "core/log.h"
+#include "core/signals.h"
 
 namespace haloguard::monitor {
 
 int RunWorkerUntilSignal(const WorkerRun& run, const ClassifierLoader& load) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  const sigset_t set = BlockTerminationSignals();
 
   if (Status s = ValidateRedisWorkerOptions(run.worker); !s.ok()) {
     std::fprintf(stderr, "haloguard worker: %s\n", s.message().c_str());

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "core/signals.h"
 
 namespace haloguard::server {
 namespace {
@@ -27,11 +28,7 @@ struct Events {
 }  // namespace
 
 int ServeUntilSignal(const ServeRun& run, const ClassifierLoader& load) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  const sigset_t set = BlockTerminationSignals();
 
   StatusOr<std::unique_ptr<GuardServer>> started = GuardServer::Start(run.server);
   if (!started.ok()) {

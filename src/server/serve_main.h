@@ -13,7 +13,7 @@
 
 namespace haloguard::server {
 
-using ClassifierLoader = std::function<StatusOr<std::unique_ptr<guard::Classifier>>()>;
+using guard::ClassifierLoader;
 
 struct ServeRun {
   ServerOptions server;
