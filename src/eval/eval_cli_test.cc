@@ -19,7 +19,7 @@ using Result = haloguard::test_util::ShellResult;
 
 // Runs `haloguard ARGS`; stdout + stderr in `out`.
 Result RunCli(const std::string& args) {
-  return haloguard::test_util::RunShell(std::string(HG_HALOGUARD_BIN) + " " + args + " 2>&1");
+  return haloguard::test_util::RunShell(std::string(HG_BINARY) + " " + args + " 2>&1");
 }
 
 std::string Fixture(const std::string& name) {

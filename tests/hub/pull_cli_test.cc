@@ -26,7 +26,7 @@ class PullCliTest : public PullTest {
     const std::string err_path = tmp_ + "/stderr.txt";
     const std::string cmd = "env -u HF_TOKEN -u HF_HUB_OFFLINE -u http_proxy -u ALL_PROXY -u all_proxy HF_ENDPOINT=" + hub_->endpoint() +
                             " HF_HUB_CACHE=" + tmp_ + "/cache HF_HOME=" + tmp_ + "/home " +
-                            extra_env + " " + HG_HALOGUARD_BIN + " pull " + args + " 2>" + err_path;
+                            extra_env + " " + HG_BINARY + " pull " + args + " 2>" + err_path;
     test_util::ShellResult run = test_util::RunShell(cmd);
     CliResult r;
     r.exit_code = run.code;

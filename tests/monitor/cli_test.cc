@@ -19,7 +19,7 @@ using nlohmann::json;
 
 // Runs `haloguard ARGS` through the shell (stderr discarded); exit code and stdout.
 test_util::ShellResult Haloguard(const std::string& args) {
-  return test_util::RunShell(std::string(HG_HALOGUARD) + " " + args + " 2>/dev/null");
+  return test_util::RunShell(std::string(HG_BINARY) + " " + args + " 2>/dev/null");
 }
 
 std::string WriteTemp(const std::string& name, const std::string& content) {
