@@ -104,7 +104,7 @@ std::map<std::string, std::string> Sections(const std::string& out) {
 
 TEST(ServerE2E, CardCurlExamples) {
   if (!HaveCommand("curl")) GTEST_SKIP() << "curl not installed";
-  FakeServe srv({"--api-key", kKey, "--open-health", "true"});
+  FakeServe srv({"--api-key", kKey, "--open-health"});
   ASSERT_GT(srv.port(), 0);
   auto [code, out] = RunShell("BASE_URL=" + srv.base_url() + " CHUTES_API_KEY=" + kKey + " bash " +
                            HG_SOURCE_DIR "/tools/server/card_examples.sh 2>/dev/null");
