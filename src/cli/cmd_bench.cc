@@ -29,6 +29,7 @@ int RunBench(int argc, char** argv) {
   bool json = false, list = false, no_int8 = false, offline = false;
   int64_t threads = 0, repeats = 3;
   FlagSet flags("bench", "--model DIR [--json] [--quick] [--sections a,b] [--weights both|exact|int8] [--threads N]");
+  flags.RefusePositional();
   flags.String("model", &o.model_dir,
                "checkpoint directory or Hub repo id (pulled on first use); guard sections need its tokenizer");
   flags.Bool("json", &json, "print JSON instead of the table");

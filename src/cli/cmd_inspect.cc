@@ -13,6 +13,7 @@ int RunInspect(int argc, char** argv) {
   std::string model_dir;
   bool tensors = false;
   FlagSet flags("inspect", "--model DIR [--tensors]");
+  flags.RefusePositional();
   flags.String("model", &model_dir, "checkpoint directory");
   flags.Bool("tensors", &tensors, "list every tensor with shape, dtype and bytes");
   int rc = 0;

@@ -60,6 +60,7 @@ int RunLogits(int argc, char** argv) {
   bool all_positions = false;
   int64_t threads = 0;
   FlagSet flags("logits", "--model DIR --ids 1,2,3 [--all-positions] [--rows all|ID,ID] [--dump-layers FILE]");
+  flags.RefusePositional();
   flags.String("model", &model_dir, "checkpoint directory");
   flags.String("ids", &ids_text, "comma-separated token ids");
   flags.Bool("all-positions", &all_positions, "logits for every position (default: last only)");

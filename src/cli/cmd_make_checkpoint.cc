@@ -72,6 +72,7 @@ int RunMakeCheckpoint(int argc, char** argv) {
   bool lm_head = false;
   FlagSet flags("make-checkpoint",
                 "--config CONFIG.json --out DIR [--seed N] [--dtype bf16|f32|f16] [--tokenizer DIR]");
+  flags.RefusePositional();
   flags.String("config", &config, "config.json to build (nested text_config or flat qwen3_5_text)");
   flags.String("out", &out, "output directory (created)");
   flags.Int("seed", &seed, "random seed");

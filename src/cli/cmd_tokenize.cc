@@ -99,6 +99,7 @@ int RunTokenize(int argc, char** argv) {
       "  Blank lines are skipped; a bad line prints {\"error\": \"line N: ...\"} and the\n"
       "  command goes on, exiting 1 at the end.",
       /*use_env=*/true);
+  flags.RefusePositional();
   flags.String("tokenizer", &o.tokenizer_path, "model directory or tokenizer.json path");
   flags.String("config", &o.config_path,
                "tokenizer_config.json (default: beside tokenizer.json in DIR)");

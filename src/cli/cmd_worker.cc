@@ -53,6 +53,7 @@ void Finalize(WorkerFlags& w) {
 int RunWorker(int argc, char** argv) {
   WorkerFlags w;
   FlagSet flags("worker", "--queue redis://HOST:PORT --model DIR [flags]", /*use_env=*/true);
+  flags.RefusePositional();
   Declare(flags, w);
   int code = 0;
   if (!ParseOrExit(flags, argc, argv, &code)) return code;

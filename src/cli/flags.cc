@@ -138,6 +138,10 @@ Status FlagSet::Parse(int argc, char** argv) {
     }
     HG_RETURN_IF_ERROR(f->set(value));
   }
+  if (refuse_positional_ && !positional_.empty()) {
+    return InvalidArgumentError("unexpected argument '" + positional_[0] + "': '" + command_ +
+                                "' takes flags only (--name value)");
+  }
   return OkStatus();
 }
 

@@ -24,9 +24,13 @@ class FlagSet {
   // Repeatable flag: every occurrence appends.
   void List(const std::string& name, std::vector<std::string>* dst, const std::string& help);
 
+  // For commands that take flags only: Parse then refuses any positional argument (so a
+  // forgotten flag name, e.g. `serve DIR` for `serve --model DIR`, is an error, not ignored).
+  void RefusePositional() { refuse_positional_ = true; }
+
   // Parses argv[1..] (argv[0] is the command name). Non-flag arguments and everything after
-  // "--" are positional. Errors: unknown flag, missing value, malformed number (INVALID_ARGUMENT).
-  // Sets help_requested() for -h/--help.
+  // "--" are positional. Errors: unknown flag, missing value, malformed number, a positional
+  // argument after RefusePositional() (INVALID_ARGUMENT). Sets help_requested() for -h/--help.
   Status Parse(int argc, char** argv);
 
   const std::vector<std::string>& positional() const { return positional_; }
@@ -51,6 +55,7 @@ class FlagSet {
   std::vector<Flag> flags_;
   std::vector<std::string> positional_;
   bool help_requested_ = false;
+  bool refuse_positional_ = false;
 };
 
 // Runs Parse; on --help prints Help() to stdout and returns 0 through `exit_code`; on error prints

@@ -70,12 +70,10 @@ void Finalize(Flags& s) {
 int main(int argc, char** argv) {
   Flags f;
   FlagSet flags("fake-serve", "[flags]");
+  flags.RefusePositional();
   Declare(flags, f);
   int code = 0;
   if (!haloguard::cli::ParseOrExit(flags, argc, argv, &code)) return code;
-  if (!flags.positional().empty()) {
-    return std::fprintf(stderr, "unexpected argument %s\n", flags.positional()[0].c_str()), 2;
-  }
   Finalize(f);
   f.run.on_listening = [](int port) {
     std::printf("LISTENING %d\n", port);
