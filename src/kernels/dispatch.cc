@@ -14,6 +14,9 @@
 namespace haloguard::kernels::avx512 {
 cpu::OpTable MakeTable(bool has_vnni, const cpu::OpTable& fallback);
 }
+namespace haloguard::kernels::cpu {
+void GemmBf16Avx512(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1);
+}
 namespace haloguard::kernels::avx2 {
 cpu::OpTable MakeTable(const cpu::OpTable& fallback);
 }
@@ -32,6 +35,7 @@ bool CpuRunsAvx512() {
          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
 }
 bool CpuRunsVnni() { return CpuRunsAvx512() && __builtin_cpu_supports("avx512vnni"); }
+bool CpuRunsBf16() { return CpuRunsAvx512() && __builtin_cpu_supports("avx512bf16"); }
 #endif
 
 const cpu::OpTable* TableFor(Isa isa) {
@@ -90,6 +94,14 @@ const OpTable* Avx512Ops() {
 #endif
 }
 
+Bf16GemmFn Bf16Gemm() {
+#if HG_HAVE_X86_TARGETS
+  static const bool cpu_has = CpuRunsBf16();
+  if (cpu_has && Ops().isa == Isa::kAvx512) return &GemmBf16Avx512;
+#endif
+  return nullptr;
+}
+
 const OpTable& Ops() {
   const OpTable* t = g_active.load(std::memory_order_acquire);
   if (t == nullptr) {
@@ -113,6 +125,8 @@ std::string_view IsaName(Isa isa) {
   }
   return "unknown";
 }
+
+bool Bf16ComputeSupported() { return cpu::Bf16Gemm() != nullptr; }
 
 bool IsaSupported(Isa isa) { return TableFor(isa) != nullptr; }
 

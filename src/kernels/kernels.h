@@ -31,23 +31,32 @@ Isa ActiveIsa();
 // nothing if unsupported. Not thread-safe: call only while no kernel runs.
 bool SetActiveIsa(Isa isa);
 
+// True if MatMul's bf16 compute mode runs here: AVX512_BF16 on this CPU and the avx512 ISA
+// active. Otherwise a bf16_compute weight is multiplied exactly (callers log the fallback).
+bool Bf16ComputeSupported();
+
 struct QuantizedMatrix;
 
 // A weight used in place: [rows, cols] row-major in its stored dtype (F32, BF16 or F16).
 // If `int8` is set, MatMul uses that quantised copy instead (see QuantizedMatrix); the other ops
-// always read `data`.
+// always read `data`. If `bf16_compute` is set (BF16 weights, no int8 copy, and
+// Bf16ComputeSupported()), MatMul uses the bf16 compute mode below.
 struct WeightMatrix {
   const void* data = nullptr;
   DType dtype = DType::kUnknown;
   int64_t rows = 0;
   int64_t cols = 0;
   const QuantizedMatrix* int8 = nullptr;
+  bool bf16_compute = false;
 };
 
 // y[T, N] = x[T, K] · W[N, K]^T. `y` is overwritten; x and y must not overlap.
 // Exact path (w.int8 == nullptr): fp32 arithmetic on the stored values widened to fp32.
 // Int8 path: y = sx[t] * sw[n] * (xq[t, :] · wq[n, :]) with x quantised per row to int8 on the
 // fly (sx = max|x[t, :]| / 127, round to nearest) and the integer dot product exact.
+// Bf16 compute path: x rounded to bf16 (nearest even), products of bf16 values (exact in fp32)
+// summed in fp32 by vdpbf16ps; each y[t, n] is computed in one fixed order, so a row's result
+// does not depend on T or on the other rows (batch invariance).
 void MatMul(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix& w, float* y);
 
 // ---- Int8 weights (the optional --weights int8 mode) ----

@@ -1,5 +1,5 @@
 // Matrix-multiplication drivers: split y = x · W^T into tasks for the thread pool and call the
-// active target's GEMM / GEMV / int8 kernels (cpu/ops.h); int8 weight quantisation.
+// active target's GEMM / GEMV / int8 / bf16 kernels (cpu/ops.h); int8 weight quantisation.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -79,6 +79,28 @@ void MatMulInt8(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix&
   });
 }
 
+// The bf16 compute mode (kernels.h MatMul): x rounded to bf16 into caller-thread scratch, then
+// column units of 32 (T <= 4: memory bound, every thread streams its own rows of W) or the
+// TaskGrid split. Any split gives the same bits (cpu/gemm_bf16.cc).
+void MatMulBf16(ThreadPool& pool, cpu::Bf16GemmFn gemm, const float* x, int64_t T,
+                const WeightMatrix& w, float* y) {
+  const int64_t K = w.cols, N = w.rows, K32 = cpu::RoundUp(K, 32);
+  auto* xb = static_cast<uint16_t*>(Scratch(kActivations, static_cast<size_t>(T * K32) * 2));
+  pool.ParallelFor(0, T, 16, [&](int64_t t0, int64_t t1, int) {
+    for (int64_t t = t0; t < t1; ++t) {
+      for (int64_t k = 0; k < K; ++k) xb[t * K32 + k] = F32ToBf16(x[t * K + k]);
+      std::fill(xb + t * K32 + K, xb + (t + 1) * K32, uint16_t{0});
+    }
+  });
+  const cpu::Bf16Args a{xb, K32, static_cast<const uint16_t*>(w.data), K, y, N};
+  const TaskGrid grid(T, N, 4, 64, pool.num_threads());
+  pool.Run(grid.num_tasks(), [&](int i, int) {
+    int64_t t0, t1, n0, n1;
+    grid.Get(i, T, N, &t0, &t1, &n0, &n1);
+    if (t0 < t1) gemm(a, t0, t1, n0, n1);
+  });
+}
+
 // W row n as fp32 (the dtype switch hoisted out of the element loop).
 void WidenRow(const WeightMatrix& w, int64_t n, float* out) {
   const int64_t K = w.cols;
@@ -101,6 +123,12 @@ void MatMul(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix& w, 
   if (w.int8 != nullptr) {
     MatMulInt8(pool, x, T, w, y);
     return;
+  }
+  if (w.bf16_compute && w.dtype == DType::kBF16) {
+    if (cpu::Bf16GemmFn gemm = cpu::Bf16Gemm()) {
+      MatMulBf16(pool, gemm, x, T, w, y);
+      return;
+    }
   }
   const cpu::OpTable& ops = cpu::Ops();
   const int64_t N = w.rows, K = w.cols;

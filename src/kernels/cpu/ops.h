@@ -32,6 +32,20 @@ struct Int8Args {
 };
 
 inline int64_t RoundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+// One bf16-compute GEMM block: y[t, n] = sum_k xb[t, k] * w[n, k] (bf16 products, fp32
+// accumulation) for t in [t0, t1), n in [n0, n1).
+struct Bf16Args {
+  const uint16_t* xb;  // [T, K32] activations rounded to bf16, zero padded; 64-byte aligned rows
+  int64_t K32;         // K rounded up to 32
+  const uint16_t* w;   // [N, K] BF16 weights (WeightMatrix::data)
+  int64_t K;
+  float* y;  // [T, N], row stride ldy
+  int64_t ldy;
+};
+using Bf16GemmFn = void (*)(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1);
+// The AVX512_BF16 kernel if this build and CPU have it and the active ISA is avx512, else nullptr.
+Bf16GemmFn Bf16Gemm();
 inline constexpr int64_t kInt8PanelRows = 32;  // QuantizedMatrix panel height
 
 // Gated delta rule operands (kernels.h GatedDeltaRule); one call covers head n, value columns

@@ -109,4 +109,14 @@ void MatMulInt8(const float* x, int64_t T, const QuantizedMatrix& q, float* y) {
   }
 }
 
+void MatMulBf16(const float* x, int64_t T, const WeightMatrix& w, float* y) {
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t n = 0; n < w.rows; ++n) {
+      double acc = 0;
+      for (int64_t k = 0; k < w.cols; ++k)
+        acc += double(Bf16ToF32(F32ToBf16(x[t * w.cols + k]))) * LoadWeight(w, n, k);
+      y[t * w.rows + n] = static_cast<float>(acc);
+    }
+}
+
 }  // namespace haloguard::kernels::ref

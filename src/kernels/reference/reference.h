@@ -43,6 +43,10 @@ float QuantizeRow(const float* x, int64_t K, int8_t* xq);
 // y[T, N] = (sx[t] * sw[n]) * float(sum_k xq[t, k] * wq[n, k]), wq read through q.At().
 void MatMulInt8(const float* x, int64_t T, const QuantizedMatrix& q, float* y);
 
+// Bf16 compute mode (kernels.h MatMul with w.bf16_compute): y[t, n] = float(sum_k
+// bf16(x[t, k]) * w[n, k]) with bf16() the nearest-even rounding and the sum in float64.
+void MatMulBf16(const float* x, int64_t T, const WeightMatrix& w, float* y);
+
 // Reads element i of a stored weight row as fp32.
 float LoadWeight(const WeightMatrix& w, int64_t row, int64_t col);
 

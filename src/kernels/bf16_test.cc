@@ -1,0 +1,115 @@
+// MatMul's bf16 compute mode (w.bf16_compute): the AVX512_BF16 kernel against its float64
+// reference twin (ref::MatMulBf16) within the derived fp32-accumulation bound, batch invariance
+// bit for bit, and the exact fallback where the mode does not run.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "core/bf16.h"
+#include "core/tolerance.h"
+#include "kernels/kernels.h"
+#include "kernels/reference/reference.h"
+#include "kernels/test_util.h"
+
+namespace haloguard::kernels {
+namespace {
+
+using testing::Random;
+using testing::ScopedIsa;
+
+struct Bf16Weights {
+  std::vector<uint16_t> h16;
+  WeightMatrix w;
+  Bf16Weights(int64_t N, int64_t K, uint32_t seed) {
+    for (float v : Random(N * K, seed, 0.2f)) h16.push_back(F32ToBf16(v));
+    w = WeightMatrix{h16.data(), DType::kBF16, N, K};
+    w.bf16_compute = true;
+  }
+};
+
+// The mode runs only under the avx512 ISA; each test selects it for its duration.
+#define REQUIRE_BF16()                                         \
+  if (!IsaSupported(Isa::kAvx512)) GTEST_SKIP() << "no avx512"; \
+  ScopedIsa isa(Isa::kAvx512);                                 \
+  if (!Bf16ComputeSupported()) GTEST_SKIP() << "no AVX512_BF16 on this CPU"
+
+// Every term bf16(x) * w is exact in fp32 (8 + 8 significant bits); each of the 16 lanes adds
+// two terms per 32 columns (K/16 rounded additions), then a 4-level horizontal sum and the
+// reference's own final rounding: |fast - ref| <= gamma(ceil(K/16) + 5) * sum|terms|.
+TEST(Bf16Compute, MatchesItsReferenceAcrossEdges) {
+  REQUIRE_BF16();
+  ThreadPool pool(2);
+  struct Shape { int64_t T, N, K; };
+  for (const Shape& s : {Shape{1, 41, 67}, Shape{3, 17, 300}, Shape{4, 64, 256}, Shape{5, 33, 1},
+                         Shape{13, 300, 33}, Shape{15, 257, 513}, Shape{40, 130, 1024}}) {
+    Bf16Weights bw(s.N, s.K, 7);
+    std::vector<float> xbuf = Random(s.T * s.K + 1, 8);
+    const float* x = xbuf.data() + 1;  // misaligned start
+    std::vector<float> y(s.T * s.N + 1, NAN), want(s.T * s.N);
+    MatMul(pool, x, s.T, bw.w, y.data());
+    ref::MatMulBf16(x, s.T, bw.w, want.data());
+    const double g = Gamma(static_cast<double>((s.K + 15) / 16 + 5));
+    for (int64_t t = 0; t < s.T; ++t)
+      for (int64_t n = 0; n < s.N; ++n) {
+        double abs_sum = 0;
+        for (int64_t k = 0; k < s.K; ++k)
+          abs_sum += std::fabs(double(Bf16ToF32(F32ToBf16(x[t * s.K + k]))) *
+                               Bf16ToF32(bw.h16[n * s.K + k]));
+        ASSERT_NEAR(y[t * s.N + n], want[t * s.N + n], g * abs_sum)
+            << "T=" << s.T << " N=" << s.N << " K=" << s.K << " t=" << t << " n=" << n;
+      }
+    EXPECT_TRUE(std::isnan(y[s.T * s.N])) << "wrote past the output";
+  }
+}
+
+// The mode really runs: activations rounded to bf16 change some outputs against exact fp32.
+TEST(Bf16Compute, DiffersFromExact) {
+  REQUIRE_BF16();
+  ThreadPool pool(2);
+  Bf16Weights bw(64, 256, 3);
+  WeightMatrix exact = bw.w;
+  exact.bf16_compute = false;
+  std::vector<float> x = Random(8 * 256, 4), a(8 * 64), b(8 * 64);
+  MatMul(pool, x.data(), 8, bw.w, a.data());
+  MatMul(pool, x.data(), 8, exact, b.data());
+  EXPECT_NE(a, b);
+}
+
+// A row's logits-to-be must not depend on the batch: any rows [t0, t0 + n) alone equal the same
+// rows of one 40-row call, bit for bit, with 1 or 2 threads.
+TEST(Bf16Compute, RowsAreBitIdenticalWhateverTheBatch) {
+  REQUIRE_BF16();
+  const int64_t N = 300, K = 600, T = 40;
+  Bf16Weights bw(N, K, 51);
+  std::vector<float> x = Random(T * K, 52), all(T * N);
+  ThreadPool pool2(2), pool1(1);
+  MatMul(pool2, x.data(), T, bw.w, all.data());
+  for (ThreadPool* pool : {&pool1, &pool2})
+    for (int64_t t0 : {0, 3, 17, 36})
+      for (int64_t n : {1, 2, 3, 4, 5, 14, 15}) {
+        if (t0 + n > T) continue;
+        std::vector<float> part(n * N);
+        MatMul(*pool, x.data() + t0 * K, n, bw.w, part.data());
+        for (int64_t i = 0; i < n * N; ++i)
+          ASSERT_EQ(part[i], all[t0 * N + i]) << "rows " << t0 << "+" << n << " i=" << i;
+      }
+}
+
+// Where the mode does not run (portable/avx2 ISA, or a CPU without AVX512_BF16), a bf16_compute
+// weight is multiplied exactly: bit-identical to the same weight without the flag.
+TEST(Bf16Compute, FallsBackToExactWhereUnsupported) {
+  ThreadPool pool(2);
+  ScopedIsa isa(Isa::kPortable);
+  EXPECT_FALSE(Bf16ComputeSupported());
+  Bf16Weights bw(33, 100, 5);
+  WeightMatrix exact = bw.w;
+  exact.bf16_compute = false;
+  std::vector<float> x = Random(6 * 100, 6), a(6 * 33), b(6 * 33);
+  MatMul(pool, x.data(), 6, bw.w, a.data());
+  MatMul(pool, x.data(), 6, exact, b.data());
+  EXPECT_EQ(a, b);
+}
+
+}  // namespace
+}  // namespace haloguard::kernels
