@@ -14,8 +14,9 @@
 namespace haloguard::cli {
 
 inline constexpr const char* kWeightsHelp =
-    "weight mode: exact (default; stored weights, fp32 arithmetic) or int8 (per-row int8 "
-    "projections, ~3x faster prefill, approximate: docs/PERFORMANCE.md)";
+    "weight mode: exact (default; stored weights, fp32 arithmetic), int8 (per-row int8 "
+    "projections, ~3x faster prefill, approximate: docs/PERFORMANCE.md) or bf16 (activations "
+    "rounded to bf16, bf16 dot products with fp32 accumulation; AVX512_BF16 CPUs, else exact)";
 
 // Saturates instead of wrapping, so an absurd flag value fails validation rather than turning
 // into a small valid one.
@@ -28,11 +29,13 @@ inline int64_t SecondsToMs(int64_t s) {
   return std::clamp<int64_t>(s, -kMax, kMax) * 1000;
 }
 
-// "exact" -> kExact, "int8" -> kInt8. Errors: INVALID_ARGUMENT naming the flag and the value.
+// "exact" -> kExact, "int8" -> kInt8, "bf16" -> kBf16. Errors: INVALID_ARGUMENT naming the flag
+// and the value.
 inline StatusOr<model::WeightMode> ParseWeightMode(const std::string& name) {
   if (name == "exact") return model::WeightMode::kExact;
   if (name == "int8") return model::WeightMode::kInt8;
-  return InvalidArgumentError("--weights: expected exact or int8, got '" + name + "'");
+  if (name == "bf16") return model::WeightMode::kBf16;
+  return InvalidArgumentError("--weights: expected exact, int8 or bf16, got '" + name + "'");
 }
 
 // The guard flags as parsed; integers stay 64-bit until GuardOptionsFrom saturates them.

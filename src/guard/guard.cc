@@ -113,6 +113,7 @@ StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options
   info.model_revision = resolved.revision;
   info.dtype = std::string(DTypeName(owner->model().weights().embed_tokens.dtype));
   if (options.weights == model::WeightMode::kInt8) info.dtype += " (int8 weights)";
+  if (owner->model().weight_mode() == model::WeightMode::kBf16) info.dtype += " (bf16 compute)";
   info.max_input_tokens = options.max_input_tokens;
   info.window_length = options.window_length;
   info.window_stride = options.window_stride;

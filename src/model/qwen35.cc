@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/log.h"
 #include "model/layers.h"
 
 namespace haloguard::model {
@@ -149,6 +150,7 @@ StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const LoadO
   HG_ASSIGN_OR_RETURN(m->store_, TensorStore::Open(dir));
   HG_ASSIGN_OR_RETURN(m->weights_, LoadWeights(*m->store_, m->config_));
   if (options.weights == WeightMode::kInt8) HG_RETURN_IF_ERROR(m->QuantizeMatrices(options.quantize_threads));
+  if (options.weights == WeightMode::kBf16) m->EnableBf16Compute();
   return m;
 }
 
@@ -162,6 +164,21 @@ Status Model::QuantizeMatrices(int threads) {
   });
   weight_mode_ = WeightMode::kInt8;
   return OkStatus();
+}
+
+void Model::EnableBf16Compute() {
+  if (!kernels::Bf16ComputeSupported()) {
+    HG_LOG(WARNING) << "--weights bf16: this CPU (or HALOGUARD_ISA) has no AVX512_BF16; computing exactly";
+    return;
+  }
+  bool all_bf16 = true;
+  ForEachLayerMatrix(config_, weights_, [&](WeightMatrix& m) { all_bf16 = all_bf16 && m.dtype == DType::kBF16; });
+  if (!all_bf16) {
+    HG_LOG(WARNING) << "--weights bf16: the checkpoint's matrices are not all BF16; computing exactly";
+    return;
+  }
+  ForEachLayerMatrix(config_, weights_, [](WeightMatrix& m) { m.bf16_compute = true; });
+  weight_mode_ = WeightMode::kBf16;
 }
 
 size_t Model::WorkspaceBytes(int64_t rows) const {

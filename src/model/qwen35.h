@@ -62,7 +62,10 @@ struct ForwardOptions {
 // values in place, fp32 arithmetic. kInt8: an int8 copy per output row (kernels.h
 // QuantizedMatrix, about half the BF16 bytes) used with int8 activations; the embedding and LM
 // head stay exact. The BF16 pages of the quantised matrices are released from memory.
-enum class WeightMode { kExact, kInt8 };
+// kBf16: the same BF16 matrices in place, multiplied in the kernels' bf16 compute mode
+// (activations rounded to bf16, fp32 accumulation); on a CPU without AVX512_BF16, or for a
+// non-BF16 checkpoint, the model logs that and loads as kExact.
+enum class WeightMode { kExact, kInt8, kBf16 };
 
 struct LoadOptions {
   WeightMode weights = WeightMode::kExact;
@@ -100,6 +103,7 @@ class Model {
  private:
   Model() = default;
   Status QuantizeMatrices(int threads);
+  void EnableBf16Compute();
 
   TextConfig config_;
   std::unique_ptr<TensorStore> store_;
