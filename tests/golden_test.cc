@@ -142,5 +142,59 @@ TEST_P(GoldenTest, SplitThroughTheStateMatchesTheReferenceSplit) {
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenTest, ::testing::ValuesIn(kFixtures));
 
+// --weights bf16 against the reference run with the same bf16 rounding of every decoder
+// projection's input (gen_goldens.py --bf16-activations, first 40 ids of tiny_gqa_bf16). The
+// bound (docs/TOLERANCES.md, "bf16 compute mode"): the exact path's fp32 bound, plus rounding
+// flips — where the engine's fp32 activation and the reference's lie on either side of a bf16
+// rounding boundary, the two round one bf16 step apart. A fraction p <= 2^9 * rel of elements
+// (rel the exact path's relative bound) can flip; a flip is at most twice an element's own
+// rounding error, whose total effect is D = max|bf16 ref - exact ref|; random flips add up as
+// sqrt(p), so |engine - bf16 ref| <= fp32 bound + 2 sqrt(p) D. That bound is loose (rel is a
+// worst case), so the engine must also sit at most D/16 from the bf16 reference: an engine that
+// computed exactly, or rounded differently (truncation), would sit ~D from it (measured: D/147).
+TEST(GoldenBf16, Bf16ModeMatchesTheBf16RoundedReference) {
+  model::LoadOptions lo;
+  lo.weights = model::WeightMode::kBf16;
+  auto m = model::Model::Load(FixtureDir("tiny_gqa_bf16"), lo);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  if ((*m)->weight_mode() != model::WeightMode::kBf16) GTEST_SKIP() << "no AVX512_BF16 on this CPU";
+  Golden g;
+  auto s = model::TensorStore::Open(FixtureDir("tiny_gqa_bf16") + "/golden_bf16_activations.safetensors");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  g.store = std::move(*s);
+  const Golden exact = LoadGolden("tiny_gqa_bf16");
+  const model::TextConfig& c = (*m)->config();
+  const int64_t T = 40, V = c.vocab_size;
+  ThreadPool pool(2);
+  model::InferenceState st = (*m)->NewState();
+  std::vector<float> logits;
+  model::SequenceInput in{&st, std::span<const int32_t>(exact.ids.data(), T)};
+  for (int64_t p = 0; p < T; ++p) in.logit_positions.push_back(static_cast<int32_t>(p));
+  in.logits = &logits;
+  std::span<model::SequenceInput> batch(&in, 1);
+  ASSERT_TRUE((*m)->Forward(pool, batch).ok());
+  const auto want = g.Get("logits");
+  auto exact_logits = exact.Get("logits");
+  exact_logits.resize(static_cast<size_t>(T * V));  // the first 40 positions (causal)
+  ASSERT_EQ(want.size(), exact_logits.size());
+  double d = 0, to_exact = 0, to_bf16 = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    d = std::max(d, double(std::fabs(want[i] - exact_logits[i])));
+    to_exact = std::max(to_exact, double(std::fabs(logits[i] - exact_logits[i])));
+    to_bf16 = std::max(to_bf16, double(std::fabs(logits[i] - want[i])));
+  }
+  const double rel = LayerTolerance(c, T, static_cast<int>(c.num_hidden_layers) - 1, 1.0);
+  const double fp32_tol =
+      (2 * rel + ProbGamma(c.hidden_size)) * 2 * std::sqrt(double(c.hidden_size)) * MaxAbs(want);
+  const double p = std::min(1.0, 512.0 * rel);
+  const double tol = fp32_tol + 2 * std::sqrt(p) * d;
+  std::printf("bf16 golden: max|bf16 ref - exact ref| = %.3e, max|engine - bf16 ref| = %.3e, "
+              "max|engine - exact ref| = %.3e, bound %.3e (p = %.2e)\n", d, to_bf16, to_exact, tol, p);
+  EXPECT_GT(d, 0.0);
+  EXPECT_LE(to_bf16, tol);
+  EXPECT_LE(to_bf16, d / 16);
+  ExpectWithin("bf16_logits", logits, want, tol);
+}
+
 }  // namespace
 }  // namespace haloguard

@@ -78,10 +78,12 @@ def main(argv=None):
     ap.add_argument("--split", type=int, help="also run ids[:K] then ids[K:] from the saved state")
     ap.add_argument("--recurrent", action="store_true", help="force the recurrent delta rule everywhere")
     ap.add_argument("--no-intermediates", action="store_true", help="only the main tensors")
+    ap.add_argument("--bf16-activations", action="store_true",
+                    help="round every decoder projection's input to bf16 (the engine's --weights bf16 mode)")
     args = ap.parse_args(argv)
     try:
         ids = parse_ids(args.ids)
-        model = Qwen35(args.model)
+        model = Qwen35(args.model, bf16_activations=args.bf16_activations)
         tensors = goldens(model, ids, args.split, args.recurrent, not args.no_intermediates)
     except (ValueError, OSError) as e:
         print(f"gen_goldens: {e}", file=sys.stderr)
@@ -89,6 +91,7 @@ def main(argv=None):
     meta = {"generator": GENERATOR, "precision": "float64 computed, stored float32",
             "delta_rule": "recurrent" if args.recurrent else "auto (chunked for multi-token calls)",
             "split": str(args.split) if args.split is not None else "none",
+            "activations": "bf16-rounded projection inputs" if args.bf16_activations else "float64",
             "checkpoint_sha256": checkpoint_digest(args.model), "num_layers": str(model.cfg.num_hidden_layers)}
     write_file(args.out, tensors, meta)
     if args.split is not None:

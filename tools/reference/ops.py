@@ -32,6 +32,14 @@ def linear(x, w):
     return x @ w.T
 
 
+def round_bf16(x):
+    """x rounded as the engine's bf16 compute mode rounds activations: to float32, then to bfloat16
+    with round-to-nearest-even (torch's float->bfloat16 cast); returned as float64. Finite x only."""
+    u = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    u = (u + 0x7FFF + ((u >> 16) & 1)) & 0xFFFF0000
+    return u.astype(np.uint32).view(np.float32).astype(np.float64)
+
+
 def rms_norm_zero_centred(x, w, eps):
     """Qwen3_5RMSNorm: x / sqrt(mean(x^2) + eps) * (1 + w), over the last dim. x [..., N], w [N]."""
     var = np.mean(x * x, axis=-1, keepdims=True)

@@ -10,7 +10,7 @@ import numpy as np
 
 from config import load_config
 from gated_delta import causal_conv1d, chunk_gated_delta_rule, recurrent_gated_delta_rule
-from ops import (apply_rotary, linear, rms_norm_gated, rms_norm_zero_centred, rope_cos_sin, rope_inv_freq,
+from ops import (apply_rotary, linear, round_bf16, rms_norm_gated, rms_norm_zero_centred, rope_cos_sin, rope_inv_freq,
                  sigmoid, silu, softmax, softplus)
 from weights import Weights
 
@@ -51,8 +51,11 @@ def _tap(taps, name, value):
 class Qwen35:
     """A loaded checkpoint. forward() runs new tokens through the decoder, updating an InferenceState."""
 
-    def __init__(self, model_dir, cache_bytes=None):
+    def __init__(self, model_dir, cache_bytes=None, bf16_activations=False):
+        """bf16_activations: round the input of every decoder projection to bf16 (ops.round_bf16), as
+        the engine's --weights bf16 mode does; the embedding and LM head stay unrounded."""
         self.cfg = load_config(model_dir)
+        self.bf16_activations = bf16_activations
         kwargs = {} if cache_bytes is None else {"cache_bytes": cache_bytes}
         self.w = Weights(model_dir, self.cfg, **kwargs)
         self.inv_freq = rope_inv_freq(self.cfg.rope_theta, self.cfg.rotary_dim)
@@ -100,6 +103,10 @@ class Qwen35:
             out[:, start:stop] = hidden @ self.w.head_rows(range(start, stop)).T
         return out
 
+    def _linear(self, x, w):
+        """A decoder projection: ops.linear, on bf16-rounded x in bf16_activations mode."""
+        return linear(round_bf16(x) if self.bf16_activations else x, w)
+
     def _decoder_layer(self, i, kind, h, layer_state, rope, has_previous, delta_mode, taps):
         """Qwen3_5DecoderLayer.forward: h + mixer(norm(h)), then + mlp(norm(h)) (pre-norm residuals)."""
         p, eps = f"layers.{i}.", self.cfg.rms_norm_eps
@@ -120,8 +127,8 @@ class Qwen35:
     def _mlp(self, i, x):
         """Qwen3_5MLP: down_proj(silu(gate_proj(x)) * up_proj(x)). x [T, D] -> [T, D]."""
         p = f"layers.{i}.mlp."
-        return linear(silu(linear(x, self.w.get(p + "gate_proj.weight"))) * linear(x, self.w.get(p + "up_proj.weight")),
-                      self.w.get(p + "down_proj.weight"))
+        return self._linear(silu(self._linear(x, self.w.get(p + "gate_proj.weight"))) * self._linear(x, self.w.get(p + "up_proj.weight")),
+                            self.w.get(p + "down_proj.weight"))
 
     def _attention(self, i, x, st, rope, taps):
         """Qwen3_5Attention.forward with eager_attention_forward. x [T, D] -> [T, D]; appends to st's
@@ -130,12 +137,12 @@ class Qwen35:
         Dh^-0.5; output * sigmoid(gate); o_proj."""
         c, p = self.cfg, f"layers.{i}.self_attn."
         t, nh, nkv, dh = x.shape[0], c.num_attention_heads, c.num_key_value_heads, c.head_dim
-        qg = linear(x, self.w.get(p + "q_proj.weight")).reshape(t, nh, 2 * dh)
+        qg = self._linear(x, self.w.get(p + "q_proj.weight")).reshape(t, nh, 2 * dh)
         q, gate = qg[..., :dh], qg[..., dh:].reshape(t, nh * dh)
         q = rms_norm_zero_centred(q, self.w.get(p + "q_norm.weight"), c.rms_norm_eps)
-        k = linear(x, self.w.get(p + "k_proj.weight")).reshape(t, nkv, dh)
+        k = self._linear(x, self.w.get(p + "k_proj.weight")).reshape(t, nkv, dh)
         k = rms_norm_zero_centred(k, self.w.get(p + "k_norm.weight"), c.rms_norm_eps)
-        v = linear(x, self.w.get(p + "v_proj.weight")).reshape(t, nkv, dh)
+        v = self._linear(x, self.w.get(p + "v_proj.weight")).reshape(t, nkv, dh)
         q, k = apply_rotary(q, *rope), apply_rotary(k, *rope)
         _tap(taps, f"layer.{i}.attn_q", q.reshape(t, nh * dh))
         _tap(taps, f"layer.{i}.attn_k", k.reshape(t, nkv * dh))
@@ -149,7 +156,7 @@ class Qwen35:
         probs = softmax(np.where(allowed[None], scores, -np.inf), axis=-1)
         core = np.einsum("hts,shd->thd", probs, vals).reshape(t, nh * dh)
         _tap(taps, f"layer.{i}.attn_core", core)
-        return linear(core * sigmoid(gate), self.w.get(p + "o_proj.weight"))
+        return self._linear(core * sigmoid(gate), self.w.get(p + "o_proj.weight"))
 
     def _gated_deltanet(self, i, x, st, has_previous, delta_mode, taps):
         """Qwen3_5GatedDeltaNet.forward. x [T, D] -> [T, D]; updates st's conv and recurrent state.
@@ -157,10 +164,10 @@ class Qwen35:
         g = -exp(A_log) * softplus(a + dt_bias); gated delta rule; gated RMSNorm with z; out_proj."""
         c, p = self.cfg, f"layers.{i}.linear_attn."
         t, hv, dv = x.shape[0], c.linear_num_value_heads, c.linear_value_head_dim
-        mixed = linear(x, self.w.get(p + "in_proj_qkv.weight"))                    # [T, C]
-        z = linear(x, self.w.get(p + "in_proj_z.weight")).reshape(t, hv, dv)
-        b = linear(x, self.w.get(p + "in_proj_b.weight"))                          # [T, Hv]
-        a = linear(x, self.w.get(p + "in_proj_a.weight"))
+        mixed = self._linear(x, self.w.get(p + "in_proj_qkv.weight"))                    # [T, C]
+        z = self._linear(x, self.w.get(p + "in_proj_z.weight")).reshape(t, hv, dv)
+        b = self._linear(x, self.w.get(p + "in_proj_b.weight"))                          # [T, Hv]
+        a = self._linear(x, self.w.get(p + "in_proj_a.weight"))
         conv, st["conv"] = causal_conv1d(mixed, self.w.get(p + "conv1d.weight")[:, 0, :], st["conv"])
         u = silu(conv)
         _tap(taps, f"layer.{i}.conv_out", u)
@@ -178,4 +185,4 @@ class Qwen35:
         _tap(taps, f"layer.{i}.delta_out", core.reshape(t, hv * dv))
         y = rms_norm_gated(core, z, self.w.get(p + "norm.weight"), c.rms_norm_eps).reshape(t, hv * dv)
         _tap(taps, f"layer.{i}.gated_norm", y)
-        return linear(y, self.w.get(p + "out_proj.weight"))
+        return self._linear(y, self.w.get(p + "out_proj.weight"))

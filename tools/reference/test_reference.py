@@ -112,6 +112,20 @@ class DeltaRuleTest(unittest.TestCase):
 
 
 class OpsTest(unittest.TestCase):
+    def test_round_bf16_is_nearest_even_on_the_float32_value(self):
+        # 1 + 2^-8 is a tie between 1 and 1 + 2^-7: even mantissa (1) wins; 1 + 3*2^-8 rounds up to
+        # 1 + 2^-6 (even); just above a tie rounds up; signs and exact bf16 values pass through.
+        x = np.array([1 + 2.0 ** -8, 1 + 3 * 2.0 ** -8, 1 + 2.0 ** -8 + 2.0 ** -20, -1.5, 0.0, 3.0e38])
+        got = ops.round_bf16(x)
+        want = [1.0, 1 + 2.0 ** -6, 1 + 2.0 ** -7, -1.5, 0.0, 3.0e38]
+        self.assertEqual(got[:5].tolist(), want[:5])
+        self.assertLess(abs(got[5] / want[5] - 1), 2.0 ** -8)
+        rng = np.random.default_rng(3)
+        v = rng.standard_normal(1000)
+        r = ops.round_bf16(v)
+        self.assertTrue(np.all(np.abs(r - v) <= np.abs(v) * 2.0 ** -8 * (1 + 1e-6)))
+        self.assertTrue(np.array_equal(ops.round_bf16(r), r))  # idempotent
+
     def test_rope_depends_only_on_relative_position(self):
         rng = np.random.default_rng(6)
         q, k = rng.standard_normal((1, 1, 16)), rng.standard_normal((1, 1, 16))
