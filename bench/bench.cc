@@ -63,7 +63,7 @@ std::string Report::Json() const {
 BenchEnv::BenchEnv(BenchOptions options) : options_(std::move(options)), pool_(options_.threads) {}
 
 StatusOr<const model::Model*> BenchEnv::GetModel(model::WeightMode mode, Report& report) {
-  std::unique_ptr<model::Model>& slot = mode == model::WeightMode::kInt8 ? int8_ : exact_;
+  std::unique_ptr<model::Model>& slot = models_[static_cast<int>(mode)];
   if (slot) return slot.get();
   const std::string tag = ModeName(mode);
   const int64_t rss0 = CurrentRssBytes();
@@ -81,11 +81,11 @@ StatusOr<const model::Model*> BenchEnv::GetModel(model::WeightMode mode, Report&
 }
 
 void BenchEnv::Unload(model::WeightMode mode) {
-  (mode == model::WeightMode::kInt8 ? int8_ : exact_).reset();
+  models_[static_cast<int>(mode)].reset();
 }
 
 StatusOr<guard::Classifier*> BenchEnv::GetGuard(model::WeightMode mode, Report& report) {
-  std::unique_ptr<guard::Classifier>& slot = mode == model::WeightMode::kInt8 ? guard_int8_ : guard_exact_;
+  std::unique_ptr<guard::Classifier>& slot = guards_[static_cast<int>(mode)];
   if (slot) return slot.get();
   guard::GuardOptions g;
   g.model = options_.model_dir;
@@ -99,7 +99,7 @@ StatusOr<guard::Classifier*> BenchEnv::GetGuard(model::WeightMode mode, Report& 
 }
 
 void BenchEnv::UnloadGuard(model::WeightMode mode) {
-  (mode == model::WeightMode::kInt8 ? guard_int8_ : guard_exact_).reset();
+  guards_[static_cast<int>(mode)].reset();
 }
 
 double Percentile(std::vector<double> samples, double q) {
@@ -111,7 +111,14 @@ double Percentile(std::vector<double> samples, double q) {
   return samples[lo] + (pos - double(lo)) * (samples[hi] - samples[lo]);
 }
 
-const char* ModeName(model::WeightMode mode) { return mode == model::WeightMode::kInt8 ? "int8" : "exact"; }
+const char* ModeName(model::WeightMode mode) {
+  switch (mode) {
+    case model::WeightMode::kInt8: return "int8";
+    case model::WeightMode::kBf16: return "bf16";
+    case model::WeightMode::kExact: break;
+  }
+  return "exact";
+}
 
 Status RunBench(const BenchOptions& options, Report& report) {
   for (const std::string& name : options.sections) {

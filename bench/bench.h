@@ -21,6 +21,7 @@ struct BenchOptions {
   int threads = 0;                       // compute threads (0 = all cores)
   bool int8 = true;                      // also measure the --weights int8 mode
   bool exact = true;                     // guard sections: measure the exact mode (int8 only if false)
+  bool bf16 = true;                      // also measure --weights bf16 (where AVX512_BF16 runs)
   bool quick = false;                    // fewer sizes and repeats (smoke tests)
   int repeats = 3;                       // timed runs per measurement (the median is reported)
   std::vector<std::string> sections;     // empty = all
@@ -75,8 +76,9 @@ class BenchEnv {
  private:
   BenchOptions options_;
   ThreadPool pool_;
-  std::unique_ptr<model::Model> exact_, int8_;
-  std::unique_ptr<guard::Classifier> guard_exact_, guard_int8_;
+  // Indexed by model::WeightMode.
+  std::unique_ptr<model::Model> models_[3];
+  std::unique_ptr<guard::Classifier> guards_[3];
 };
 
 struct Section {
@@ -99,7 +101,7 @@ double MedianSeconds(int runs, Fn&& fn);
 // The q-quantile (0..1) of `samples`, linearly interpolated between order statistics; NaN if
 // empty.
 double Percentile(std::vector<double> samples, double q);
-// "exact" or "int8", the metric-key spelling of a weight mode.
+// "exact", "int8" or "bf16", the metric-key spelling of a weight mode.
 const char* ModeName(model::WeightMode mode);
 // CPU time of the calling thread (seconds). Single-threaded measurements timed with it are
 // robust to other load on the machine (time spent descheduled is not counted), so the bench

@@ -9,6 +9,7 @@
 
 #include "bench/guard_workload.h"
 #include "bench/workload.h"
+#include "kernels/kernels.h"
 #include "core/clock.h"
 #include "server/metrics.h"
 #include "server/scheduler.h"
@@ -22,6 +23,7 @@ std::vector<WeightMode> Modes(const BenchEnv& env) {
   std::vector<WeightMode> modes;
   if (env.options().exact) modes.push_back(WeightMode::kExact);
   if (env.options().int8) modes.push_back(WeightMode::kInt8);
+  if (env.options().bf16 && kernels::Bf16ComputeSupported()) modes.push_back(WeightMode::kBf16);
   return modes;
 }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "bench/workload.h"
+#include "kernels/kernels.h"
 #include "core/clock.h"
 
 namespace haloguard::bench {
@@ -21,6 +22,7 @@ void PrefillSweep(BenchEnv& env, Report& r, const model::Model& m, const std::st
   const model::TextConfig& c = m.config();
   const double fp32_peak = r.Get("machine", "fp32_fma.gflops");
   const double int8_peak = r.Get("machine", "int8_vnni.gops");
+  const double bf16_peak = r.Get("machine", "bf16_dot.gflops");
   TimePrefill(m, env.pool(), TokenIds(64, c.vocab_size, 1));  // warm-up: page in, grow scratch
   for (int64_t T : PromptLengths(env.options())) {
     const std::vector<int32_t> ids = TokenIds(T, c.vocab_size, 2);
@@ -33,6 +35,9 @@ void PrefillSweep(BenchEnv& env, Report& r, const model::Model& m, const std::st
     if (std::isfinite(fp32_peak)) r.Add(sec, k + ".fraction_of_fp32_peak", gflops / fp32_peak, "");
     if (m.weight_mode() == WeightMode::kInt8 && std::isfinite(int8_peak)) {
       r.Add(sec, k + ".fraction_of_int8_peak", gflops / int8_peak, "");
+    }
+    if (m.weight_mode() == WeightMode::kBf16 && std::isfinite(bf16_peak)) {
+      r.Add(sec, k + ".fraction_of_bf16_peak", gflops / bf16_peak, "");
     }
   }
 }
@@ -131,6 +136,18 @@ Status Int8Section(BenchEnv& env, Report& r) {
     return OkStatus();
   }
   return ModeSection(env, r, WeightMode::kInt8, "int8");
+}
+
+Status Bf16Section(BenchEnv& env, Report& r) {
+  if (!env.options().bf16) {
+    r.Note("bf16", "skipped (--weights)");
+    return OkStatus();
+  }
+  if (!kernels::Bf16ComputeSupported()) {
+    r.Note("bf16", "skipped: this CPU (or HALOGUARD_ISA) has no AVX512_BF16; --weights bf16 computes exactly here");
+    return OkStatus();
+  }
+  return ModeSection(env, r, WeightMode::kBf16, "bf16");
 }
 
 // Ragged batch (one forward over several sequences) against the same sequences one by one, and

@@ -17,6 +17,7 @@ const std::vector<Section>& Sections() {
       {"batching", "ragged batch vs one by one; forking a cached prefix state", BatchingSection},
       {"memory", "peak RSS vs 1.25 x checkpoint + state budget (exact path)", MemorySection},
       {"int8", "--weights int8: load, prompt tokens/s, profile, decode", Int8Section},
+      {"bf16", "--weights bf16: load, prompt tokens/s, profile, decode (AVX512_BF16 CPUs)", Bf16Section},
       {"int8_accuracy", "int8 vs exact: logit error, top-1 and binary verdict agreement", Int8AccuracySection},
       {"tokenizer", "single-thread tokenizer MB/s (and the HF oracle's with --hf-tokenizer-bench)",
        TokenizerSection},

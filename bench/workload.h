@@ -37,6 +37,7 @@ Status ExactSection(BenchEnv& env, Report& r);
 Status BatchingSection(BenchEnv& env, Report& r);
 Status MemorySection(BenchEnv& env, Report& r);
 Status Int8Section(BenchEnv& env, Report& r);
+Status Bf16Section(BenchEnv& env, Report& r);
 Status TokenizerSection(BenchEnv& env, Report& r);
 Status GuardLatencySection(BenchEnv& env, Report& r);
 Status GuardThroughputSection(BenchEnv& env, Report& r);

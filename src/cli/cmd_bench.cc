@@ -25,10 +25,10 @@ std::vector<std::string> SplitCommas(const std::string& s) {
 int RunBench(int argc, char** argv) {
   bench::BenchOptions o;
   std::string sections;
-  std::string weights = "both", json_out;
+  std::string weights = "all", json_out;
   bool json = false, list = false, no_int8 = false, offline = false;
   int64_t threads = 0, repeats = 3;
-  FlagSet flags("bench", "--model DIR [--json] [--quick] [--sections a,b] [--weights both|exact|int8] [--threads N]");
+  FlagSet flags("bench", "--model DIR [--json] [--quick] [--sections a,b] [--weights all|both|exact|int8|bf16] [--threads N]");
   flags.RefusePositional();
   flags.String("model", &o.model_dir,
                "checkpoint directory or Hub repo id (pulled on first use); guard sections need its tokenizer");
@@ -38,8 +38,8 @@ int RunBench(int argc, char** argv) {
   flags.String("sections", &sections, "comma-separated sections to run (default: all; see --list)");
   flags.Bool("list", &list, "list the sections and exit");
   flags.Bool("no-int8", &no_int8, "skip the int8 weight mode (same as --weights exact)");
-  flags.String("weights", &weights, "weight modes to measure: both, exact or int8 (guard sections; int8 "
-                                    "alone skips the int8-vs-exact comparisons)");
+  flags.String("weights", &weights, "weight modes to measure: all (exact, int8, bf16), both (exact and int8), "
+                                    "exact, int8 or bf16 (int8 alone skips the int8-vs-exact comparisons)");
   flags.String("prompts", &o.prompts_file, "JSONL prompts ({\"text\": ...}) for the int8-vs-exact verdict check");
   flags.Int("prompts-limit", &o.prompts_limit, "prompts read from --prompts (the first N)");
   flags.String("hf-tokenizer-bench", &o.hf_tokenizer_bench,
@@ -53,11 +53,12 @@ int RunBench(int argc, char** argv) {
     for (const bench::Section& s : bench::Sections()) std::printf("%-14s %s\n", s.name, s.summary);
     return 0;
   }
-  const bool weights_ok = weights == "both" || weights == "exact" || weights == "int8";
+  const bool weights_ok =
+      weights == "all" || weights == "both" || weights == "exact" || weights == "int8" || weights == "bf16";
   if (o.model_dir.empty() || repeats < 1 || threads < 0 || o.prompts_limit < 1 || !weights_ok) {
     std::fprintf(stderr,
                  "haloguard bench: expected --model DIR, --repeats >= 1, --threads >= 0, --prompts-limit >= 1, "
-                 "--weights both|exact|int8 (got '%s')\n%s",
+                 "--weights all|both|exact|int8|bf16 (got '%s')\n%s",
                  weights.c_str(), flags.Help().c_str());
     return 2;
   }
@@ -71,8 +72,9 @@ int RunBench(int argc, char** argv) {
   o.model_dir = resolved->dir;
   o.threads = static_cast<int>(threads);
   o.repeats = o.quick ? 1 : static_cast<int>(repeats);
-  o.int8 = !no_int8 && weights != "exact";
-  o.exact = weights != "int8";
+  o.int8 = !no_int8 && (weights == "all" || weights == "both" || weights == "int8");
+  o.exact = weights == "all" || weights == "both" || weights == "exact";
+  o.bf16 = weights == "all" || weights == "bf16";
   o.sections = SplitCommas(sections);
   bench::Report report;
   const Status s = bench::RunBench(o, report);
