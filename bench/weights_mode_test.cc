@@ -1,6 +1,6 @@
 // The --weights option end to end on the tiny checkpoint: guard::GuardOptions::weights reaches the
 // model (int8 results differ from exact and say so in dtype), and classify / serve / eval accept
-// exact|int8 and reject anything else with a message naming the flag; bench resolves --model as
+// exact|int8|bf16 and reject anything else with a message naming the flag; bench resolves --model as
 // a Hub repo id too.
 #include <gtest/gtest.h>
 
@@ -56,7 +56,7 @@ TEST(WeightsMode, Int8GuardUsesTheInt8ModelAndSaysSo) {
   EXPECT_GT(max_diff, 0.0);
 }
 
-TEST(WeightsMode, CommandsAcceptExactAndInt8Only) {
+TEST(WeightsMode, CommandsAcceptExactInt8AndBf16Only) {
   const std::string model = "--model " + kModelDir + " --offline";
   auto [rc, out] = RunHaloguard("classify " + model + " --weights int8 'hello there'");
   EXPECT_EQ(rc, 0) << out;
@@ -64,11 +64,16 @@ TEST(WeightsMode, CommandsAcceptExactAndInt8Only) {
   std::tie(rc, out) = RunHaloguard("classify " + model + " --weights exact 'hello there'");
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("\"dtype\":\"BF16\""), std::string::npos) << out;
+  // bf16 says so in dtype where AVX512_BF16 runs, else logs the exact fallback.
+  std::tie(rc, out) = RunHaloguard("classify " + model + " --weights bf16 'hello there'");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_TRUE(out.find("\"dtype\":\"BF16 (bf16 compute)\"") != std::string::npos ||
+              out.find("no AVX512_BF16; computing exactly") != std::string::npos) << out;
   // eval has no --offline (a local directory never needs the network).
   for (const char* cmd : {"classify --offline 'hi'", "serve --offline --port 0", "eval --data missing.jsonl"}) {
     std::tie(rc, out) = RunHaloguard(std::string(cmd) + " --model " + kModelDir + " --weights int4");
     EXPECT_NE(rc, 0) << cmd;
-    EXPECT_NE(out.find("--weights: expected exact or int8, got 'int4'"), std::string::npos) << cmd << ": " << out;
+    EXPECT_NE(out.find("--weights: expected exact, int8 or bf16, got 'int4'"), std::string::npos) << cmd << ": " << out;
   }
 }
 
