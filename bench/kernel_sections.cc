@@ -26,13 +26,14 @@ void MatmulKernels(BenchEnv& env, Report& r, const model::TextConfig& c) {
   for (int64_t i = 0; i < N * K; ++i) wb[i] = F32ToBf16(wf[i]);
   kernels::WeightMatrix w{wb.data(), DType::kBF16, N, K};
   const kernels::QuantizedMatrix q = kernels::QuantizeWeights(env.pool(), w);
-  kernels::WeightMatrix wq = w;
+  kernels::WeightMatrix wq = w, wbc = w;
   wq.int8 = &q;
+  wbc.bf16_compute = true;  // the --weights bf16 kernel (exact fallback where AVX512_BF16 is missing)
   const std::string shape = std::to_string(K) + "x" + std::to_string(N);
   for (int64_t T : {int64_t{1}, int64_t{64}, int64_t{600}}) {
     const std::vector<float> x = Noise(T * K, 2, 1.0f);
     std::vector<float> y(T * N);
-    for (const auto& [tag, m] : {std::pair<const char*, const kernels::WeightMatrix*>{"bf16", &w}, {"int8", &wq}}) {
+    for (const auto& [tag, m] : {std::pair<const char*, const kernels::WeightMatrix*>{"bf16", &w}, {"int8", &wq}, {"bf16_compute", &wbc}}) {
       kernels::MatMul(env.pool(), x.data(), T, *m, y.data());
       const double s = MedianSeconds(env.options().repeats + 2, [&] { kernels::MatMul(env.pool(), x.data(), T, *m, y.data()); });
       r.Add("kernels", std::string("matmul_") + tag + ".t" + std::to_string(T) + "_" + shape + ".gflops",
