@@ -63,16 +63,22 @@ TEST(Bf16Compute, MatchesItsReferenceAcrossEdges) {
   }
 }
 
+// {bf16-compute result, exact result} of random x [T, K] times random BF16 W [N, K].
+std::pair<std::vector<float>, std::vector<float>> Bf16AndExact(int64_t T, int64_t N, int64_t K, uint32_t seed) {
+  ThreadPool pool(2);
+  Bf16Weights bw(N, K, seed);
+  WeightMatrix exact = bw.w;
+  exact.bf16_compute = false;
+  std::vector<float> x = Random(T * K, seed + 1), a(T * N), b(T * N);
+  MatMul(pool, x.data(), T, bw.w, a.data());
+  MatMul(pool, x.data(), T, exact, b.data());
+  return {a, b};
+}
+
 // The mode really runs: activations rounded to bf16 change some outputs against exact fp32.
 TEST(Bf16Compute, DiffersFromExact) {
   REQUIRE_BF16();
-  ThreadPool pool(2);
-  Bf16Weights bw(64, 256, 3);
-  WeightMatrix exact = bw.w;
-  exact.bf16_compute = false;
-  std::vector<float> x = Random(8 * 256, 4), a(8 * 64), b(8 * 64);
-  MatMul(pool, x.data(), 8, bw.w, a.data());
-  MatMul(pool, x.data(), 8, exact, b.data());
+  const auto [a, b] = Bf16AndExact(8, 64, 256, 3);
   EXPECT_NE(a, b);
 }
 
@@ -99,15 +105,9 @@ TEST(Bf16Compute, RowsAreBitIdenticalWhateverTheBatch) {
 // Where the mode does not run (portable/avx2 ISA, or a CPU without AVX512_BF16), a bf16_compute
 // weight is multiplied exactly: bit-identical to the same weight without the flag.
 TEST(Bf16Compute, FallsBackToExactWhereUnsupported) {
-  ThreadPool pool(2);
   ScopedIsa isa(Isa::kPortable);
   EXPECT_FALSE(Bf16ComputeSupported());
-  Bf16Weights bw(33, 100, 5);
-  WeightMatrix exact = bw.w;
-  exact.bf16_compute = false;
-  std::vector<float> x = Random(6 * 100, 6), a(6 * 33), b(6 * 33);
-  MatMul(pool, x.data(), 6, bw.w, a.data());
-  MatMul(pool, x.data(), 6, exact, b.data());
+  const auto [a, b] = Bf16AndExact(6, 33, 100, 5);
   EXPECT_EQ(a, b);
 }
 

@@ -31,6 +31,16 @@ std::vector<std::vector<float>> RunBatch(const Model& m, ThreadPool& pool,
   return logits;
 }
 
+// {sum (a - b)^2, sum a^2}.
+std::pair<double, double> SquaredErrorAndNorm(const std::vector<float>& a, const std::vector<float>& b) {
+  double se = 0, sr = 0;
+  for (size_t v = 0; v < a.size(); ++v) {
+    se += (a[v] - b[v]) * double(a[v] - b[v]);
+    sr += double(a[v]) * a[v];
+  }
+  return {se, sr};
+}
+
 // Token-parallel ops never mix rows and every matmul path (GEMV for <= 4 rows, GEMM tiles)
 // computes each output in the same order, so batching changes nothing, not even the last bit.
 TEST(ModelPerf, BatchedIsBitIdenticalToOneByOneOnEveryIsa) {
@@ -75,11 +85,7 @@ TEST(ModelPerf, Int8ModeQuantisesEveryProjectionAndStaysNearExact) {
   // random weights amplify it to ~10% of the logit RMS here (measured 0.105); a wrong scale,
   // offset or layout gives errors of order 100%.
   for (size_t i = 0; i < seqs.size(); ++i) {
-    double se = 0, sr = 0;
-    for (size_t v = 0; v < a[i].size(); ++v) {
-      se += (a[i][v] - b[i][v]) * double(a[i][v] - b[i][v]);
-      sr += double(a[i][v]) * a[i][v];
-    }
+    const auto [se, sr] = SquaredErrorAndNorm(a[i], b[i]);
     EXPECT_LT(std::sqrt(se / sr), 0.25) << "seq " << i;
     EXPECT_GT(se, 0.0);  // int8 really ran
   }
@@ -116,11 +122,7 @@ TEST(ModelPerf, Bf16ModeFlagsProjectionsIsBatchInvariantOrFallsBack) {
   // guard/bf16 docs/TOLERANCES.md): bf16 activations carry 2^-9 relative rounding per element,
   // ~0.4% per matmul; 4 random layers give ~1-3% of the logit RMS; a wrong layout gives ~100%.
   for (size_t i = 0; i < seqs.size(); ++i) {
-    double se = 0, sr = 0;
-    for (size_t v = 0; v < a[i].size(); ++v) {
-      se += (a[i][v] - b[i][v]) * double(a[i][v] - b[i][v]);
-      sr += double(a[i][v]) * a[i][v];
-    }
+    const auto [se, sr] = SquaredErrorAndNorm(a[i], b[i]);
     EXPECT_LT(std::sqrt(se / sr), 0.1) << "seq " << i;
     EXPECT_GT(se, 0.0);  // bf16 really ran
     EXPECT_EQ(RunBatch(**bf16, pool, {seqs[i]})[0], b[i]) << "seq " << i;
