@@ -48,6 +48,12 @@ std::optional<ApiError> ParseObject(const std::string& body, const ApiLimits& li
   if (Status s = ValidateUtf8(body); !s.ok()) {
     return BadRequest("request body is not valid UTF-8: " + s.message(), "", "invalid_utf8");
   }
+  // nlohmann::json stops at a raw NUL as if the input ended there; JSON never allows one.
+  if (size_t nul = body.find('\0'); nul != std::string::npos) {
+    return BadRequest("request body has a raw NUL byte at offset " + std::to_string(nul) +
+                          "; expected JSON text (write \\u0000 inside a string)",
+                      "", "invalid_json");
+  }
   if (int d = JsonDepth(body); d > limits.max_json_depth) {
     return BadRequest("request body nests " + std::to_string(d) +
                           " levels deep; expected at most " + std::to_string(limits.max_json_depth),

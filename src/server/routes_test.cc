@@ -229,6 +229,7 @@ TEST_F(RoutesTest, BadRequestsGetOpenAiErrors) {
   ExpectError(c, "{\"query\": \"\\ud800\"}", 400, "invalid_json");  // lone surrogate escape
   ExpectError(c, std::string(100, '[') + std::string(100, ']'), 400, "invalid_json");
   ExpectError(c, "{}", 400, "missing_field");
+  ExpectError(c, std::string("{\"query\": \"a\"}\0trailing", 23), 400, "invalid_json");  // #13
   ExpectError(c, R"({"query": "a", "queries": ["b"]})", 400, "invalid_request");
   ExpectError(c, R"({"query": 5})", 400, "invalid_type", "query");
   ExpectError(c, R"({"query": null})", 400, "invalid_type", "query");
