@@ -66,6 +66,13 @@ void Declare(FlagSet& f, ServeFlags& s) {
         "time a client has to send a request (408)");
   f.Int("keepalive-timeout-ms", &o.http.keepalive_timeout_ms,
         "idle keep-alive connection lifetime");
+  f.Int("max-connections-per-client", &o.http.max_connections_per_client,
+        "open connections from one client IP address (0 = no cap; behind a load balancer: "
+        "docs/SECURITY.md)");
+  f.Int("header-timeout-ms", &o.http.header_timeout_ms,
+        "time a new connection has to send its first request's headers");
+  f.Int("max-inflight-body-bytes", &o.http.max_inflight_body_bytes,
+        "request body bytes held across all connections; beyond it 503");
   f.Int("drain-timeout-ms", &s.drain_timeout_ms, "longest graceful drain on SIGTERM/SIGINT");
   f.List("api-key", &o.api_keys, "accepted bearer key (repeatable; commas separate several)");
   f.String("api-key-file", &o.api_key_file, "file with one accepted bearer key per line");

@@ -44,6 +44,7 @@ double GuardClassifier::UnsafeProbability(const WindowScore& s) const {
 
 GuardResult GuardClassifier::Aggregate(const ClassifyRequest& r, const Prepared& p,
                                        std::span<const WindowScore> scores) const {
+  std::shared_lock<std::shared_mutex> overlays(overlay_mu_);
   GuardResult g;
   size_t best = 0;
   for (size_t w = 0; w < scores.size(); ++w) {
@@ -130,6 +131,7 @@ size_t GuardClassifier::TopCategory(const WindowScore& s) {
 }
 
 WindowVerdict GuardClassifier::Verdict(const WindowScore& s) const {
+  std::shared_lock<std::shared_mutex> overlays(overlay_mu_);
   WindowVerdict v;
   v.p_unsafe = UnsafeProbability(s);
   const size_t top = TopCategory(s);
@@ -141,6 +143,15 @@ WindowVerdict GuardClassifier::Verdict(const WindowScore& s) const {
   for (size_t c = 0; c < kCategories.size(); ++c)
     v.category_scores.push_back({std::string(kCategories[c]), s.category_probs[c]});
   return v;
+}
+
+Status GuardClassifier::ReloadFiles() {
+  HG_ASSIGN_OR_RETURN(ClassifierOverlays fresh, LoadOverlayFiles(options_));
+  std::unique_lock<std::shared_mutex> lock(overlay_mu_);
+  parts_.policy = std::move(fresh.policy);
+  parts_.attack = std::move(fresh.attack);
+  parts_.calibration = std::move(fresh.calibration);
+  return OkStatus();
 }
 
 StatusOr<TokenizedText> GuardClassifier::Tokenize(std::string_view text) const {

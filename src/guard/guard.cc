@@ -34,6 +34,7 @@ class OwningClassifier : public Classifier {
       const std::function<bool()>& should_stop) override {
     return inner_->ScoreWindows(w, background, should_stop);
   }
+  Status ReloadFiles() override { return inner_->ReloadFiles(); }
   const model::Model& model() const { return *model_; }
   ThreadPool& pool() { return *pool_; }
 
@@ -43,23 +44,28 @@ class OwningClassifier : public Classifier {
   std::unique_ptr<GuardClassifier> inner_;  // destroyed first (declared last)
 };
 
-Status LoadOptionalParts(const GuardOptions& o, ClassifierParts* parts) {
+}  // namespace
+
+StatusOr<ClassifierOverlays> LoadOverlayFiles(const GuardOptions& o) {
+  ClassifierOverlays out;
   if (!o.policy_file.empty()) {
-    HG_ASSIGN_OR_RETURN(parts->policy, Policy::Load(o.policy_file, o.threshold));
+    HG_ASSIGN_OR_RETURN(out.policy, Policy::Load(o.policy_file, o.threshold));
   } else {
-    parts->policy = Policy::Default(o.threshold);
+    out.policy = Policy::Default(o.threshold);
   }
   if (!o.calibration_file.empty()) {
     HG_ASSIGN_OR_RETURN(Calibration c, LoadCalibration(o.calibration_file));
-    parts->calibration = c;
+    out.calibration = c;
   }
   if (!o.attack_rules_file.empty()) {
-    HG_ASSIGN_OR_RETURN(parts->attack, AttackDetector::Load(o.attack_rules_file));
+    HG_ASSIGN_OR_RETURN(out.attack, AttackDetector::Load(o.attack_rules_file));
   } else {
-    HG_ASSIGN_OR_RETURN(parts->attack, AttackDetector::Builtin());
+    HG_ASSIGN_OR_RETURN(out.attack, AttackDetector::Builtin());
   }
-  return OkStatus();
+  return out;
 }
+
+namespace {
 
 Status OutOfRange(const std::string& name, const std::string& expected, const std::string& got) {
   return InvalidArgumentError(name + ": expected " + expected + ", got " + got);
@@ -100,7 +106,10 @@ StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options
   HG_ASSIGN_OR_RETURN(std::unique_ptr<model::Model> m, model::Model::Load(resolved.dir, load));
   HG_ASSIGN_OR_RETURN(tokenizer::Tokenizer tok, tokenizer::Tokenizer::LoadFromDir(resolved.dir));
   ClassifierParts parts{std::move(tok)};
-  HG_RETURN_IF_ERROR(LoadOptionalParts(options, &parts));
+  HG_ASSIGN_OR_RETURN(ClassifierOverlays overlays, LoadOverlayFiles(options));
+  parts.policy = std::move(overlays.policy);
+  parts.attack = std::move(overlays.attack);
+  parts.calibration = std::move(overlays.calibration);
   HG_ASSIGN_OR_RETURN(GuardPromptIds ids, BuildPromptIds(parts.tokenizer));
   auto owner = std::make_unique<OwningClassifier>(std::move(m), std::make_unique<ThreadPool>(options.threads));
   ModelScorerOptions so;

@@ -120,6 +120,11 @@ class Classifier {
   virtual std::vector<StatusOr<WindowVerdict>> ScoreWindows(
       std::span<const std::vector<int32_t>> windows, bool background,
       const std::function<bool()>& should_stop) = 0;
+
+  // SIGHUP in `serve`: reads the policy, calibration and attack-rule files again and swaps
+  // them in together (a request sees the old set or the new one). On any error nothing
+  // changes and the error names the file. UNIMPLEMENTED for classifiers without such files.
+  virtual Status ReloadFiles() { return UnimplementedError("this classifier has no files to reload"); }
 };
 
 // Builds a classifier (e.g. guard::LoadClassifier with fixed options); what serve and worker call

@@ -14,8 +14,17 @@
 
 namespace haloguard::server::testing {
 
-StatusOr<TestConnection> TestConnection::Connect(int port) {
+StatusOr<TestConnection> TestConnection::Connect(int port, const std::string& from) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && !from.empty()) {
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    if (inet_pton(AF_INET, from.c_str(), &src.sin_addr) != 1 ||
+        ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof(src)) != 0) {
+      ::close(fd);
+      return UnavailableError("bind " + from + ": " + std::strerror(errno));
+    }
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));

@@ -19,8 +19,10 @@ struct ClientResponse {
 
 class TestConnection {
  public:
-  // Connects to 127.0.0.1:port. UNAVAILABLE on failure.
-  static StatusOr<TestConnection> Connect(int port);
+  // Connects to 127.0.0.1:port, from the loopback address `from` (any of 127.0.0.0/8, so
+  // tests can be several clients; "" = the kernel's choice). UNAVAILABLE on failure.
+  static StatusOr<TestConnection> Connect(int port, const std::string& from = "");
+  int fd() const { return fd_; }
   TestConnection(TestConnection&& o) noexcept;
   TestConnection& operator=(TestConnection&& o) noexcept;
   ~TestConnection();
