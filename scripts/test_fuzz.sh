@@ -22,6 +22,7 @@ declare -A SOURCES=(
     src/guard/attack_match.cc src/guard/attack_pattern.cc src/guard/attack_rules.cc
     src/guard/attack_text.cc src/guard/strict_json.cc $OUT/attack_rules_data.cc $CORE"
 )
+SOURCES[request_json]="src/server/api.cc src/server/errors.cc src/guard/result_json.cc $CORE"
 declare -A LIBS=([guard_files]="-lutf8proc")
 # The built-in attack rules as a byte array (what src/guard/CMakeLists.txt generates).
 python3 - "$OUT/attack_rules_data.cc" <<'PY'
