@@ -12,18 +12,22 @@ ROOT="$PWD"
 OUT="$(realpath -m "${HG_FUZZ_BUILD_DIR:-build-fuzz}")"
 mkdir -p "$OUT"
 FLAGS=(-std=c++20 -O1 -g -fno-omit-frame-pointer -Isrc
-       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
+       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+       -DHG_FUZZ_TOKENIZER_DIR="\"$ROOT/tests/data/tiny_tokenizer\"")
 
+# Each target: tests/fuzz/<name>_fuzz.cc + the sources (and libraries) it needs, compiled with
+# the fuzzer's coverage instrumentation (so not the GCC-built libraries of build/).
 CORE="src/core/status.cc src/core/check.cc src/core/log.cc src/core/mapped_file.cc src/core/utf8.cc"
-# target name -> the sources it needs besides its harness
+TOKENIZER="$(ls src/tokenizer/*.cc | grep -v -e _test -e bench | tr '\n' ' ')"
 declare -A SOURCES=(
   [http_parser]="src/server/http_parser.cc"
+  [request_json]="src/server/api.cc src/server/errors.cc src/guard/result_json.cc $CORE"
   [guard_files]="src/guard/policy.cc src/guard/calibration.cc src/guard/attack.cc
     src/guard/attack_match.cc src/guard/attack_pattern.cc src/guard/attack_rules.cc
     src/guard/attack_text.cc src/guard/strict_json.cc $OUT/attack_rules_data.cc $CORE"
+  [tokenizer]="$TOKENIZER $CORE"
 )
-SOURCES[request_json]="src/server/api.cc src/server/errors.cc src/guard/result_json.cc $CORE"
-declare -A LIBS=([guard_files]="-lutf8proc")
+declare -A LIBS=([guard_files]="-lutf8proc" [tokenizer]="-lutf8proc -licuuc")
 # The built-in attack rules as a byte array (what src/guard/CMakeLists.txt generates).
 python3 - "$OUT/attack_rules_data.cc" <<'PY'
 import sys
