@@ -26,6 +26,7 @@ declare -A SOURCES=(
     src/guard/attack_match.cc src/guard/attack_pattern.cc src/guard/attack_rules.cc
     src/guard/attack_text.cc src/guard/strict_json.cc $OUT/attack_rules_data.cc $CORE"
   [tokenizer]="$TOKENIZER $CORE"
+  [monitor_job]="src/monitor/job_json.cc src/monitor/text_span.cc src/monitor/job.cc $CORE"
   [checkpoint_files]="src/model/config.cc src/model/safetensors.cc src/core/dtype.cc $CORE"
 )
 declare -A LIBS=([guard_files]="-lutf8proc" [tokenizer]="-lutf8proc -licuuc")
