@@ -2,7 +2,7 @@
 # The test command (README, .ci/run): installs what it needs, builds, runs every CTest suite.
 # HG_TEST_LABELS / HG_TEST_EXCLUDE select CTest labels (default: everything but 'slow').
 # Then the sanitizer stage (scripts/test_sanitized.sh, ~6 min on 2 cores); HG_TEST_SANITIZE=0 skips it.
-# Then the fuzz stage (scripts/test_fuzz.sh, ~20 s per libFuzzer target); HG_TEST_FUZZ=0 skips it.
+# Then the fuzz stage (scripts/test_fuzz.sh, ~15 s per libFuzzer target, ~3.5 min for six); HG_TEST_FUZZ=0 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The fuzz stage (scripts/test.sh; HG_TEST_FUZZ=0 skips it): builds each libFuzzer target in
 # tests/fuzz/ with clang-14 + ASan/UBSan and runs it from its committed seed corpus for
-# HG_FUZZ_SECONDS (default 20) seconds; any crash, leak, sanitizer report or timeout fails.
+# HG_FUZZ_SECONDS (default 15) seconds; any crash, leak, sanitizer report or timeout fails.
 # Longer local runs: HG_FUZZ_SECONDS=600 scripts/test_fuzz.sh [target ...]. docs/SECURITY.md
 # says how to reproduce a finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CXX="${HG_FUZZ_CXX:-clang++-14}"
-SECONDS_EACH="${HG_FUZZ_SECONDS:-20}"
+SECONDS_EACH="${HG_FUZZ_SECONDS:-15}"
 ROOT="$PWD"
 OUT="$(realpath -m "${HG_FUZZ_BUILD_DIR:-build-fuzz}")"
 mkdir -p "$OUT"
