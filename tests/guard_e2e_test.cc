@@ -220,6 +220,48 @@ TEST_F(GuardE2E, BackgroundWindowScoringEqualsForegroundAndClassify) {
   EXPECT_FALSE(c->ScoreWindows(too_long, true, {})[0].ok());
 }
 
+// window_spans: each window's byte span in the text as sent (leading/trailing whitespace kept)
+// tokenizes to exactly that window's tokens, the spans step forward and cover the stripped text.
+TEST_F(GuardE2E, WindowSpansAreTheWindowsBytesInTheTextAsSent) {
+  auto c = Load(96, 40);
+  std::string body;
+  for (int i = 0; i < 40; ++i) body += "line " + std::to_string(i) + ": caf\xc3\xa9 na\xc3\xafve text; ";
+  const std::string text = "  \n" + body + " \n";
+  auto r = c->ClassifyBatch(std::vector<ClassifyRequest>{{text, false}});
+  ASSERT_TRUE(r[0].ok()) << r[0].status().ToString();
+  const GuardResult& g = *r[0];
+  ASSERT_GT(g.window_count, 2);
+  ASSERT_EQ(g.window_spans.size(), static_cast<size_t>(g.window_count));
+  auto ids = tokenizer_->Encode(tokenizer::PythonStrip(text));
+  ASSERT_TRUE(ids.ok());
+  auto windows = SplitWindows(static_cast<int64_t>(ids->size()), 96, 40);
+  ASSERT_TRUE(windows.ok());
+  EXPECT_EQ(g.window_spans.front().first, 3);  // after "  \n"
+  EXPECT_EQ(g.window_spans.back().second, static_cast<int64_t>(text.size() - 3));  // before "  \n"
+  for (size_t w = 0; w < g.window_spans.size(); ++w) {
+    const auto [b, e] = g.window_spans[w];
+    if (w > 0) {
+      EXPECT_GT(b, g.window_spans[w - 1].first);
+    }
+    // The window's tokens decode to its span; a window edge that splits a UTF-8 character
+    // between two byte-level tokens decodes to U+FFFD there, and the span keeps the whole char.
+    const std::vector<int32_t> want(ids->begin() + (*windows)[w].begin, ids->begin() + (*windows)[w].end);
+    std::string dec = tokenizer_->Decode(want, false);
+    const std::string bad = "\xEF\xBF\xBD";
+    size_t cut_front = 0, cut_back = 0;
+    if (dec.starts_with(bad)) dec.erase(0, 3), cut_front = 1;
+    if (dec.ends_with(bad)) dec.erase(dec.size() - 3), cut_back = 1;
+    const std::string span = text.substr(b, e - b);
+    EXPECT_LE(span.size() - dec.size(), 3 * (cut_front + cut_back)) << w;
+    EXPECT_NE(span.find(dec), std::string::npos) << w;
+    EXPECT_TRUE(cut_front || span.starts_with(dec)) << w;
+    EXPECT_TRUE(cut_back || span.ends_with(dec)) << w;
+  }
+  const auto j = nlohmann::json::parse(GuardResultToJson(g));
+  ASSERT_EQ(j["window_spans"].size(), g.window_spans.size());
+  EXPECT_EQ(j["window_spans"][1][0].get<int64_t>(), g.window_spans[1].first);
+}
+
 TEST_F(GuardE2E, BackgroundScoringInSmallChunksMatchesAndStopsWhenAsked) {
   auto c = Load(96, 40, 0.65, /*background_chunk=*/16);  // a 96-token window runs as 6-7 pieces
   std::vector<std::vector<int32_t>> w = {std::vector<int32_t>(96, 7), std::vector<int32_t>(50, 9)};

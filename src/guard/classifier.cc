@@ -12,6 +12,7 @@ namespace haloguard::guard {
 
 struct GuardClassifier::Prepared {
   std::vector<int32_t> ids;      // tokens of the stripped user text
+  std::vector<std::pair<size_t, size_t>> spans;  // [begin, end) bytes of each token in the text
   std::vector<Window> windows;
 };
 
@@ -25,7 +26,10 @@ StatusOr<GuardClassifier::Prepared> GuardClassifier::Prepare(const ClassifyReque
     return InvalidArgumentError("text: empty after stripping whitespace; expected a non-empty prompt");
   }
   Prepared p;
-  HG_ASSIGN_OR_RETURN(p.ids, parts_.tokenizer.Encode(content));
+  HG_ASSIGN_OR_RETURN(p.ids, parts_.tokenizer.EncodeWithOffsets(content, &p.spans));
+  // The stripped content starts at the first non-whitespace byte, which is where find() lands.
+  const size_t lead = r.text.find(content);
+  for (auto& [b, e] : p.spans) b += lead, e += lead;
   const int64_t n = static_cast<int64_t>(p.ids.size());
   if (n > parts_.max_input_tokens) {
     return InvalidArgumentError("text: " + std::to_string(n) + " tokens; the synchronous limit is " +
@@ -53,6 +57,7 @@ GuardResult GuardClassifier::Aggregate(const ClassifyRequest& r, const Prepared&
   }
   const WindowScore& s = scores[best];
   g.window_count = static_cast<int>(scores.size());
+  g.window_spans = WindowByteSpans(p.spans, p.windows);
   g.selected_window_index = static_cast<int>(best);
   g.p_unsafe = g.window_risk_scores[best];
   g.p_safe = 1.0 - g.p_unsafe;

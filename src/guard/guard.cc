@@ -15,6 +15,12 @@
 namespace haloguard::guard {
 namespace {
 
+// "dir/policy.json" -> "policy.json" (settings show which file, not where it lives).
+std::string BaseName(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 // Owns the model and thread pool the scorer points into, so they live as long as the classifier.
 class OwningClassifier : public Classifier {
  public:
@@ -117,6 +123,11 @@ StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options
   info.window_length = options.window_length;
   info.window_stride = options.window_stride;
   info.artifact_digests = resolved.digests;
+  info.weights = options.weights == model::WeightMode::kInt8 ? "int8" : "exact";
+  info.threshold = options.threshold;
+  info.policy_file = BaseName(options.policy_file);
+  info.calibration_file = BaseName(options.calibration_file);
+  info.attack_rules_file = BaseName(options.attack_rules_file);
   HG_LOG(INFO) << "guard: loaded " << info.model_id << " (" << info.dtype << ", "
                << parts.info.max_input_tokens << " max input tokens)";
   owner->set_inner(std::make_unique<GuardClassifier>(std::move(parts), options));

@@ -48,6 +48,10 @@ struct GuardResult {
   int window_count = 1;
   int selected_window_index = 0;
   std::vector<double> window_risk_scores;    // p_unsafe per window
+  // [begin, end) byte offsets of each window in the classified text as given (before the
+  // template's strip), so a client can shade where in a long text the risk sits. Empty when the
+  // classifier does not know them (then "window_spans" is left out of the JSON).
+  std::vector<std::pair<int64_t, int64_t>> window_spans;
   std::vector<CategoryScore> category_scores;  // all 29, in kCategories order
   std::string action;          // policy action: "allow" | "block" | "review" | "log"
   double threshold = 0.65;     // the threshold that decided safety_label
@@ -58,7 +62,8 @@ struct GuardResult {
 // Serialises in the card's field order:
 // {status, safety_label, category, attack_overlay, confidence, tier_probs{safe,unsafe},
 //  raw_response, generated_text, tier, window_count, selected_window_index, window_risk_scores,
-//  category_scores{label: score}, action, threshold, _debug{...}}.
+//  category_scores{label: score}, action, threshold, window_spans[[begin, end]...], _debug{...}}.
+// window_spans (an addition to the card's fields) is written only when known.
 // `include_debug` = false omits "_debug". Probabilities are rounded to 4 decimals as in the card.
 std::string GuardResultToJson(const GuardResult& r, bool include_debug = true);
 
@@ -78,6 +83,11 @@ struct ModelInfo {
   int64_t window_length = 1200;
   int64_t window_stride = 256;
   std::map<std::string, std::string> artifact_digests;  // file name -> "sha256:..."
+  // How the guard decides (for /health's "settings"): weights mode, global threshold, and the
+  // file names (not paths) of the policy, calibration and extra attack rules ("" = none).
+  std::string weights = "exact";
+  double threshold = 0.65;
+  std::string policy_file, calibration_file, attack_rules_file;
 };
 
 // A user text as the guard tokenizes it (no template), with each token's byte span in the text.

@@ -31,6 +31,11 @@ std::string GuardResultToJson(const GuardResult& r, bool include_debug) {
   j["category_scores"] = cats;
   j["action"] = r.action;
   j["threshold"] = r.threshold;
+  if (!r.window_spans.empty()) {
+    nlohmann::ordered_json spans = nlohmann::ordered_json::array();
+    for (const auto& [b, e] : r.window_spans) spans.push_back({b, e});
+    j["window_spans"] = spans;
+  }
   if (include_debug) {
     nlohmann::ordered_json d = nlohmann::ordered_json::object();
     for (const auto& [k, v] : r.debug) d[k] = v;

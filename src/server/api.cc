@@ -394,6 +394,13 @@ std::string HealthJson(const HealthView& h) {
   j["max_input_tokens"] = m ? OJson(m->max_input_tokens) : OJson(nullptr);
   j["window_length"] = m ? OJson(m->window_length) : OJson(nullptr);
   j["window_stride"] = m ? OJson(m->window_stride) : OJson(nullptr);
+  if (m) {
+    j["settings"] = {{"weights", m->weights},
+                     {"threshold", m->threshold},
+                     {"policy_file", m->policy_file},
+                     {"calibration_file", m->calibration_file},
+                     {"attack_rules_file", m->attack_rules_file}};
+  }
   j["version"] = h.version;
   j["uptime_s"] = std::round(h.uptime_s * 1000) / 1000;
   return Dump(j);
