@@ -181,11 +181,9 @@ function renderWindows(r, text) {
     const b = el('button', { type: 'button', textContent: '#' + w + ' ' + s.toFixed(3) });
     if (w === r.selected_window_index) b.className = 'selected';
     b.addEventListener('click', () => {
-      const first = box.querySelector('[data-windows~="' + w + '"], span.win');
       for (const seg of box.querySelectorAll('span.win')) {
         if (seg.dataset.windows.split(',').includes(String(w))) { seg.scrollIntoView({ block: 'nearest' }); return; }
       }
-      if (first) first.scrollIntoView({ block: 'nearest' });
     });
     list.append(el('li', {}, b));
   });
