@@ -12,9 +12,9 @@ const failures = [];
 const check = (ok, what) => { if (!ok) failures.push(what); };
 const close = (a, b, tol, what) => check(Math.abs(a - b) <= tol, `${what}: page ${a}, API ${b}`);
 
-async function api(pathName, body) {
-  const r = await fetch(base + pathName, { method: 'POST', headers: { Authorization: 'Bearer ' + key,
-    'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+async function api(pathName, body, method = 'POST') {
+  const r = await fetch(base + pathName, { method, headers: { Authorization: 'Bearer ' + key,
+    'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   return r.json();
 }
 
@@ -27,7 +27,7 @@ page.on('pageerror', (e) => problems.push('page error: ' + e.message));
 page.on('request', (r) => { if (!r.url().startsWith(base)) problems.push('third-party request: ' + r.url()); });
 
 async function classifyInPage(text) {
-  await page.fill('#text', text);
+  if (text !== null) await page.fill('#text', text);
   const resp = page.waitForResponse((r) => r.url().endsWith('/v1/classify'));
   await page.click('#classify');
   await resp;
@@ -96,6 +96,25 @@ try {
   await page.screenshot({ path: path.join(outDir, 'console.png'), fullPage: false });
   await page.screenshot({ path: path.join(outDir, 'console-windows.png'), fullPage: true });
 
+  // Messages editor: the last user message is classified, as the API does with "messages".
+  await page.check('input[name=mode][value=messages]');
+  const boxes = page.locator('#messages textarea');
+  await boxes.nth(0).fill('You are a helpful assistant.');
+  await boxes.nth(1).fill('How do I reset my router password?');
+  const m = await classifyInPage(null);
+  checkAgainstApi(m, await api('/v1/classify', { messages: [{ role: 'system', content: 'You are a helpful assistant.' },
+    { role: 'user', content: 'How do I reset my router password?' }] }), 'messages');
+  await page.check('input[name=mode][value=text]');
+
+  // A monitor job, finished before the live view opens, to see in its jobs list.
+  const job = await api('/v1/monitor/jobs', { document: long });
+  let done = job;
+  for (let i = 0; i < 200 && done.status !== 'done'; ++i) {
+    await new Promise((r) => setTimeout(r, 50));
+    done = await api('/v1/monitor/jobs/' + job.id, undefined, 'GET');
+  }
+  check(done.status === 'done', 'monitor job did not finish: ' + done.status);
+
   // Live view: counts the requests made so far (2 from the page + 2 direct), then more.
   await page.keyboard.press('Tab');
   await page.focus('#tab-playground');
@@ -108,7 +127,12 @@ try {
   await page.waitForFunction((n) => Number(document.getElementById('live-rate').dataset.requests) >= n + 2, before, { timeout: 10000 });
   const verdicts = await page.evaluate(() => ({ safe: Number(document.getElementById('live-verdicts').dataset.safe),
     unsafe: Number(document.getElementById('live-verdicts').dataset.unsafe) }));
-  check(verdicts.safe + verdicts.unsafe >= 6, `live: ${verdicts.safe + verdicts.unsafe} verdicts, expected >= 6`);
+  check(verdicts.safe + verdicts.unsafe >= 7, `live: ${verdicts.safe + verdicts.unsafe} verdicts, expected >= 7`);
+  const row = await page.evaluate((id) => [...document.querySelectorAll('#jobs tbody tr')]
+    .map((tr) => [...tr.cells].map((c) => c.textContent)).find((c) => c[0] === id), job.id);
+  check(row && row[1] === 'done', 'live: job row ' + JSON.stringify(row));
+  const wantScores = done.result.window_risk_scores.map((x) => x.toFixed(3)).join(' ');
+  check(row && row[3] === wantScores, `live: job window scores ${row && row[3]} vs ${wantScores}`);
   await page.screenshot({ path: path.join(outDir, 'console-live.png'), fullPage: true });
 
   await page.keyboard.press('ArrowRight');  // Settings
@@ -116,6 +140,16 @@ try {
   const settings = await page.evaluate(() => document.getElementById('settings').textContent);
   check(settings.includes('window length') && settings.includes('sha256:'), 'settings: model facts missing');
   await page.screenshot({ path: path.join(outDir, 'console-settings.png'), fullPage: true });
+
+  // Dark mode and a phone-sized screen: readable, nothing wider than the screen.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.click('#tab-playground');
+  const layout = await page.evaluate(() => ({ bg: getComputedStyle(document.body).backgroundColor,
+    overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth }));
+  check(layout.bg === 'rgb(13, 17, 23)', 'dark mode background ' + layout.bg);
+  check(layout.overflow <= 0, `phone: page ${layout.overflow}px wider than the screen`);
+  await page.screenshot({ path: path.join(outDir, 'console-phone-dark.png'), fullPage: false });
 
   // The page's CSP header is the strict one.
   const r = await fetch(base + '/');
