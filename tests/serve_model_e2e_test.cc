@@ -24,25 +24,13 @@ using nlohmann::json;
 const std::string kModel = std::string(HG_SOURCE_DIR) + "/tests/data/tiny_qwen35";
 const std::string kKey = "serve-e2e-key-0001";
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  HG_CHECK(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 // Stdout of `cmd` run with /bin/sh.
 std::string RunShell(const std::string& cmd) { return haloguard::test_util::RunShell(cmd).out; }
 
 class Serve : public ::testing::Test {
  protected:
   void SetUp() override {
-    port_ = FreePort();
+    port_ = server::testing::FreeLoopbackPort();
     pid_ = fork();
     if (pid_ == 0) {
       const std::string port = std::to_string(port_);

@@ -1,11 +1,8 @@
 // The web console in headless Chromium (tests/ui/console_e2e.mjs via npm playwright-core) against
 // `haloguard serve` on the tiny checkpoint with small windows; skips, saying why, without chromium
 // or playwright-core. Screenshots go to the build dir (HG_UI_ARTIFACTS).
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +10,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/testing/shell.h"
 #include "server/testing/http_client.h"
@@ -23,16 +21,34 @@ namespace {
 const std::string kSrc = HG_SOURCE_DIR;
 const std::string kKey = "console-e2e-key-0001";
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
+void Stop(pid_t pid) {
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+}
+
+// `haloguard serve` on the tiny checkpoint at `port` with `extra` flags; waits until /readyz is
+// 200 (with `key` when given). Returns the child's pid (the test kills it), -1 if never ready.
+pid_t StartServe(int port, std::vector<std::string> extra, const std::string& key) {
+  std::vector<std::string> args = {HG_BINARY, "serve", "--model", kSrc + "/tests/data/tiny_qwen35",
+                                   "--port", std::to_string(port), "--offline"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(HG_BINARY, argv.data());
+    _exit(127);
+  }
+  const std::vector<std::string> headers =
+      key.empty() ? std::vector<std::string>{} : std::vector<std::string>{"Authorization: Bearer " + key};
+  for (int i = 0; i < 600; ++i) {
+    auto r = server::testing::HttpRequestOnce(port, "GET", "/readyz", "", headers, 1000);
+    if (r.ok() && r->status == 200) return pid;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  Stop(pid);
+  return -1;
 }
 
 TEST(ConsoleE2E, PlaygroundLiveAndSettingsInHeadlessChromium) {
@@ -40,22 +56,12 @@ TEST(ConsoleE2E, PlaygroundLiveAndSettingsInHeadlessChromium) {
   if (!std::filesystem::exists(kSrc + "/tools/oracles/node_modules/playwright-core")) {
     GTEST_SKIP() << "no npm playwright-core (run scripts/oracles.sh)";
   }
-  const int port = FreePort();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const std::string p = std::to_string(port), model = kSrc + "/tests/data/tiny_qwen35";
-    execl(HG_BINARY, HG_BINARY, "serve", "--model", model.c_str(), "--port", p.c_str(), "--api-key",
-          kKey.c_str(), "--offline", "--threads", "2", "--window-length", "64", "--window-stride",
-          "32", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  auto ready = [&] {
-    auto r = server::testing::HttpRequestOnce(port, "GET", "/readyz", "",
-                                              {"Authorization: Bearer " + kKey}, 1000);
-    return r.ok() && r->status == 200;
-  };
-  for (int i = 0; i < 600 && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  ASSERT_TRUE(ready()) << "server did not become ready";
+  const int port = server::testing::FreeLoopbackPort();
+  const pid_t pid = StartServe(port,
+                               {"--api-key", kKey, "--threads", "2", "--window-length", "64",
+                                "--window-stride", "32"},
+                               kKey);
+  ASSERT_GT(pid, 0) << "server did not become ready";
   // The page itself needs no key; the API behind it does.
   auto page = server::testing::HttpRequestOnce(port, "GET", "/", "", {}, 2000);
   ASSERT_TRUE(page.ok());
@@ -68,31 +74,18 @@ TEST(ConsoleE2E, PlaygroundLiveAndSettingsInHeadlessChromium) {
   std::filesystem::create_directories(out);
   const auto r = test_util::RunShell("node " + kSrc + "/tests/ui/console_e2e.mjs http://127.0.0.1:" +
                                      std::to_string(port) + " " + kKey + " " + out + " 2>&1");
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
+  Stop(pid);
   EXPECT_NE(r.out.find("all checks passed"), std::string::npos) << r.out;
   EXPECT_TRUE(std::filesystem::exists(out + "/console.png"));
 }
 
 TEST(ConsoleE2E, NoUiTurnsThePageOff) {
-  const int port = FreePort();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const std::string p = std::to_string(port), model = kSrc + "/tests/data/tiny_qwen35";
-    execl(HG_BINARY, HG_BINARY, "serve", "--model", model.c_str(), "--port", p.c_str(), "--offline",
-          "--threads", "1", "--no-ui", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  auto ready = [&] {
-    auto r = server::testing::HttpRequestOnce(port, "GET", "/readyz", "", {}, 1000);
-    return r.ok() && r->status == 200;
-  };
-  for (int i = 0; i < 600 && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  ASSERT_TRUE(ready());
+  const int port = server::testing::FreeLoopbackPort();
+  const pid_t pid = StartServe(port, {"--threads", "1", "--no-ui"}, "");
+  ASSERT_GT(pid, 0) << "server did not become ready";
   auto page = server::testing::HttpRequestOnce(port, "GET", "/", "", {}, 2000);
   auto js = server::testing::HttpRequestOnce(port, "GET", "/ui/app.js", "", {}, 2000);
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
+  Stop(pid);
   ASSERT_TRUE(page.ok() && js.ok());
   EXPECT_EQ(page->status, 404);
   EXPECT_EQ(js->status, 404);
