@@ -56,6 +56,9 @@ TEST(ConsoleE2E, PlaygroundLiveAndSettingsInHeadlessChromium) {
   if (!std::filesystem::exists(kSrc + "/tools/oracles/node_modules/playwright-core")) {
     GTEST_SKIP() << "no npm playwright-core (run scripts/oracles.sh)";
   }
+  if (test_util::RunShell("node -e 'process.exit(parseInt(process.versions.node) >= 20 ? 0 : 1)'").code != 0) {
+    GTEST_SKIP() << "playwright-core 1.65 needs Node.js >= 20; this node is older or missing";
+  }
   const int port = server::testing::FreeLoopbackPort();
   const pid_t pid = StartServe(port,
                                {"--api-key", kKey, "--threads", "2", "--window-length", "64",
