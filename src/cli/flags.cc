@@ -158,6 +158,11 @@ std::string FlagSet::Help() const {
   return os.str();
 }
 
+std::string FlagSet::UsageHint() const {
+  return "usage: haloguard " + command_ + " " + usage_ + "\n(run `haloguard " + command_ +
+         " --help` for all flags)\n";
+}
+
 bool ParseOrExit(FlagSet& flags, int argc, char** argv, int* exit_code) {
   Status s = flags.Parse(argc, argv);
   if (flags.help_requested()) {
@@ -166,7 +171,8 @@ bool ParseOrExit(FlagSet& flags, int argc, char** argv, int* exit_code) {
     return false;
   }
   if (!s.ok()) {
-    std::fprintf(stderr, "haloguard: %s\n\n%s", s.message().c_str(), flags.Help().c_str());
+    std::fprintf(stderr, "haloguard %s: %s\n%s", flags.command().c_str(), s.message().c_str(),
+                 flags.UsageHint().c_str());
     *exit_code = 2;
     return false;
   }

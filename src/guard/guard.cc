@@ -117,6 +117,10 @@ StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options
   info.window_length = options.window_length;
   info.window_stride = options.window_stride;
   info.artifact_digests = resolved.digests;
+  if (!resolved.requested_id.empty()) {
+    HG_LOG(INFO) << "guard: --model " << resolved.requested_id << " resolved to " << info.model_id
+                 << " @ " << info.model_revision;
+  }
   HG_LOG(INFO) << "guard: loaded " << info.model_id << " (" << info.dtype << ", "
                << parts.info.max_input_tokens << " max input tokens)";
   owner->set_inner(std::make_unique<GuardClassifier>(std::move(parts), options));
