@@ -44,7 +44,7 @@ struct GuardFlags {
 };
 
 // Declares --model, --threshold, --window-length, --window-stride, --policy, --calibration,
-// --attack-rules, --threads, --max-batch, --max-input-tokens, --background-chunk-tokens,
+// --attack-rules, --guard-prompt, --threads, --max-batch, --max-input-tokens, --background-chunk-tokens,
 // --offline and --weights on `f`, writing into `g`.
 inline void AddGuardFlags(FlagSet& f, GuardFlags* g) {
   guard::GuardOptions& o = g->guard;
@@ -57,6 +57,9 @@ inline void AddGuardFlags(FlagSet& f, GuardFlags* g) {
   f.String("policy", &o.policy_file, "JSON policy file (docs/POLICY.md)");
   f.String("calibration", &o.calibration_file, "temperature-scaling file from `haloguard calibrate`");
   f.String("attack-rules", &o.attack_rules_file, "extra attack-overlay rules (docs/ATTACK_OVERLAY.md)");
+  f.String("guard-prompt", &o.guard_prompt_file,
+           "system prompt file; its <BEGIN UNSAFE CONTENT CATEGORIES> block defines the "
+           "categories scored (docs/GUARD_PROMPT.md; default: the card's prompt)");
   f.Int("threads", &g->threads, "compute threads for the model; 0 = all cores");
   f.Int("max-batch", &g->max_batch, "sequences per batched forward pass");
   f.Int("max-input-tokens", &o.max_input_tokens, "user-text tokens accepted per input (400 beyond)");
