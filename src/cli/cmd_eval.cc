@@ -45,7 +45,7 @@ void DeclareFlags(FlagSet& f, EvalFlags& v) {
   f.Int("window-stride", &v.window_stride, "tokens between window starts");
   f.Int("limit", &v.limit, "score only the first N rows of each dataset (0 = all)");
   f.Bool("restart", &v.restart, "discard scores of an earlier run in --out instead of resuming");
-  f.Bool("save-text", &v.save_text, "store prompt texts in scores.jsonl (default: hashes only)");
+  f.Bool("save-text", &v.save_text, "store prompt texts in scores.jsonl, not only their hashes");
   f.Int("sweep-steps", &v.sweep_steps, "threshold sweep resolution (thresholds k/N)");
   f.Int("bins", &v.bins, "reliability-diagram bins");
   f.String("model-name", &v.model_name, "Model column of the F1 table");

@@ -151,7 +151,9 @@ std::string FlagSet::Help() const {
   if (!flags_.empty()) os << "\nflags:\n";
   for (const Flag& f : flags_) {
     os << "  --" << f.name << (f.is_bool ? "" : " VALUE") << "\n      " << f.help;
-    if (!f.default_text.empty()) os << " (default: " << f.default_text << ")";
+    // A bool that is off by default needs no "(default: false)": the flag turns it on.
+    const bool off_bool = f.is_bool && f.default_text == "false";
+    if (!f.default_text.empty() && !off_bool) os << " (default: " << f.default_text << ")";
     if (use_env_) os << " [env " << EnvName(f.name) << "]";
     os << "\n";
   }
