@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -31,12 +32,16 @@ class Serve : public ::testing::Test {
  protected:
   void SetUp() override {
     port_ = server::testing::FreeLoopbackPort();
+    std::vector<std::string> args = {HG_BINARY, "serve", "--model", kModel, "--port",
+                                     std::to_string(port_), "--api-key", kKey, "--open-health",
+                                     "--offline", "--threads", "2", "--max-batch", "8"};
+    args.insert(args.end(), ExtraArgs().begin(), ExtraArgs().end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
-      const std::string port = std::to_string(port_);
-      execl(HG_BINARY, HG_BINARY, "serve", "--model", kModel.c_str(), "--port", port.c_str(),
-            "--api-key", kKey.c_str(), "--open-health", "--offline", "--threads", "2", "--max-batch", "8",
-            static_cast<char*>(nullptr));
+      execv(HG_BINARY, argv.data());
       _exit(127);
     }
     for (int i = 0; i < 600 && !Ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -54,6 +59,15 @@ class Serve : public ::testing::Test {
     return r.ok() && r->status == 200;
   }
   std::string Base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // More `serve` flags for a derived fixture.
+  virtual const std::vector<std::string>& ExtraArgs() const {
+    static const std::vector<std::string> kNone;
+    return kNone;
+  }
+  StatusOr<server::testing::ClientResponse> Post(const std::string& path, const std::string& body) {
+    return server::testing::HttpRequestOnce(
+        port_, "POST", path, body, {"Authorization: Bearer " + kKey, "Content-Type: application/json"});
+  }
   int port_ = 0;
   pid_t pid_ = -1;
 };
@@ -123,6 +137,40 @@ TEST_F(Serve, BadRequestThenGracefulDrain) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   pid_ = -1;
+}
+
+// --guard-prompt with a 30th category: every surface reports it (classify, moderations, /health's
+// digest, the policy accepting the new label). The numbers are checked in guard_e2e_test.
+class ServeCustomPrompt : public Serve {
+ protected:
+  const std::vector<std::string>& ExtraArgs() const override {
+    static const std::vector<std::string> kArgs = [] {
+      const std::string policy = ::testing::TempDir() + "/custom_prompt_policy.json";
+      std::ofstream(policy) << R"({"categories": {"crypto_investment_scams": {"action": "review"}}})";
+      return std::vector<std::string>{
+          "--guard-prompt", std::string(HG_SOURCE_DIR) + "/tests/data/guard/custom_guard_prompt.txt",
+          "--policy", policy};
+    }();
+    return kArgs;
+  }
+};
+
+TEST_F(ServeCustomPrompt, EverySurfaceReportsTheExtraCategory) {
+  auto c = Post("/v1/classify", R"({"query": "Buy my coin, 300% a month guaranteed"})");
+  ASSERT_TRUE(c.ok() && c->status == 200) << (c.ok() ? c->body : c.status().ToString());
+  const json cj = json::parse(c->body);
+  EXPECT_EQ(cj["category_scores"].size(), 30u);
+  EXPECT_TRUE(cj["category_scores"].contains("crypto_investment_scams"));
+  auto m = Post("/v1/moderations", R"({"input": ["a", "b"], "model": "omni-moderation-latest"})");
+  ASSERT_TRUE(m.ok() && m->status == 200) << (m.ok() ? m->body : m.status().ToString());
+  for (const json& r : json::parse(m->body)["results"]) {
+    EXPECT_EQ(r["categories"].size(), 30u);
+    EXPECT_TRUE(r["category_scores"].contains("crypto_investment_scams"));
+  }
+  auto h = server::testing::HttpRequestOnce(port_, "GET", "/health", "", {}, 2000);
+  ASSERT_TRUE(h.ok());
+  const std::string digest = json::parse(h->body)["artifact_digests"].value("guard_prompt", "");
+  EXPECT_EQ(digest.rfind("sha256:", 0), 0u) << h->body;
 }
 
 }  // namespace

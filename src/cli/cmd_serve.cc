@@ -103,7 +103,7 @@ void Finalize(ServeFlags& s) {
 int RunServe(int argc, char** argv) {
   ServeFlags s;
   s.guard.guard.model = hub::kDefaultRepoId;
-  FlagSet flags("serve", "--model DIR [--host 127.0.0.1] [--port 8000] [flags]", /*use_env=*/true);
+  FlagSet flags("serve", "[--model DIR|REPO] [--host H] [--port P] [flags]", /*use_env=*/true);
   flags.RefusePositional();
   Declare(flags, s);
   DeclareMonitor(flags, s);

@@ -61,15 +61,15 @@ GuardResult GuardClassifier::Aggregate(const ClassifyRequest& r, const Prepared&
   g.selected_window_index = static_cast<int>(best);
   g.p_unsafe = g.window_risk_scores[best];
   g.p_safe = 1.0 - g.p_unsafe;
+  const std::vector<std::string>& names = parts_.info.categories;
   const size_t top = TopCategory(s);
-  for (size_t c = 0; c < kCategories.size(); ++c)
-    g.category_scores.push_back({std::string(kCategories[c]), s.category_probs[c]});
-  const PolicyDecision d = parts_.policy.Decide(g.p_unsafe, kCategories[top]);
+  for (size_t c = 0; c < names.size(); ++c) g.category_scores.push_back({names[c], s.category_probs[c]});
+  const PolicyDecision d = parts_.policy.Decide(g.p_unsafe, names[top]);
   g.threshold = d.threshold;
   g.action = d.action;
   g.safety_label = g.tier = d.unsafe ? "Unsafe" : "Safe";
   g.status = d.unsafe ? "HARMFUL" : "HARMLESS";
-  g.category = d.unsafe ? std::string(kCategories[top]) : "none";
+  g.category = d.unsafe ? names[top] : "none";
   g.confidence = d.unsafe ? g.p_unsafe : g.p_safe;
   g.attack_overlay = std::string(AttackOverlayName(parts_.attack.Detect(r.text)));
   if (r.generate) {
@@ -137,14 +137,14 @@ size_t GuardClassifier::TopCategory(const WindowScore& s) {
 WindowVerdict GuardClassifier::Verdict(const WindowScore& s) const {
   WindowVerdict v;
   v.p_unsafe = UnsafeProbability(s);
+  const std::vector<std::string>& names = parts_.info.categories;
   const size_t top = TopCategory(s);
-  const PolicyDecision d = parts_.policy.Decide(v.p_unsafe, kCategories[top]);
+  const PolicyDecision d = parts_.policy.Decide(v.p_unsafe, names[top]);
   v.unsafe = d.unsafe;
   v.action = d.action;
   v.threshold = d.threshold;
-  v.category = d.unsafe ? std::string(kCategories[top]) : "none";
-  for (size_t c = 0; c < kCategories.size(); ++c)
-    v.category_scores.push_back({std::string(kCategories[c]), s.category_probs[c]});
+  v.category = d.unsafe ? names[top] : "none";
+  for (size_t c = 0; c < names.size(); ++c) v.category_scores.push_back({names[c], s.category_probs[c]});
   return v;
 }
 

@@ -9,6 +9,7 @@
 #include "guard/classifier.h"
 #include "guard/model_scorer.h"
 #include "guard/prompt.h"
+#include "hub/digest.h"
 #include "hub/hub.h"
 #include "model/qwen35.h"
 
@@ -49,11 +50,11 @@ class OwningClassifier : public Classifier {
   std::unique_ptr<GuardClassifier> inner_;  // destroyed first (declared last)
 };
 
-Status LoadOptionalParts(const GuardOptions& o, ClassifierParts* parts) {
+Status LoadOptionalParts(const GuardOptions& o, const GuardPrompt& prompt, ClassifierParts* parts) {
   if (!o.policy_file.empty()) {
-    HG_ASSIGN_OR_RETURN(parts->policy, Policy::Load(o.policy_file, o.threshold));
+    HG_ASSIGN_OR_RETURN(parts->policy, Policy::Load(o.policy_file, o.threshold, prompt.categories));
   } else {
-    parts->policy = Policy::Default(o.threshold);
+    parts->policy = Policy::Default(o.threshold, prompt.categories);
   }
   if (!o.calibration_file.empty()) {
     HG_ASSIGN_OR_RETURN(Calibration c, LoadCalibration(o.calibration_file));
@@ -106,8 +107,12 @@ StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options
   HG_ASSIGN_OR_RETURN(std::unique_ptr<model::Model> m, model::Model::Load(resolved.dir, load));
   HG_ASSIGN_OR_RETURN(tokenizer::Tokenizer tok, tokenizer::Tokenizer::LoadFromDir(resolved.dir));
   ClassifierParts parts{std::move(tok)};
-  HG_RETURN_IF_ERROR(LoadOptionalParts(options, &parts));
-  HG_ASSIGN_OR_RETURN(GuardPromptIds ids, BuildPromptIds(parts.tokenizer));
+  GuardPrompt prompt = DefaultGuardPrompt();
+  if (!options.guard_prompt_file.empty()) {
+    HG_ASSIGN_OR_RETURN(prompt, LoadGuardPrompt(options.guard_prompt_file));
+  }
+  HG_RETURN_IF_ERROR(LoadOptionalParts(options, prompt, &parts));
+  HG_ASSIGN_OR_RETURN(GuardPromptIds ids, BuildPromptIds(parts.tokenizer, prompt));
   auto owner = std::make_unique<OwningClassifier>(std::move(m), std::make_unique<ThreadPool>(options.threads));
   ModelScorerOptions so;
   so.max_batch = options.max_batch;
@@ -128,6 +133,14 @@ StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options
   info.policy_file = BaseName(options.policy_file);
   info.calibration_file = BaseName(options.calibration_file);
   info.attack_rules_file = BaseName(options.attack_rules_file);
+  info.categories = prompt.categories;
+  if (!options.guard_prompt_file.empty()) {
+    info.artifact_digests["guard_prompt"] = "sha256:" + hub::Sha256Hex(prompt.system_prompt);
+  }
+  if (!resolved.requested_id.empty()) {
+    HG_LOG(INFO) << "guard: --model " << resolved.requested_id << " resolved to " << info.model_id
+                 << " @ " << info.model_revision;
+  }
   HG_LOG(INFO) << "guard: loaded " << info.model_id << " (" << info.dtype << ", "
                << parts.info.max_input_tokens << " max input tokens)";
   owner->set_inner(std::make_unique<GuardClassifier>(std::move(parts), options));

@@ -18,7 +18,8 @@
 
 namespace haloguard::guard {
 
-// The 29 runtime categories, in the order of the guard system prompt (model card).
+// The card's 29 categories, in the order of its guard system prompt. A --guard-prompt may define
+// others: code that reports categories uses ModelInfo::categories / the result's category_scores.
 inline constexpr std::array<std::string_view, 29> kCategories = {
     "chemical_weapons", "biological_weapons", "radiological_nuclear", "violence",
     "terrorism_and_extremism", "offensive_cyber", "csam", "non_consensual_sexual_content",
@@ -88,6 +89,8 @@ struct ModelInfo {
   std::string weights = "exact";
   double threshold = 0.65;
   std::string policy_file, calibration_file, attack_rules_file;
+  // The guard prompt's category labels, prompt order (the card's 29 unless --guard-prompt).
+  std::vector<std::string> categories{kCategories.begin(), kCategories.end()};
 };
 
 // A user text as the guard tokenizes it (no template), with each token's byte span in the text.

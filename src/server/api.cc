@@ -351,14 +351,12 @@ std::string ModerationJson(const std::string& id, const std::string& model,
   for (const guard::GuardResult& r : results) {
     const bool flagged = r.safety_label == "Unsafe";
     OJson cats = OJson::object(), scores = OJson::object(), types = OJson::object();
-    for (std::string_view name : guard::kCategories) {
-      double p = 0;
-      for (const guard::CategoryScore& s : r.category_scores)
-        if (s.label == name) p = s.score;
-      const std::string key(name);
+    // Every category the guard prompt defines (the card's 29 unless --guard-prompt adds some).
+    for (const guard::CategoryScore& s : r.category_scores) {
+      const std::string& key = s.label;
       const bool hit = flagged && r.category == key;
       cats[key] = hit;
-      scores[key] = r.p_unsafe * p;
+      scores[key] = r.p_unsafe * s.score;
       types[key] = hit ? OJson::array({"text"}) : OJson::array();
     }
     list.push_back({{"flagged", flagged},

@@ -78,9 +78,11 @@ HttpResponse JsonResponse(int status, std::string body) {
   return r;
 }
 
-bool KnownCategory(const std::string& c) {
-  return std::find(guard::kCategories.begin(), guard::kCategories.end(), c) !=
-         guard::kCategories.end();
+// True when the result's category is one of the labels it was scored over (the loaded guard
+// prompt's categories), so a metrics label never comes from anywhere else.
+bool KnownCategory(const guard::GuardResult& r) {
+  return std::any_of(r.category_scores.begin(), r.category_scores.end(),
+                     [&](const guard::CategoryScore& s) { return s.label == r.category; });
 }
 
 }  // namespace
@@ -338,7 +340,7 @@ void Router::CountVerdicts(const std::shared_ptr<Call>& call,
   for (const guard::GuardResult& r : results) {
     const bool unsafe = r.safety_label == "Unsafe";
     metrics_->verdicts.With({unsafe ? "unsafe" : "safe"}).Inc();
-    if (unsafe) metrics_->categories.With({KnownCategory(r.category) ? r.category : "other"}).Inc();
+    if (unsafe) metrics_->categories.With({KnownCategory(r) ? r.category : "other"}).Inc();
     metrics_->tokens.With({}).Inc(static_cast<double>(r.prompt_tokens));
     call->log.prompt_tokens += r.prompt_tokens;
     call->log.verdicts.push_back(unsafe ? "unsafe:" + r.category : "safe");
