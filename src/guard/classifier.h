@@ -38,8 +38,10 @@ struct ClassifierOverlays {
 };
 
 // Loads options' policy_file, calibration_file and attack_rules_file (defaults where a file is
-// ""). Errors name the file (NOT_FOUND, INVALID_ARGUMENT).
-StatusOr<ClassifierOverlays> LoadOverlayFiles(const GuardOptions& options);
+// ""); a policy may name only `categories` (the guard prompt's labels). Errors name the file
+// (NOT_FOUND, INVALID_ARGUMENT).
+StatusOr<ClassifierOverlays> LoadOverlayFiles(const GuardOptions& options,
+                                              const std::vector<std::string>& categories);
 
 class GuardClassifier : public Classifier {
  public:

@@ -1,13 +1,17 @@
-// libFuzzer target: the tokenizer on arbitrary bytes (what a client's text becomes) and the chat
-// template on arbitrary messages. Byte 0 picks the mode: even = Encode/EncodeWithOffsets with the
-// tiny test tokenizer (tests/data/tiny_tokenizer, path compiled in by scripts/test_fuzz.sh);
-// odd = RenderChat on messages split from the input at 0x00 bytes, roles picked by byte values.
+// libFuzzer target: the tokenizer on arbitrary bytes (what a client's text becomes), the chat
+// template on arbitrary messages, and tokenizer.json loading. Byte 0 % 3 picks the mode:
+// 0 = Encode/EncodeWithOffsets with the tiny test tokenizer (tests/data/tiny_tokenizer, path
+// compiled in by scripts/test_fuzz.sh); 1 = RenderChat on messages split from the input at 0x00
+// bytes, roles picked by byte values; 2 = the rest as a tokenizer.json file, loaded and used.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <unistd.h>
 
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
@@ -62,15 +66,31 @@ void FuzzChat(std::string_view rest, uint8_t mode) {
   (void)t::PythonStrip(rest);
 }
 
+// The loader reads files: the input goes to one scratch file per process, then Tokenizer::Load.
+void FuzzTokenizerJson(std::string_view json) {
+  static const std::string path = "fuzz-tokenizer-" + std::to_string(::getpid()) + ".json";
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(json.data(), static_cast<std::streamsize>(json.size()));
+  }
+  auto tok = t::Tokenizer::Load(path, "");
+  if (!tok.ok()) {
+    Require(!tok.status().message().empty());
+    return;
+  }
+  auto ids = tok->Encode("hello <|im_end|> wörld 123");
+  if (ids.ok()) (void)tok->Decode(*ids, /*skip_special_tokens=*/false);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string_view rest(reinterpret_cast<const char*>(data + 1), size - 1);
-  if (data[0] % 2 == 0) {
-    FuzzEncode(rest);
-  } else {
-    FuzzChat(rest, data[0]);
+  switch (data[0] % 3) {
+    case 0: FuzzEncode(rest); break;
+    case 1: FuzzChat(rest, data[0]); break;
+    default: FuzzTokenizerJson(rest); break;
   }
   return 0;
 }

@@ -49,4 +49,8 @@ StatusOr<ClientResponse> HttpRequestOnce(int port, const std::string& method,
                                          const std::vector<std::string>& headers = {},
                                          int timeout_ms = 5000);
 
+// A loopback TCP port the OS picked as free just now (bound and released; a test server started
+// on it soon after gets it unless another process races for it). 0 on failure.
+int FreeLoopbackPort();
+
 }  // namespace haloguard::server::testing
