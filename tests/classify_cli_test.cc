@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -36,6 +37,8 @@ TEST(ClassifyCli, OneTextPrintsTheCardFields) {
     EXPECT_TRUE(j.contains(k)) << k;
   }
   EXPECT_EQ(j["category_scores"].size(), 29u);
+  EXPECT_TRUE(j["_debug"]["tokens_processed"].is_number_integer()) << j["_debug"].dump();
+  EXPECT_GT(j["_debug"]["tokens_processed"].get<int64_t>(), 0);
 }
 
 TEST(ClassifyCli, JsonlBatchWithIdsMessagesAndBadLines) {
@@ -56,7 +59,8 @@ TEST(ClassifyCli, JsonlBatchWithIdsMessagesAndBadLines) {
   EXPECT_EQ(v[1]["id"], "b");
   EXPECT_TRUE(v[2].contains("safety_label"));
   EXPECT_EQ(v[3]["line"], 4);
-  EXPECT_NE(v[3]["error"]["message"].get<std::string>().find("line 4"), std::string::npos);
+  EXPECT_NE(v[3]["error"]["message"].get<std::string>().find("line 4: JSON syntax error at byte"),
+            std::string::npos) << v[3].dump();
   EXPECT_NE(v[4]["error"]["message"].get<std::string>().find("empty"), std::string::npos);
   EXPECT_NE(v[5]["error"]["message"].get<std::string>().find("expected a string"), std::string::npos);
   // The messages line classifies the last user message only.
@@ -65,10 +69,42 @@ TEST(ClassifyCli, JsonlBatchWithIdsMessagesAndBadLines) {
   EXPECT_EQ(nlohmann::json::parse(second.out)["tier_probs"], v[2]["tier_probs"]);
 }
 
+TEST(ClassifyCli, PresetTinyIsACompleteGuardModelFromTheBinaryAlone) {
+  const std::string dir = ::testing::TempDir() + "/preset_tiny";
+  std::filesystem::remove_all(dir);
+  const std::string bin = HG_BINARY;
+  Result made = haloguard::test_util::RunShell(bin + " make-checkpoint --preset tiny --out " + dir +
+                                               " 2>&1");
+  ASSERT_EQ(made.code, 0) << made.out;
+  EXPECT_NE(made.out.find("haloguard serve --model " + dir), std::string::npos) << made.out;
+  // The embedded files are byte-exact copies of the repo's tiny config and tokenizer.
+  const std::string src = HG_SOURCE_DIR;
+  const std::pair<std::string, std::string> same[] = {
+      {"config.json", src + "/tests/data/tiny_qwen35/config.json"},
+      {"tokenizer.json", src + "/tests/data/tiny_tokenizer/tokenizer.json"},
+      {"tokenizer_config.json", src + "/tests/data/tiny_tokenizer/tokenizer_config.json"}};
+  for (const auto& [name, want] : same) {
+    EXPECT_EQ(haloguard::test_util::RunShell("cmp " + dir + "/" + name + " " + want).code, 0)
+        << name;
+  }
+  Result r = haloguard::test_util::RunShell(bin + " classify --model " + dir +
+                                            " --offline --threads 2 hello 2>/dev/null");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["category_scores"].size(), 29u);
+  EXPECT_EQ(haloguard::test_util::RunShell(bin + " make-checkpoint --preset huge --out " + dir +
+                                           " 2>/dev/null").code, 2);
+}
+
 TEST(ClassifyCli, UsageErrors) {
   EXPECT_EQ(Classify("").code, 2);
   EXPECT_EQ(Classify("--input x.jsonl text").code, 2);
   EXPECT_EQ(Classify("--no-such-flag x").code, 2);
+  // An unknown flag gets one line and a pointer to --help, not the whole flag list.
+  const Result unknown = haloguard::test_util::RunShell(std::string(HG_BINARY) +
+                                                        " classify --no-such-flag x 2>&1");
+  EXPECT_NE(unknown.out.find("--no-such-flag"), std::string::npos) << unknown.out;
+  EXPECT_NE(unknown.out.find("haloguard classify --help"), std::string::npos) << unknown.out;
+  EXPECT_EQ(unknown.out.find("--threshold"), std::string::npos) << unknown.out;
   EXPECT_EQ(Classify("--input /nonexistent/file.jsonl").code, 1);
 }
 

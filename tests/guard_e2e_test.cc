@@ -87,8 +87,10 @@ struct GuardE2E : ::testing::Test {
     delete tokenizer_;
   }
   static std::unique_ptr<Classifier> Load(int64_t window, int64_t stride, double threshold = 0.65,
-                                          int64_t background_chunk = 32) {
+                                          int64_t background_chunk = 32,
+                                          const std::string& guard_prompt_file = "") {
     GuardOptions o;
+    o.guard_prompt_file = guard_prompt_file;
     o.model = kModelDir;
     o.window_length = window;
     o.window_stride = stride;
@@ -101,8 +103,8 @@ struct GuardE2E : ::testing::Test {
     return std::move(*c);
   }
   // The most branching trie nodes on one label's path (only those contribute a softmax).
-  static int MaxLabelDepth() {
-    auto ids = BuildPromptIds(*tokenizer_);
+  static int MaxLabelDepth(const GuardPrompt& prompt = DefaultGuardPrompt()) {
+    auto ids = BuildPromptIds(*tokenizer_, prompt);
     auto trie = LabelTrie::Build(ids->category_labels);
     HG_CHECK(trie.ok());
     int best = 0;
@@ -178,6 +180,45 @@ TEST_F(GuardE2E, MatchesTheReferenceWithManySmallWindows) {
   CompareWithReference(*c, "expected_w96_s40.jsonl", *model_, MaxLabelDepth());
 }
 
+// A custom guard prompt (tests/data/guard/custom_guard_prompt.txt: the card's prompt with one more
+// policy sentence and a 30th category) against guard_ref.py --guard-prompt on the same file, at
+// threshold 0.368 so that both verdicts occur (the nearest p_unsafe is 1e-3 away from it).
+TEST_F(GuardE2E, CustomGuardPromptWithAnExtraCategoryMatchesTheReference) {
+  const std::string file = kDataDir + "/custom_guard_prompt.txt";
+  auto prompt = LoadGuardPrompt(file);
+  ASSERT_TRUE(prompt.ok()) << prompt.status().ToString();
+  ASSERT_EQ(prompt->categories.size(), 30u);
+  EXPECT_EQ(prompt->categories.back(), "crypto_investment_scams");
+  auto c = Load(1200, 256, /*threshold=*/0.368, 32, file);  // the reference ran with 0.368
+  EXPECT_EQ(c->info().categories, prompt->categories);
+  EXPECT_EQ(c->info().artifact_digests.count("guard_prompt"), 1u);
+  CompareWithReference(*c, "expected_custom_prompt.jsonl", *model_, MaxLabelDepth(*prompt));
+  const auto inputs = ReadJsonl(kDataDir + "/inputs.jsonl");
+  const auto want = ReadJsonl(kDataDir + "/expected_custom_prompt.jsonl");
+  auto ids = BuildPromptIds(*tokenizer_, *prompt);
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  const auto card = ReadJsonl(kDataDir + "/expected_w1200_s256.jsonl");
+  int changed = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    SCOPED_TRACE(inputs[i]["id"].get<std::string>());
+    auto got = c->ClassifyBatch(std::vector<ClassifyRequest>{{inputs[i]["text"].get<std::string>(), false}});
+    ASSERT_TRUE(got[0].ok()) << got[0].status().ToString();
+    ASSERT_EQ(got[0]->category_scores.size(), 30u);
+    for (size_t k = 0; k < 30; ++k) EXPECT_EQ(got[0]->category_scores[k].label, prompt->categories[k]);
+    EXPECT_EQ(got[0]->safety_label == "Unsafe", want[i]["safety_label"] == "unsafe");
+    EXPECT_EQ(got[0]->category, want[i]["category"].get<std::string>());
+    // The prompt ids are the reference's for the custom prompt (first window).
+    auto content = tokenizer_->Encode(tokenizer::PythonStrip(inputs[i]["text"].get<std::string>()));
+    ASSERT_TRUE(content.ok());
+    std::vector<int32_t> pid = ids->prefix;
+    pid.insert(pid.end(), content->begin(), content->begin() + std::min<size_t>(content->size(), 1200));
+    pid.insert(pid.end(), ids->suffix.begin(), ids->suffix.end());
+    EXPECT_EQ(pid, want[i]["prompt_ids"].get<std::vector<int32_t>>());
+    changed += std::fabs(want[i]["p_unsafe"].get<double>() - card[i]["p_unsafe"].get<double>()) > 1e-6;
+  }
+  EXPECT_EQ(changed, static_cast<int>(inputs.size()));  // the prompt really is different
+}
+
 TEST_F(GuardE2E, PrefixCacheEqualsRunningTheWholePrompt) {
   auto ids = BuildPromptIds(*tokenizer_);
   ASSERT_TRUE(ids.ok());
@@ -218,6 +259,48 @@ TEST_F(GuardE2E, BackgroundWindowScoringEqualsForegroundAndClassify) {
   }
   std::vector<std::vector<int32_t>> too_long = {std::vector<int32_t>(97, 5)};
   EXPECT_FALSE(c->ScoreWindows(too_long, true, {})[0].ok());
+}
+
+// window_spans: each window's byte span in the text as sent (leading/trailing whitespace kept)
+// tokenizes to exactly that window's tokens, the spans step forward and cover the stripped text.
+TEST_F(GuardE2E, WindowSpansAreTheWindowsBytesInTheTextAsSent) {
+  auto c = Load(96, 40);
+  std::string body;
+  for (int i = 0; i < 40; ++i) body += "line " + std::to_string(i) + ": caf\xc3\xa9 na\xc3\xafve text; ";
+  const std::string text = "  \n" + body + " \n";
+  auto r = c->ClassifyBatch(std::vector<ClassifyRequest>{{text, false}});
+  ASSERT_TRUE(r[0].ok()) << r[0].status().ToString();
+  const GuardResult& g = *r[0];
+  ASSERT_GT(g.window_count, 2);
+  ASSERT_EQ(g.window_spans.size(), static_cast<size_t>(g.window_count));
+  auto ids = tokenizer_->Encode(tokenizer::PythonStrip(text));
+  ASSERT_TRUE(ids.ok());
+  auto windows = SplitWindows(static_cast<int64_t>(ids->size()), 96, 40);
+  ASSERT_TRUE(windows.ok());
+  EXPECT_EQ(g.window_spans.front().first, 3);  // after "  \n"
+  EXPECT_EQ(g.window_spans.back().second, static_cast<int64_t>(text.size() - 3));  // before "  \n"
+  for (size_t w = 0; w < g.window_spans.size(); ++w) {
+    const auto [b, e] = g.window_spans[w];
+    if (w > 0) {
+      EXPECT_GT(b, g.window_spans[w - 1].first);
+    }
+    // The window's tokens decode to its span; a window edge that splits a UTF-8 character
+    // between two byte-level tokens decodes to U+FFFD there, and the span keeps the whole char.
+    const std::vector<int32_t> want(ids->begin() + (*windows)[w].begin, ids->begin() + (*windows)[w].end);
+    std::string dec = tokenizer_->Decode(want, false);
+    const std::string bad = "\xEF\xBF\xBD";
+    size_t cut_front = 0, cut_back = 0;
+    if (dec.starts_with(bad)) dec.erase(0, 3), cut_front = 1;
+    if (dec.ends_with(bad)) dec.erase(dec.size() - 3), cut_back = 1;
+    const std::string span = text.substr(b, e - b);
+    EXPECT_LE(span.size() - dec.size(), 3 * (cut_front + cut_back)) << w;
+    EXPECT_NE(span.find(dec), std::string::npos) << w;
+    EXPECT_TRUE(cut_front || span.starts_with(dec)) << w;
+    EXPECT_TRUE(cut_back || span.ends_with(dec)) << w;
+  }
+  const auto j = nlohmann::json::parse(GuardResultToJson(g));
+  ASSERT_EQ(j["window_spans"].size(), g.window_spans.size());
+  EXPECT_EQ(j["window_spans"][1][0].get<int64_t>(), g.window_spans[1].first);
 }
 
 TEST_F(GuardE2E, BackgroundScoringInSmallChunksMatchesAndStopsWhenAsked) {

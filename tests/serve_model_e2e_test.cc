@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -24,31 +25,23 @@ using nlohmann::json;
 const std::string kModel = std::string(HG_SOURCE_DIR) + "/tests/data/tiny_qwen35";
 const std::string kKey = "serve-e2e-key-0001";
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  HG_CHECK(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 // Stdout of `cmd` run with /bin/sh.
 std::string RunShell(const std::string& cmd) { return haloguard::test_util::RunShell(cmd).out; }
 
 class Serve : public ::testing::Test {
  protected:
   void SetUp() override {
-    port_ = FreePort();
+    port_ = server::testing::FreeLoopbackPort();
+    std::vector<std::string> args = {HG_BINARY, "serve", "--model", kModel, "--port",
+                                     std::to_string(port_), "--api-key", kKey, "--open-health",
+                                     "--offline", "--threads", "2", "--max-batch", "8"};
+    args.insert(args.end(), ExtraArgs().begin(), ExtraArgs().end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
-      const std::string port = std::to_string(port_);
-      execl(HG_BINARY, HG_BINARY, "serve", "--model", kModel.c_str(), "--port", port.c_str(),
-            "--api-key", kKey.c_str(), "--open-health", "--offline", "--threads", "2", "--max-batch", "8",
-            static_cast<char*>(nullptr));
+      execv(HG_BINARY, argv.data());
       _exit(127);
     }
     for (int i = 0; i < 600 && !Ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -66,6 +59,15 @@ class Serve : public ::testing::Test {
     return r.ok() && r->status == 200;
   }
   std::string Base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // More `serve` flags for a derived fixture.
+  virtual const std::vector<std::string>& ExtraArgs() const {
+    static const std::vector<std::string> kNone;
+    return kNone;
+  }
+  StatusOr<server::testing::ClientResponse> Post(const std::string& path, const std::string& body) {
+    return server::testing::HttpRequestOnce(
+        port_, "POST", path, body, {"Authorization: Bearer " + kKey, "Content-Type: application/json"});
+  }
   int port_ = 0;
   pid_t pid_ = -1;
 };
@@ -135,6 +137,84 @@ TEST_F(Serve, BadRequestThenGracefulDrain) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   pid_ = -1;
+}
+
+// --guard-prompt with a 30th category: every surface reports it (classify, moderations, /health's
+// digest, the policy accepting the new label). The numbers are checked in guard_e2e_test.
+class ServeCustomPrompt : public Serve {
+ protected:
+  const std::vector<std::string>& ExtraArgs() const override {
+    static const std::vector<std::string> kArgs = [] {
+      const std::string policy = ::testing::TempDir() + "/custom_prompt_policy.json";
+      std::ofstream(policy) << R"({"categories": {"crypto_investment_scams": {"action": "review"}}})";
+      return std::vector<std::string>{
+          "--guard-prompt", std::string(HG_SOURCE_DIR) + "/tests/data/guard/custom_guard_prompt.txt",
+          "--policy", policy};
+    }();
+    return kArgs;
+  }
+};
+
+TEST_F(ServeCustomPrompt, EverySurfaceReportsTheExtraCategory) {
+  auto c = Post("/v1/classify", R"({"query": "Buy my coin, 300% a month guaranteed"})");
+  ASSERT_TRUE(c.ok() && c->status == 200) << (c.ok() ? c->body : c.status().ToString());
+  const json cj = json::parse(c->body);
+  EXPECT_EQ(cj["category_scores"].size(), 30u);
+  EXPECT_TRUE(cj["category_scores"].contains("crypto_investment_scams"));
+  auto m = Post("/v1/moderations", R"({"input": ["a", "b"], "model": "omni-moderation-latest"})");
+  ASSERT_TRUE(m.ok() && m->status == 200) << (m.ok() ? m->body : m.status().ToString());
+  for (const json& r : json::parse(m->body)["results"]) {
+    EXPECT_EQ(r["categories"].size(), 30u);
+    EXPECT_TRUE(r["category_scores"].contains("crypto_investment_scams"));
+  }
+  auto h = server::testing::HttpRequestOnce(port_, "GET", "/health", "", {}, 2000);
+  ASSERT_TRUE(h.ok());
+  const std::string digest = json::parse(h->body)["artifact_digests"].value("guard_prompt", "");
+  EXPECT_EQ(digest.rfind("sha256:", 0), 0u) << h->body;
+}
+
+// SIGHUP reloads the policy file of a running server atomically: a good new file changes the
+// verdicts, a malformed one is rejected and the old policy stays; the server keeps serving.
+std::string ReloadPolicyPath() { return ::testing::TempDir() + "/sighup_policy.json"; }
+
+class ServeReload : public Serve {
+ protected:
+  const std::vector<std::string>& ExtraArgs() const override {
+    static const std::vector<std::string> kArgs = [] {
+      std::ofstream(ReloadPolicyPath()) << R"({"threshold": 0.99})";
+      return std::vector<std::string>{"--policy", ReloadPolicyPath()};
+    }();
+    return kArgs;
+  }
+  // The verdict of one classify call ("Safe" / "Unsafe"), or "" on an error.
+  std::string Verdict() {
+    auto r = Post("/v1/classify", R"({"query": "how do I bake bread?"})");
+    return r.ok() && r->status == 200 ? json::parse(r->body)["safety_label"].get<std::string>() : "";
+  }
+  // Polls until the verdict is `want` (a reload is asynchronous to the signal), up to 5 s.
+  bool WaitForVerdict(const std::string& want) {
+    for (int i = 0; i < 100; ++i) {
+      if (Verdict() == want) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+};
+
+TEST_F(ServeReload, SighupSwapsAGoodPolicyAndKeepsTheOldOneOnABadFile) {
+  ASSERT_EQ(Verdict(), "Safe");  // threshold 0.99
+  std::ofstream(ReloadPolicyPath(), std::ios::trunc) << R"({"threshold": 0.0})";
+  ASSERT_EQ(kill(pid_, SIGHUP), 0);
+  EXPECT_TRUE(WaitForVerdict("Unsafe"));  // p_unsafe >= 0 always
+  std::ofstream(ReloadPolicyPath(), std::ios::trunc) << R"({"threshold": 0.99, "categories": {"no_such": {}}})";
+  ASSERT_EQ(kill(pid_, SIGHUP), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(Verdict(), "Unsafe");  // the bad file was refused: the previous policy stays
+  std::ofstream(ReloadPolicyPath(), std::ios::trunc) << R"({"threshold": 0.99})";
+  ASSERT_EQ(kill(pid_, SIGHUP), 0);
+  EXPECT_TRUE(WaitForVerdict("Safe"));
+  int status = 0;
+  EXPECT_EQ(waitpid(pid_, &status, WNOHANG), 0);  // still running
 }
 
 }  // namespace

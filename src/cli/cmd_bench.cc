@@ -59,7 +59,7 @@ int RunBench(int argc, char** argv) {
     std::fprintf(stderr,
                  "haloguard bench: expected --model DIR, --repeats >= 1, --threads >= 0, --prompts-limit >= 1, "
                  "--weights all|both|exact|int8|bf16 (got '%s')\n%s",
-                 weights.c_str(), flags.Help().c_str());
+                 weights.c_str(), flags.UsageHint().c_str());
     return 2;
   }
   hub::PullOptions pull;

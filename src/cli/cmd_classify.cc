@@ -58,9 +58,18 @@ StatusOr<std::string> ExtractText(const nlohmann::json& j) {
 Item ParseLine(const std::string& line, int64_t number) {
   Item it;
   it.line = number;
-  nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    it.text = InvalidArgumentError("line " + std::to_string(number) + ": expected a JSON object");
+  const std::string where = "line " + std::to_string(number);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(line);
+  } catch (const nlohmann::json::parse_error& e) {
+    // e.byte is 1-based: the byte at which the syntax went wrong.
+    it.text = InvalidArgumentError(where + ": JSON syntax error at byte " + std::to_string(e.byte) +
+                                   "; expected one JSON object per line");
+    return it;
+  }
+  if (!j.is_object()) {
+    it.text = InvalidArgumentError(where + ": expected a JSON object, got " + j.type_name());
     return it;
   }
   if (j.contains("id")) it.id = j["id"];
@@ -130,7 +139,7 @@ int RunClassify(int argc, char** argv) {
   if (!ParseOrExit(flags, argc, argv, &rc)) return rc;
   if (input.empty() == flags.positional().empty()) {
     std::fprintf(stderr, "haloguard classify: expected a TEXT argument or --input FILE (not both)\n%s",
-                 flags.Help().c_str());
+                 flags.UsageHint().c_str());
     return 2;
   }
   const StatusOr<guard::GuardOptions> options = GuardOptionsFrom(gf);

@@ -19,7 +19,7 @@ namespace haloguard::cli {
 namespace {
 
 struct EvalFlags {
-  std::string model, out = "eval-out", on_bad_row = "skip", adjudication, calibration;
+  std::string model, out = "eval-out", on_bad_row = "skip", adjudication, calibration, guard_prompt;
   std::string model_name = "HaloGuard", model_size = "0.8B", weights = "exact";
   std::vector<std::string> data, scores;
   double threshold = 0.65;
@@ -40,11 +40,12 @@ void DeclareFlags(FlagSet& f, EvalFlags& v) {
   f.Int("batch-size", &v.batch_size, "prompts per classifier batch");
   f.Int("threads", &v.threads, "compute threads (0 = all cores)");
   f.String("weights", &v.weights, kWeightsHelp);
+  f.String("guard-prompt", &v.guard_prompt, "system prompt file with its own category block");
   f.Int("window-length", &v.window_length, "user-text tokens per window");
   f.Int("window-stride", &v.window_stride, "tokens between window starts");
   f.Int("limit", &v.limit, "score only the first N rows of each dataset (0 = all)");
   f.Bool("restart", &v.restart, "discard scores of an earlier run in --out instead of resuming");
-  f.Bool("save-text", &v.save_text, "store prompt texts in scores.jsonl (default: hashes only)");
+  f.Bool("save-text", &v.save_text, "store prompt texts in scores.jsonl, not only their hashes");
   f.Int("sweep-steps", &v.sweep_steps, "threshold sweep resolution (thresholds k/N)");
   f.Int("bins", &v.bins, "reliability-diagram bins");
   f.String("model-name", &v.model_name, "Model column of the F1 table");
@@ -63,6 +64,7 @@ StatusOr<std::vector<eval::ScoreRecord>> ScoreWithModel(const EvalFlags& v,
   HG_RETURN_IF_ERROR(eval::EnsureDirectory(v.out));  // fail before the slow model load
   guard::GuardOptions options;
   options.model = v.model;
+  options.guard_prompt_file = v.guard_prompt;
   options.threshold = v.threshold;
   options.window_length = v.window_length;
   options.window_stride = v.window_stride;

@@ -63,7 +63,7 @@ int RunLogits(int argc, char** argv) {
   flags.RefusePositional();
   flags.String("model", &model_dir, "checkpoint directory");
   flags.String("ids", &ids_text, "comma-separated token ids");
-  flags.Bool("all-positions", &all_positions, "logits for every position (default: last only)");
+  flags.Bool("all-positions", &all_positions, "logits for every position, not only the last");
   flags.String("rows", &rows_text, "vocabulary rows to compute: all, or comma-separated ids");
   flags.String("dump-layers", &dump, "write every layer's hidden states + logits to this safetensors file");
   flags.Int("threads", &threads, "compute threads (0 = all cores)");

@@ -1,10 +1,12 @@
 // `haloguard make-checkpoint`: writes a random-weight HF-format Qwen3.5 checkpoint for any config,
-// optionally with a tokenizer copied in (--tokenizer DIR) so the result is a complete guard model.
+// optionally with a tokenizer copied in (--tokenizer DIR) so the result is a complete guard model;
+// `--preset tiny` writes a complete tiny guard model from data compiled into the binary.
 #include <cstdio>
 #include <filesystem>
 #include <system_error>
 
 #include "cli/command.h"
+#include "cli/embedded.h"
 #include "cli/flags.h"
 #include "core/mapped_file.h"
 #include "model/config.h"
@@ -66,14 +68,28 @@ Status Make(const std::string& config, const std::string& out, const std::string
   return OkStatus();
 }
 
+// --preset tiny: the embedded tiny config with random weights and the embedded tiny tokenizer.
+// Its verdicts are random; it exists to try serve/classify/eval without the real model.
+Status MakeTiny(const std::string& out, const model::RandomCheckpointOptions& opt) {
+  const std::string config(embedded::TinyConfigJson());
+  HG_RETURN_IF_ERROR(model::WriteRandomCheckpoint(config, out, opt));
+  HG_RETURN_IF_ERROR(WriteFileAtomic(out + "/tokenizer.json", embedded::TinyTokenizerJson()));
+  HG_RETURN_IF_ERROR(
+      WriteFileAtomic(out + "/tokenizer_config.json", embedded::TinyTokenizerConfigJson()));
+  return CheckTokenizerFits(out, config);
+}
+
 int RunMakeCheckpoint(int argc, char** argv) {
-  std::string config, out, dtype = "bf16", vector_dtype, tokenizer_dir;
+  std::string config, out, dtype = "bf16", vector_dtype, tokenizer_dir, preset;
   int64_t seed = 0;
   bool lm_head = false;
   FlagSet flags("make-checkpoint",
-                "--config CONFIG.json --out DIR [--seed N] [--dtype bf16|f32|f16] [--tokenizer DIR]");
+                "(--config CONFIG.json [--tokenizer DIR] | --preset tiny) --out DIR [flags]");
   flags.RefusePositional();
   flags.String("config", &config, "config.json to build (nested text_config or flat qwen3_5_text)");
+  flags.String("preset", &preset,
+               "'tiny': a complete tiny guard model (config, random weights, tokenizer) to try "
+               "serve/classify without the real checkpoint; its verdicts are meaningless");
   flags.String("out", &out, "output directory (created)");
   flags.Int("seed", &seed, "random seed");
   flags.String("dtype", &dtype, "dtype of every tensor: bf16, f32 or f16");
@@ -84,8 +100,14 @@ int RunMakeCheckpoint(int argc, char** argv) {
                "generation_config.json if present) from this directory");
   int rc = 0;
   if (!ParseOrExit(flags, argc, argv, &rc)) return rc;
-  if (config.empty() || out.empty()) {
-    std::fprintf(stderr, "haloguard make-checkpoint: --config and --out are required\n");
+  if (out.empty() || config.empty() == preset.empty() || (!preset.empty() && preset != "tiny") ||
+      (!preset.empty() && !tokenizer_dir.empty())) {
+    std::fprintf(stderr,
+                 "haloguard make-checkpoint: expected --out DIR with either --config FILE "
+                 "[--tokenizer DIR] or --preset tiny; got --out '%s', --config '%s', --preset '%s'"
+                 "%s\n%s",
+                 out.c_str(), config.c_str(), preset.c_str(),
+                 tokenizer_dir.empty() ? "" : ", --tokenizer", flags.UsageHint().c_str());
     return 2;
   }
   model::RandomCheckpointOptions opt;
@@ -97,10 +119,14 @@ int RunMakeCheckpoint(int argc, char** argv) {
     std::fprintf(stderr, "haloguard make-checkpoint: dtype must be bf16, f32 or f16\n");
     return 2;
   }
-  const Status s = Make(config, out, tokenizer_dir, opt);
+  const Status s = preset.empty() ? Make(config, out, tokenizer_dir, opt) : MakeTiny(out, opt);
   if (!s.ok()) return ReportError("make-checkpoint", s, 1);
   std::fprintf(stderr, "wrote %s/model.safetensors and config.json%s\n", out.c_str(),
-               tokenizer_dir.empty() ? "" : " and the tokenizer files");
+               tokenizer_dir.empty() && preset.empty() ? "" : " and the tokenizer files");
+  if (!preset.empty()) {
+    std::fprintf(stderr, "try it: haloguard serve --model %s   (random weights: verdicts are "
+                 "meaningless)\n", out.c_str());
+  }
   return 0;
 }
 

@@ -71,7 +71,7 @@ int RunMonitor(int argc, char** argv) {
     std::fprintf(stderr,
                  "haloguard monitor: need FILE arguments, exactly one of --model or --queue, "
                  "--priority low|normal|high, --max-file-bytes >= 1 and --concurrency >= 1\n%s",
-                 flags.Help().c_str());
+                 flags.UsageHint().c_str());
     return 2;
   }
   m.files.priority = *priority;

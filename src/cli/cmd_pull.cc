@@ -12,6 +12,9 @@ namespace haloguard::cli {
 namespace {
 
 void PrintSummary(const hub::ResolvedModel& m) {
+  if (!m.requested_id.empty()) {
+    std::fprintf(stderr, "%s -> %s\n", m.requested_id.c_str(), m.repo_id.c_str());
+  }
   std::fprintf(stderr, "%s @ %s%s\n", m.repo_id.c_str(), m.revision.c_str(),
                m.from_cache_only ? " (from the local cache, the Hub was not asked)" : "");
   for (const auto& f : m.files) {
@@ -24,6 +27,7 @@ void PrintSummary(const hub::ResolvedModel& m) {
 std::string ToJson(const hub::ResolvedModel& m) {
   nlohmann::json j = {{"dir", m.dir},
                       {"repo_id", m.repo_id},
+                      {"requested_id", m.requested_id.empty() ? m.repo_id : m.requested_id},
                       {"revision", m.revision},
                       {"files", m.files},
                       {"digests", m.digests},
@@ -34,8 +38,8 @@ std::string ToJson(const hub::ResolvedModel& m) {
 int RunPull(int argc, char** argv) {
   hub::PullOptions opts;
   bool quiet = false, json = false;
-  FlagSet flags("pull", "[REPO_ID] [flags]   (default REPO_ID: " +
-                            std::string(hub::kDefaultRepoId) + ")",
+  FlagSet flags("pull", "[REPO_ID|ALIAS] [flags]   (default " + std::string(hub::kDefaultRepoId) +
+                            "; " + hub::RepoAliasesHelp() + ")",
                 /*use_env=*/true);
   flags.String("revision", &opts.revision, "branch, tag or commit to fetch");
   flags.Bool("offline", &opts.offline, "use only the local cache (also HF_HUB_OFFLINE=1)");
@@ -50,7 +54,7 @@ int RunPull(int argc, char** argv) {
   if (!ParseOrExit(flags, argc, argv, &code)) return code;
   if (flags.positional().size() > 1) {
     std::fprintf(stderr, "haloguard pull: expected at most one REPO_ID, got %zu\n%s",
-                 flags.positional().size(), flags.Help().c_str());
+                 flags.positional().size(), flags.UsageHint().c_str());
     return 2;
   }
   const std::string repo = flags.positional().empty() ? hub::kDefaultRepoId : flags.positional()[0];

@@ -23,6 +23,7 @@ struct ServeFlags {
   int64_t drain_timeout_ms = 30000;
   int64_t monitor_workers = 1, monitor_queue_size = 0, monitor_max_body_bytes = 16 << 20;
   int64_t monitor_windows_per_call = 4, monitor_result_ttl_s = 3600, monitor_job_ttl_s = 86400;
+  bool no_ui = false;
 };
 
 // The monitor lane (docs/MONITOR.md): in-process by default, or a Redis Streams queue.
@@ -66,6 +67,13 @@ void Declare(FlagSet& f, ServeFlags& s) {
         "time a client has to send a request (408)");
   f.Int("keepalive-timeout-ms", &o.http.keepalive_timeout_ms,
         "idle keep-alive connection lifetime");
+  f.Int("max-connections-per-client", &o.http.max_connections_per_client,
+        "open connections from one client IP address (0 = no cap; behind a load balancer: "
+        "docs/SECURITY.md)");
+  f.Int("header-timeout-ms", &o.http.header_timeout_ms,
+        "time a new connection has to send its first request's headers");
+  f.Int("max-inflight-body-bytes", &o.http.max_inflight_body_bytes,
+        "request body bytes held across all connections; beyond it 503");
   f.Int("drain-timeout-ms", &s.drain_timeout_ms, "longest graceful drain on SIGTERM/SIGINT");
   f.List("api-key", &o.api_keys, "accepted bearer key (repeatable; commas separate several)");
   f.String("api-key-file", &o.api_key_file, "file with one accepted bearer key per line");
@@ -74,12 +82,14 @@ void Declare(FlagSet& f, ServeFlags& s) {
   f.String("access-log", &o.access_log, "JSON-lines access log: a file, or - for stdout");
   f.Bool("log-prompts", &o.router.log_prompts, "include input texts in the access log");
   f.Bool("debug-fields", &o.router.include_debug, "include _debug in /v1/classify results");
+  f.Bool("no-ui", &s.no_ui, "turn off the web console at GET / (docs/CONSOLE.md)");
   f.String("served-model-name", &o.router.served_model_name, "model name listed by /v1/models");
   AddGuardFlags(f, &s.guard);
 }
 
 void Finalize(ServeFlags& s) {
   s.server.http.port = SaturateInt(s.port);
+  s.server.router.ui = !s.no_ui;
   s.server.http.handler_threads = SaturateInt(s.http_threads);
   s.server.http.max_connections = SaturateInt(s.max_connections);
   s.server.http.limits.max_body_bytes = static_cast<size_t>(std::max<int64_t>(0, s.max_body_bytes));
@@ -100,7 +110,7 @@ void Finalize(ServeFlags& s) {
 int RunServe(int argc, char** argv) {
   ServeFlags s;
   s.guard.guard.model = hub::kDefaultRepoId;
-  FlagSet flags("serve", "--model DIR [--host 127.0.0.1] [--port 8000] [flags]", /*use_env=*/true);
+  FlagSet flags("serve", "[--model DIR|REPO] [--host H] [--port P] [flags]", /*use_env=*/true);
   flags.RefusePositional();
   Declare(flags, s);
   DeclareMonitor(flags, s);

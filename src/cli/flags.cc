@@ -151,11 +151,18 @@ std::string FlagSet::Help() const {
   if (!flags_.empty()) os << "\nflags:\n";
   for (const Flag& f : flags_) {
     os << "  --" << f.name << (f.is_bool ? "" : " VALUE") << "\n      " << f.help;
-    if (!f.default_text.empty()) os << " (default: " << f.default_text << ")";
+    // A bool that is off by default needs no "(default: false)": the flag turns it on.
+    const bool off_bool = f.is_bool && f.default_text == "false";
+    if (!f.default_text.empty() && !off_bool) os << " (default: " << f.default_text << ")";
     if (use_env_) os << " [env " << EnvName(f.name) << "]";
     os << "\n";
   }
   return os.str();
+}
+
+std::string FlagSet::UsageHint() const {
+  return "usage: haloguard " + command_ + " " + usage_ + "\n(run `haloguard " + command_ +
+         " --help` for all flags)\n";
 }
 
 bool ParseOrExit(FlagSet& flags, int argc, char** argv, int* exit_code) {
@@ -166,7 +173,8 @@ bool ParseOrExit(FlagSet& flags, int argc, char** argv, int* exit_code) {
     return false;
   }
   if (!s.ok()) {
-    std::fprintf(stderr, "haloguard: %s\n\n%s", s.message().c_str(), flags.Help().c_str());
+    std::fprintf(stderr, "haloguard %s: %s\n%s", flags.command().c_str(), s.message().c_str(),
+                 flags.UsageHint().c_str());
     *exit_code = 2;
     return false;
   }

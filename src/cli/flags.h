@@ -36,6 +36,9 @@ class FlagSet {
   const std::vector<std::string>& positional() const { return positional_; }
   bool help_requested() const { return help_requested_; }
   std::string Help() const;
+  // The usage line and a pointer to --help: what an error prints instead of the whole Help().
+  std::string UsageHint() const;
+  const std::string& command() const { return command_; }
 
  private:
   struct Flag {
@@ -59,7 +62,8 @@ class FlagSet {
 };
 
 // Runs Parse; on --help prints Help() to stdout and returns 0 through `exit_code`; on error prints
-// the message and usage to stderr and sets exit_code 2. Returns true if the command should go on.
+// the one-line message and UsageHint() to stderr and sets exit_code 2. Returns true if the
+// command should go on.
 bool ParseOrExit(FlagSet& flags, int argc, char** argv, int* exit_code);
 
 }  // namespace haloguard::cli

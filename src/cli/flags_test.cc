@@ -120,6 +120,15 @@ TEST(Flags, HelpListsFlagsWithDefaults) {
   EXPECT_NE(h.find("--count VALUE\n      an integer (default: 7) [env HALOGUARD_COUNT]"),
             std::string::npos) << h;
   EXPECT_NE(h.find("--verbose\n"), std::string::npos) << h;
+  EXPECT_EQ(h.find("(default: false)"), std::string::npos) << h;  // an off bool says nothing
+  EXPECT_EQ(h.find("usage:", 1), std::string::npos) << h;          // one usage line
+}
+
+TEST(Flags, ParseErrorsPrintOneLineAndAPointerToHelp) {
+  Values v;
+  FlagSet f = Declare(v, /*use_env=*/false);
+  const std::string hint = f.UsageHint();
+  EXPECT_EQ(hint, "usage: haloguard cmd [flags]\n(run `haloguard cmd --help` for all flags)\n");
 }
 
 }  // namespace

@@ -9,14 +9,15 @@
 
 #include "cli/flags.h"
 #include "guard/guard.h"
+#include "hub/aliases.h"
 #include "model/qwen35.h"
 
 namespace haloguard::cli {
 
 inline constexpr const char* kWeightsHelp =
-    "weight mode: exact (default; stored weights, fp32 arithmetic), int8 (per-row int8 "
-    "projections, ~3x faster prefill, approximate: docs/PERFORMANCE.md) or bf16 (activations "
-    "rounded to bf16, bf16 dot products with fp32 accumulation; AVX512_BF16 CPUs, else exact)";
+    "weight mode: exact (stored weights, fp32 arithmetic), int8 (per-row int8 projections, ~3x "
+    "faster prefill, approximate: docs/PERFORMANCE.md) or bf16 (activations rounded to bf16, bf16 "
+    "dot products with fp32 accumulation; AVX512_BF16 CPUs, else exact)";
 
 // Saturates instead of wrapping, so an absurd flag value fails validation rather than turning
 // into a small valid one.
@@ -46,18 +47,23 @@ struct GuardFlags {
 };
 
 // Declares --model, --threshold, --window-length, --window-stride, --policy, --calibration,
-// --attack-rules, --threads, --max-batch, --max-input-tokens, --background-chunk-tokens,
+// --attack-rules, --guard-prompt, --threads, --max-batch, --max-input-tokens, --background-chunk-tokens,
 // --offline and --weights on `f`, writing into `g`.
 inline void AddGuardFlags(FlagSet& f, GuardFlags* g) {
   guard::GuardOptions& o = g->guard;
-  f.String("model", &o.model, "checkpoint directory or Hugging Face repo id (pulled on first use)");
+  f.String("model", &o.model,
+           "checkpoint directory or Hugging Face repo id (pulled on first use); " +
+               hub::RepoAliasesHelp());
   f.Double("threshold", &o.threshold, "unsafe iff p_unsafe >= threshold");
   f.Int("window-length", &o.window_length, "user-text tokens per window");
   f.Int("window-stride", &o.window_stride, "tokens between window starts");
   f.String("policy", &o.policy_file, "JSON policy file (docs/POLICY.md)");
   f.String("calibration", &o.calibration_file, "temperature-scaling file from `haloguard calibrate`");
   f.String("attack-rules", &o.attack_rules_file, "extra attack-overlay rules (docs/ATTACK_OVERLAY.md)");
-  f.Int("threads", &g->threads, "compute threads for the model (0 = all cores)");
+  f.String("guard-prompt", &o.guard_prompt_file,
+           "system prompt file; its <BEGIN UNSAFE CONTENT CATEGORIES> block defines the "
+           "categories scored (docs/GUARD_PROMPT.md; default: the card's prompt)");
+  f.Int("threads", &g->threads, "compute threads for the model; 0 = all cores");
   f.Int("max-batch", &g->max_batch, "sequences per batched forward pass");
   f.Int("max-input-tokens", &o.max_input_tokens, "user-text tokens accepted per input (400 beyond)");
   f.Int("background-chunk-tokens", &o.background_chunk_tokens,

@@ -57,6 +57,23 @@ TEST(EvalCli, ReportFromSavedScores) {
   EXPECT_NEAR(rep["macro"]["raw"]["f1"].get<double>(), want["macro"]["f1"].get<double>(), 1e-13);
 }
 
+TEST(EvalCli, ScoresFromAnotherToolWithoutDatasetField) {
+  const std::string out = TempDir("cli_foreign");
+  std::filesystem::create_directories(out);
+  const std::string scores = out + "/other-tool.jsonl";
+  std::ofstream(scores) << R"({"id": "1", "label": "unsafe", "p_unsafe": 0.9})" "\n"
+                        << R"({"id": "2", "label": "safe", "p_unsafe": 0.2})" "\n"
+                        << R"({"id": "3", "label": "unsafe", "p_unsafe": 0.4})" "\n";
+  const Result r = RunCli("eval --scores " + scores + " --out " + out + " --no-plots");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const nlohmann::json rep = ReadJson(out + "/report.json");
+  ASSERT_EQ(rep["datasets"].size(), 1u) << rep.dump();
+  EXPECT_EQ(rep["datasets"][0]["name"], "other-tool") << rep["datasets"][0].dump();
+  EXPECT_EQ(rep["overall"]["metrics"]["raw"]["tp"], 1);
+  EXPECT_EQ(rep["overall"]["metrics"]["raw"]["fn"], 1);
+  EXPECT_EQ(rep["overall"]["metrics"]["raw"]["tn"], 1);
+}
+
 TEST(EvalCli, CalibrateThenEvaluateCalibrated) {
   const std::string out = TempDir("cli_calib");
   std::filesystem::create_directories(out);

@@ -33,7 +33,7 @@ StatusOr<ScoresFile> ReadScoreFiles(const std::vector<std::string>& paths, BadRo
   ScoresFile all;
   std::set<std::pair<std::string, std::string>> seen;
   for (const std::string& path : paths) {
-    HG_ASSIGN_OR_RETURN(ScoresFile f, ReadScores(path, policy));
+    HG_ASSIGN_OR_RETURN(ScoresFile f, ReadScores(path, policy, DatasetNameForScoresFile(path)));
     if (f.truncated_tail) {
       HG_LOG(WARNING) << path << ": ignoring a torn last line";
     }

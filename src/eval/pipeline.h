@@ -21,7 +21,8 @@ namespace haloguard::eval {
 StatusOr<std::vector<Dataset>> ReadDatasets(const std::vector<std::string>& data_args,
                                             BadRowPolicy policy, int64_t limit);
 
-// Reads and concatenates score files; a (dataset, id) present in two files is a bad row of the
+// Reads and concatenates score files (rows naming no dataset belong to one named after their file,
+// DatasetNameForScoresFile); a (dataset, id) present in two files is a bad row of the
 // later one. A torn last line (interrupted run) is dropped with a warning.
 StatusOr<ScoresFile> ReadScoreFiles(const std::vector<std::string>& paths, BadRowPolicy policy);
 

@@ -68,10 +68,12 @@ Status ReadLangGroup(const nlohmann::json& row, ScoreRecord* r) {
   return OkStatus();
 }
 
-StatusOr<ScoreRecord> ParseRow(const nlohmann::json& row) {
+StatusOr<ScoreRecord> ParseRow(const nlohmann::json& row, const std::string& default_dataset) {
   ScoreRecord r;
   HG_ASSIGN_OR_RETURN(r.id, internal::RequiredStringField(row, "id"));
-  HG_ASSIGN_OR_RETURN(r.dataset, internal::RequiredStringField(row, "dataset"));
+  HG_ASSIGN_OR_RETURN(r.dataset, internal::OptionalStringField(row, "dataset"));
+  if (r.dataset.empty()) r.dataset = default_dataset;
+  if (r.dataset.empty()) return InvalidArgumentError("missing dataset");
   HG_ASSIGN_OR_RETURN(std::string label, internal::RequiredStringField(row, "label"));
   HG_ASSIGN_OR_RETURN(r.label, ParseLabel(label));
   HG_ASSIGN_OR_RETURN(r.text_sha256, internal::OptionalStringField(row, "text_sha256"));
@@ -155,12 +157,13 @@ std::string ScoreRecordToJson(const ScoreRecord& r) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-StatusOr<ScoresFile> ReadScores(const std::string& path, BadRowPolicy policy) {
+StatusOr<ScoresFile> ReadScores(const std::string& path, BadRowPolicy policy,
+                                const std::string& default_dataset) {
   HG_ASSIGN_OR_RETURN(std::string content, ReadFileToString(path, kMaxScoresBytes));
   ScoresFile out;
   std::set<std::pair<std::string, std::string>> seen;
   auto row_fn = [&](int64_t, const nlohmann::json& row) -> Status {
-    HG_ASSIGN_OR_RETURN(ScoreRecord r, ParseRow(row));
+    HG_ASSIGN_OR_RETURN(ScoreRecord r, ParseRow(row, default_dataset));
     if (!seen.emplace(r.dataset, r.id).second) {
       return InvalidArgumentError("duplicate score for dataset '" + r.dataset + "' id '" + r.id +
                                   "'");
@@ -174,6 +177,13 @@ StatusOr<ScoresFile> ReadScores(const std::string& path, BadRowPolicy policy) {
   out.truncated_tail = stats.truncated_tail;
   out.valid_bytes = stats.valid_bytes;
   return out;
+}
+
+std::string DatasetNameForScoresFile(const std::string& path) {
+  std::string base = path.substr(path.find_last_of('/') + 1);
+  const size_t dot = base.find('.');
+  if (dot != std::string::npos && dot > 0) base.resize(dot);
+  return base.empty() ? "scores" : base;
 }
 
 StatusOr<ScoresWriter> ScoresWriter::Open(const std::string& path, int64_t keep_bytes) {

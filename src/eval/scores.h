@@ -73,11 +73,17 @@ struct ScoresFile {
   int64_t valid_bytes = 0;      // length of the file up to its last complete line
 };
 
-// Reads a scores file. Rows need id, dataset, label and p_unsafe; a missing logit is derived from
+// Reads a scores file. Rows need id, label and p_unsafe, and dataset unless `default_dataset` is
+// non-empty (rows without one, e.g. scores made by other tools, then belong to it); a missing logit is derived from
 // p_unsafe, a present one must agree with it (|sigmoid(logit) - p_unsafe| <= 1e-9); a missing
 // lang_group is resolved from lang (and text, if saved). Duplicate (dataset, id) pairs and
 // malformed rows are bad rows under `policy`. A missing file is NOT_FOUND.
-StatusOr<ScoresFile> ReadScores(const std::string& path, BadRowPolicy policy);
+StatusOr<ScoresFile> ReadScores(const std::string& path, BadRowPolicy policy,
+                                const std::string& default_dataset = "");
+
+// The dataset name for rows of a scores file that name none: the file's base name without its
+// extension ("runs/other-tool.jsonl" -> "other-tool").
+std::string DatasetNameForScoresFile(const std::string& path);
 
 // Appends score lines to a file, flushing after every batch so that an interrupted run keeps
 // everything it reported. Not thread-safe; move-only.

@@ -129,6 +129,26 @@ TEST(Scores, ValidatesRows) {
   EXPECT_FALSE(ReadScores(path, BadRowPolicy::kFail).ok());
 }
 
+TEST(Scores, RowsWithoutDatasetBelongToTheDefault) {
+  const std::string path = TempFile("other-tool.scores.jsonl");
+  std::ofstream(path) << R"({"id": "a", "label": "safe", "p_unsafe": 0.1})" "\n"
+                      << R"({"id": "b", "dataset": null, "label": "unsafe", "p_unsafe": 0.9})" "\n"
+                      << R"({"id": "a", "dataset": "named", "label": "safe", "p_unsafe": 0.2})" "\n";
+  EXPECT_EQ(DatasetNameForScoresFile(path), "other-tool");
+  EXPECT_EQ(DatasetNameForScoresFile("x/.hidden"), ".hidden");
+  StatusOr<ScoresFile> f = ReadScores(path, BadRowPolicy::kFail, "other-tool");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  ASSERT_EQ(f->records.size(), 3u);
+  EXPECT_EQ(f->records[0].dataset, "other-tool");
+  EXPECT_EQ(f->records[1].dataset, "other-tool");
+  EXPECT_EQ(f->records[2].dataset, "named");
+  // Without a default (an eval run resuming its own file) a row must name its dataset.
+  StatusOr<ScoresFile> strict = ReadScores(path, BadRowPolicy::kFail);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_NE(strict.status().message().find("missing dataset"), std::string::npos)
+      << strict.status().ToString();
+}
+
 TEST(Scores, TornTailIsDroppedAndOverwritten) {
   const std::string path = TempFile("torn.jsonl");
   const std::string good = ScoreRecordToJson(Sample("a")) + "\n";

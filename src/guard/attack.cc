@@ -8,12 +8,13 @@
 #include "guard/attack_pattern.h"
 #include "guard/attack_rules.h"
 
+namespace haloguard::embedded {
+// data/attack_rules.json, compiled in by src/guard/CMakeLists.txt (cmake/embed_files.cmake).
+std::string_view BuiltinAttackRulesData();
+}  // namespace haloguard::embedded
+
 namespace haloguard::guard {
 namespace internal {
-
-// Generated from data/attack_rules.json by src/guard/CMakeLists.txt.
-extern const unsigned char kBuiltinAttackRules[];
-extern const size_t kBuiltinAttackRulesSize;
 
 struct CompiledRules {
   struct Rule {
@@ -163,8 +164,7 @@ std::string_view AttackOverlayName(AttackOverlay o) {
 }
 
 std::string_view BuiltinAttackRulesJson() {
-  return {reinterpret_cast<const char*>(internal::kBuiltinAttackRules),
-          internal::kBuiltinAttackRulesSize};
+  return embedded::BuiltinAttackRulesData();
 }
 
 AttackDetector::AttackDetector() : rules_(std::make_shared<CompiledRules>()) {}

@@ -12,6 +12,7 @@ namespace haloguard::guard {
 
 struct GuardClassifier::Prepared {
   std::vector<int32_t> ids;      // tokens of the stripped user text
+  std::vector<std::pair<size_t, size_t>> spans;  // [begin, end) bytes of each token in the text
   std::vector<Window> windows;
 };
 
@@ -25,7 +26,10 @@ StatusOr<GuardClassifier::Prepared> GuardClassifier::Prepare(const ClassifyReque
     return InvalidArgumentError("text: empty after stripping whitespace; expected a non-empty prompt");
   }
   Prepared p;
-  HG_ASSIGN_OR_RETURN(p.ids, parts_.tokenizer.Encode(content));
+  HG_ASSIGN_OR_RETURN(p.ids, parts_.tokenizer.EncodeWithOffsets(content, &p.spans));
+  // The stripped content starts at the first non-whitespace byte, which is where find() lands.
+  const size_t lead = r.text.find(content);
+  for (auto& [b, e] : p.spans) b += lead, e += lead;
   const int64_t n = static_cast<int64_t>(p.ids.size());
   if (n > parts_.max_input_tokens) {
     return InvalidArgumentError("text: " + std::to_string(n) + " tokens; the synchronous limit is " +
@@ -44,6 +48,7 @@ double GuardClassifier::UnsafeProbability(const WindowScore& s) const {
 
 GuardResult GuardClassifier::Aggregate(const ClassifyRequest& r, const Prepared& p,
                                        std::span<const WindowScore> scores) const {
+  std::shared_lock<std::shared_mutex> overlays(overlay_mu_);
   GuardResult g;
   size_t best = 0;
   for (size_t w = 0; w < scores.size(); ++w) {
@@ -53,18 +58,19 @@ GuardResult GuardClassifier::Aggregate(const ClassifyRequest& r, const Prepared&
   }
   const WindowScore& s = scores[best];
   g.window_count = static_cast<int>(scores.size());
+  g.window_spans = WindowByteSpans(p.spans, p.windows);
   g.selected_window_index = static_cast<int>(best);
   g.p_unsafe = g.window_risk_scores[best];
   g.p_safe = 1.0 - g.p_unsafe;
+  const std::vector<std::string>& names = parts_.info.categories;
   const size_t top = TopCategory(s);
-  for (size_t c = 0; c < kCategories.size(); ++c)
-    g.category_scores.push_back({std::string(kCategories[c]), s.category_probs[c]});
-  const PolicyDecision d = parts_.policy.Decide(g.p_unsafe, kCategories[top]);
+  for (size_t c = 0; c < names.size(); ++c) g.category_scores.push_back({names[c], s.category_probs[c]});
+  const PolicyDecision d = parts_.policy.Decide(g.p_unsafe, names[top]);
   g.threshold = d.threshold;
   g.action = d.action;
   g.safety_label = g.tier = d.unsafe ? "Unsafe" : "Safe";
   g.status = d.unsafe ? "HARMFUL" : "HARMLESS";
-  g.category = d.unsafe ? std::string(kCategories[top]) : "none";
+  g.category = d.unsafe ? names[top] : "none";
   g.confidence = d.unsafe ? g.p_unsafe : g.p_safe;
   g.attack_overlay = std::string(AttackOverlayName(parts_.attack.Detect(r.text)));
   if (r.generate) {
@@ -130,17 +136,27 @@ size_t GuardClassifier::TopCategory(const WindowScore& s) {
 }
 
 WindowVerdict GuardClassifier::Verdict(const WindowScore& s) const {
+  std::shared_lock<std::shared_mutex> overlays(overlay_mu_);
   WindowVerdict v;
   v.p_unsafe = UnsafeProbability(s);
+  const std::vector<std::string>& names = parts_.info.categories;
   const size_t top = TopCategory(s);
-  const PolicyDecision d = parts_.policy.Decide(v.p_unsafe, kCategories[top]);
+  const PolicyDecision d = parts_.policy.Decide(v.p_unsafe, names[top]);
   v.unsafe = d.unsafe;
   v.action = d.action;
   v.threshold = d.threshold;
-  v.category = d.unsafe ? std::string(kCategories[top]) : "none";
-  for (size_t c = 0; c < kCategories.size(); ++c)
-    v.category_scores.push_back({std::string(kCategories[c]), s.category_probs[c]});
+  v.category = d.unsafe ? names[top] : "none";
+  for (size_t c = 0; c < names.size(); ++c) v.category_scores.push_back({names[c], s.category_probs[c]});
   return v;
+}
+
+Status GuardClassifier::ReloadFiles() {
+  HG_ASSIGN_OR_RETURN(ClassifierOverlays fresh, LoadOverlayFiles(options_, parts_.info.categories));
+  std::unique_lock<std::shared_mutex> lock(overlay_mu_);
+  parts_.policy = std::move(fresh.policy);
+  parts_.attack = std::move(fresh.attack);
+  parts_.calibration = std::move(fresh.calibration);
+  return OkStatus();
 }
 
 StatusOr<TokenizedText> GuardClassifier::Tokenize(std::string_view text) const {

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 
 #include "guard/attack.h"
@@ -29,6 +30,19 @@ struct ClassifierParts {
   int64_t background_chunk_tokens = 32;  // monitor-lane prefill piece (the preemption bound)
 };
 
+// The parts of a classifier that come from the optional files, reloadable on SIGHUP.
+struct ClassifierOverlays {
+  Policy policy = Policy::Default();
+  AttackDetector attack;
+  std::optional<Calibration> calibration;
+};
+
+// Loads options' policy_file, calibration_file and attack_rules_file (defaults where a file is
+// ""); a policy may name only `categories` (the guard prompt's labels). Errors name the file
+// (NOT_FOUND, INVALID_ARGUMENT).
+StatusOr<ClassifierOverlays> LoadOverlayFiles(const GuardOptions& options,
+                                              const std::vector<std::string>& categories);
+
 class GuardClassifier : public Classifier {
  public:
   explicit GuardClassifier(ClassifierParts parts, GuardOptions options);
@@ -46,7 +60,11 @@ class GuardClassifier : public Classifier {
                                                     bool background,
                                                     const std::function<bool()>& should_stop) override;
 
+  // Reloads policy, calibration and attack rules from options' files (Classifier::ReloadFiles).
+  Status ReloadFiles() override;
+
   // p_unsafe of a window from its verdict logits (calibrated if a calibration is loaded).
+  // The caller holds overlay_mu_ (shared).
   double UnsafeProbability(const WindowScore& s) const;
 
  private:
@@ -61,6 +79,9 @@ class GuardClassifier : public Classifier {
   ClassifierParts parts_;
   GuardOptions options_;
   PriorityGate gate_;
+  // Guards parts_.policy, parts_.attack, parts_.calibration: shared while a result is built,
+  // exclusive while ReloadFiles swaps them.
+  mutable std::shared_mutex overlay_mu_;
 };
 
 }  // namespace haloguard::guard

@@ -9,11 +9,18 @@
 #include "guard/classifier.h"
 #include "guard/model_scorer.h"
 #include "guard/prompt.h"
+#include "hub/digest.h"
 #include "hub/hub.h"
 #include "model/qwen35.h"
 
 namespace haloguard::guard {
 namespace {
+
+// "dir/policy.json" -> "policy.json" (settings show which file, not where it lives).
+std::string BaseName(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
 
 // Owns the model and thread pool the scorer points into, so they live as long as the classifier.
 class OwningClassifier : public Classifier {
@@ -34,6 +41,7 @@ class OwningClassifier : public Classifier {
       const std::function<bool()>& should_stop) override {
     return inner_->ScoreWindows(w, background, should_stop);
   }
+  Status ReloadFiles() override { return inner_->ReloadFiles(); }
   const model::Model& model() const { return *model_; }
   ThreadPool& pool() { return *pool_; }
 
@@ -43,23 +51,29 @@ class OwningClassifier : public Classifier {
   std::unique_ptr<GuardClassifier> inner_;  // destroyed first (declared last)
 };
 
-Status LoadOptionalParts(const GuardOptions& o, ClassifierParts* parts) {
+}  // namespace
+
+StatusOr<ClassifierOverlays> LoadOverlayFiles(const GuardOptions& o,
+                                              const std::vector<std::string>& categories) {
+  ClassifierOverlays out;
   if (!o.policy_file.empty()) {
-    HG_ASSIGN_OR_RETURN(parts->policy, Policy::Load(o.policy_file, o.threshold));
+    HG_ASSIGN_OR_RETURN(out.policy, Policy::Load(o.policy_file, o.threshold, categories));
   } else {
-    parts->policy = Policy::Default(o.threshold);
+    out.policy = Policy::Default(o.threshold, categories);
   }
   if (!o.calibration_file.empty()) {
     HG_ASSIGN_OR_RETURN(Calibration c, LoadCalibration(o.calibration_file));
-    parts->calibration = c;
+    out.calibration = c;
   }
   if (!o.attack_rules_file.empty()) {
-    HG_ASSIGN_OR_RETURN(parts->attack, AttackDetector::Load(o.attack_rules_file));
+    HG_ASSIGN_OR_RETURN(out.attack, AttackDetector::Load(o.attack_rules_file));
   } else {
-    HG_ASSIGN_OR_RETURN(parts->attack, AttackDetector::Builtin());
+    HG_ASSIGN_OR_RETURN(out.attack, AttackDetector::Builtin());
   }
-  return OkStatus();
+  return out;
 }
+
+namespace {
 
 Status OutOfRange(const std::string& name, const std::string& expected, const std::string& got) {
   return InvalidArgumentError(name + ": expected " + expected + ", got " + got);
@@ -100,8 +114,15 @@ StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options
   HG_ASSIGN_OR_RETURN(std::unique_ptr<model::Model> m, model::Model::Load(resolved.dir, load));
   HG_ASSIGN_OR_RETURN(tokenizer::Tokenizer tok, tokenizer::Tokenizer::LoadFromDir(resolved.dir));
   ClassifierParts parts{std::move(tok)};
-  HG_RETURN_IF_ERROR(LoadOptionalParts(options, &parts));
-  HG_ASSIGN_OR_RETURN(GuardPromptIds ids, BuildPromptIds(parts.tokenizer));
+  GuardPrompt prompt = DefaultGuardPrompt();
+  if (!options.guard_prompt_file.empty()) {
+    HG_ASSIGN_OR_RETURN(prompt, LoadGuardPrompt(options.guard_prompt_file));
+  }
+  HG_ASSIGN_OR_RETURN(ClassifierOverlays overlays, LoadOverlayFiles(options, prompt.categories));
+  parts.policy = std::move(overlays.policy);
+  parts.attack = std::move(overlays.attack);
+  parts.calibration = std::move(overlays.calibration);
+  HG_ASSIGN_OR_RETURN(GuardPromptIds ids, BuildPromptIds(parts.tokenizer, prompt));
   auto owner = std::make_unique<OwningClassifier>(std::move(m), std::make_unique<ThreadPool>(options.threads));
   ModelScorerOptions so;
   so.max_batch = options.max_batch;
@@ -118,6 +139,24 @@ StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options
   info.window_length = options.window_length;
   info.window_stride = options.window_stride;
   info.artifact_digests = resolved.digests;
+  // The mode in effect (bf16 falls back to exact on CPUs without AVX512_BF16).
+  switch (owner->model().weight_mode()) {
+    case model::WeightMode::kInt8: info.weights = "int8"; break;
+    case model::WeightMode::kBf16: info.weights = "bf16"; break;
+    default: info.weights = "exact"; break;
+  }
+  info.threshold = options.threshold;
+  info.policy_file = BaseName(options.policy_file);
+  info.calibration_file = BaseName(options.calibration_file);
+  info.attack_rules_file = BaseName(options.attack_rules_file);
+  info.categories = prompt.categories;
+  if (!options.guard_prompt_file.empty()) {
+    info.artifact_digests["guard_prompt"] = "sha256:" + hub::Sha256Hex(prompt.system_prompt);
+  }
+  if (!resolved.requested_id.empty()) {
+    HG_LOG(INFO) << "guard: --model " << resolved.requested_id << " resolved to " << info.model_id
+                 << " @ " << info.model_revision;
+  }
   HG_LOG(INFO) << "guard: loaded " << info.model_id << " (" << info.dtype << ", "
                << parts.info.max_input_tokens << " max input tokens)";
   owner->set_inner(std::make_unique<GuardClassifier>(std::move(parts), options));

@@ -20,6 +20,7 @@ struct GuardOptions {
   std::string policy_file;       // JSON policy ("" = defaults: block unsafe, allow safe)
   std::string calibration_file;  // temperature-scaling file from `haloguard calibrate` ("" = none)
   std::string attack_rules_file; // extra attack-overlay rules ("" = built-in rules only)
+  std::string guard_prompt_file; // system prompt text with its own category block ("" = the card's)
   int threads = 0;               // compute threads (0 = all cores)
   int max_batch = 16;            // sequences per batched forward pass
   int64_t max_input_tokens = 16384;  // user-text tokens accepted per synchronous request

@@ -53,12 +53,6 @@ Status ReadThreshold(const JsonSource& src, const JsonPath& path, const Json& v,
   return JsonError(src, path, "expected a number in [0, 1], got " + internal::DescribeJson(v));
 }
 
-std::optional<size_t> CategoryIndex(std::string_view label) {
-  auto it = std::find(kCategories.begin(), kCategories.end(), label);
-  if (it == kCategories.end()) return std::nullopt;
-  return static_cast<size_t>(it - kCategories.begin());
-}
-
 }  // namespace
 
 namespace internal {
@@ -75,11 +69,12 @@ Status PolicyReader::ReadCategories(const JsonSource& src, const Json& cats, Pol
   }
   for (const auto& [label, rule] : cats.items()) {
     const JsonPath path = cats_path.Key(label);
-    const std::optional<size_t> index = CategoryIndex(label);
+    const std::optional<size_t> index = p->Index(label);
     if (!index) {
-      return JsonError(src, path, "unknown category \"" + label +
-                                      "\"; expected one of the 29 labels (e.g. violence, "
-                                      "offensive_cyber; full list in docs/POLICY.md)");
+      return JsonError(src, path, "unknown category \"" + label + "\"; expected one of the " +
+                                      std::to_string(p->names_.size()) +
+                                      " labels of the guard prompt (e.g. " + p->names_.front() +
+                                      "; the card's list is in docs/POLICY.md)");
     }
     HG_RETURN_IF_ERROR(internal::CheckObjectKeys(src, path, rule, {"threshold", "action"}));
     Policy::CategoryRule& cr = p->categories_[*index];
@@ -99,22 +94,35 @@ Status PolicyReader::ReadCategories(const JsonSource& src, const Json& cats, Pol
 
 bool Policy::IsValidThreshold(double t) { return std::isfinite(t) && t >= 0.0 && t <= 1.0; }
 
-Policy Policy::Default(double threshold) {
+Policy Policy::Default(double threshold, const Categories& categories) {
   HG_CHECK(IsValidThreshold(threshold)) << "Policy::Default: threshold " << threshold
                                         << " outside [0, 1]";
   Policy p;
   p.threshold_ = threshold;
+  if (categories.empty()) {
+    p.names_.assign(kCategories.begin(), kCategories.end());
+  } else {
+    p.names_ = categories;
+  }
+  p.categories_.resize(p.names_.size());
   return p;
 }
 
-StatusOr<Policy> Policy::Load(const std::string& path, double default_threshold) {
+std::optional<size_t> Policy::Index(std::string_view label) const {
+  auto it = std::find(names_.begin(), names_.end(), label);
+  if (it == names_.end()) return std::nullopt;
+  return static_cast<size_t>(it - names_.begin());
+}
+
+StatusOr<Policy> Policy::Load(const std::string& path, double default_threshold,
+                              const Categories& categories) {
   StatusOr<std::string> text = ReadFileToString(path, kMaxPolicyBytes);
   if (!text.ok()) return text.status().WithPrefix("policy file " + path);
-  return Parse(*text, default_threshold, path);
+  return Parse(*text, default_threshold, path, categories);
 }
 
 StatusOr<Policy> Policy::Parse(std::string_view json_text, double default_threshold,
-                               std::string_view source_name) {
+                               std::string_view source_name, const Categories& categories) {
   const JsonSource src{std::string(source_name), json_text};
   if (!IsValidThreshold(default_threshold)) {
     return InvalidArgumentError(src.name + ": default threshold: expected a number in [0, 1], got " +
@@ -126,7 +134,7 @@ StatusOr<Policy> Policy::Parse(std::string_view json_text, double default_thresh
   HG_RETURN_IF_ERROR(internal::CheckObjectKeys(
       src, top, root,
       {"version", "description", "threshold", "safe_action", "unsafe_action", "categories"}));
-  Policy p = Default(default_threshold);
+  Policy p = Default(default_threshold, categories);
   if (root.contains("version") && root["version"] != 1) {
     return JsonError(src, top.Key("version"),
                      "expected 1, got " + internal::DescribeJson(root["version"]));
@@ -153,7 +161,7 @@ StatusOr<Policy> Policy::Parse(std::string_view json_text, double default_thresh
 }
 
 PolicyDecision Policy::Decide(double p_unsafe, std::string_view top_category) const {
-  const std::optional<size_t> index = CategoryIndex(top_category);
+  const std::optional<size_t> index = Index(top_category);
   const CategoryRule* rule = index ? &categories_[*index] : nullptr;
   PolicyDecision d;
   d.threshold = (rule && rule->has_threshold) ? rule->threshold : threshold_;

@@ -18,7 +18,8 @@
 
 namespace haloguard::guard {
 
-// The 29 runtime categories, in the order of the guard system prompt (model card).
+// The card's 29 categories, in the order of its guard system prompt. A --guard-prompt may define
+// others: code that reports categories uses ModelInfo::categories / the result's category_scores.
 inline constexpr std::array<std::string_view, 29> kCategories = {
     "chemical_weapons", "biological_weapons", "radiological_nuclear", "violence",
     "terrorism_and_extremism", "offensive_cyber", "csam", "non_consensual_sexual_content",
@@ -48,6 +49,10 @@ struct GuardResult {
   int window_count = 1;
   int selected_window_index = 0;
   std::vector<double> window_risk_scores;    // p_unsafe per window
+  // [begin, end) byte offsets of each window in the classified text as given (before the
+  // template's strip), so a client can shade where in a long text the risk sits. Empty when the
+  // classifier does not know them (then "window_spans" is left out of the JSON).
+  std::vector<std::pair<int64_t, int64_t>> window_spans;
   std::vector<CategoryScore> category_scores;  // all 29, in kCategories order
   std::string action;          // policy action: "allow" | "block" | "review" | "log"
   double threshold = 0.65;     // the threshold that decided safety_label
@@ -58,7 +63,8 @@ struct GuardResult {
 // Serialises in the card's field order:
 // {status, safety_label, category, attack_overlay, confidence, tier_probs{safe,unsafe},
 //  raw_response, generated_text, tier, window_count, selected_window_index, window_risk_scores,
-//  category_scores{label: score}, action, threshold, _debug{...}}.
+//  category_scores{label: score}, action, threshold, window_spans[[begin, end]...], _debug{...}}.
+// window_spans (an addition to the card's fields) is written only when known.
 // `include_debug` = false omits "_debug". Probabilities are rounded to 4 decimals as in the card.
 std::string GuardResultToJson(const GuardResult& r, bool include_debug = true);
 
@@ -78,6 +84,13 @@ struct ModelInfo {
   int64_t window_length = 1200;
   int64_t window_stride = 256;
   std::map<std::string, std::string> artifact_digests;  // file name -> "sha256:..."
+  // How the guard decides (for /health's "settings"): weights mode, global threshold, and the
+  // file names (not paths) of the policy, calibration and extra attack rules ("" = none).
+  std::string weights = "exact";
+  double threshold = 0.65;
+  std::string policy_file, calibration_file, attack_rules_file;
+  // The guard prompt's category labels, prompt order (the card's 29 unless --guard-prompt).
+  std::vector<std::string> categories{kCategories.begin(), kCategories.end()};
 };
 
 // A user text as the guard tokenizes it (no template), with each token's byte span in the text.
@@ -120,6 +133,11 @@ class Classifier {
   virtual std::vector<StatusOr<WindowVerdict>> ScoreWindows(
       std::span<const std::vector<int32_t>> windows, bool background,
       const std::function<bool()>& should_stop) = 0;
+
+  // SIGHUP in `serve`: reads the policy, calibration and attack-rule files again and swaps
+  // them in together (a request sees the old set or the new one). On any error nothing
+  // changes and the error names the file. UNIMPLEMENTED for classifiers without such files.
+  virtual Status ReloadFiles() { return UnimplementedError("this classifier has no files to reload"); }
 };
 
 // Builds a classifier (e.g. guard::LoadClassifier with fixed options); what serve and worker call

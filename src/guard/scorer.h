@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "core/status.h"
@@ -20,7 +21,8 @@ struct GuardPromptIds {
   int32_t safe_id = -1;           // encode("safe")[0]
   int32_t unsafe_id = -1;         // encode("unsafe")[0]
   std::vector<int32_t> category_prefix;              // encode("unsafe\nCategory:")
-  std::vector<std::vector<int32_t>> category_labels; // continuation ids of each of the 29 labels
+  std::vector<std::vector<int32_t>> category_labels; // continuation ids of each label
+  std::vector<std::string> category_names;           // the labels, same order (prompt order)
   std::vector<int32_t> stop_ids;  // greedy decoding stops at these (<|im_end|>, <|endoftext|>)
 };
 
@@ -32,7 +34,7 @@ struct WindowRequest {
 struct WindowScore {
   double logit_safe = 0;
   double logit_unsafe = 0;
-  std::vector<double> category_probs;  // [29], sums to 1, kCategories order
+  std::vector<double> category_probs;  // [labels], sums to 1, GuardPromptIds::category_names order
   std::vector<int32_t> generated;      // greedy tokens (generate only), stop token excluded
   int64_t tokens_processed = 0;        // tokens run through the model for this window
 };

@@ -26,4 +26,18 @@ StatusOr<std::vector<Window>> SplitWindows(int64_t n, int64_t length, int64_t st
   return out;
 }
 
+std::vector<std::pair<int64_t, int64_t>> WindowByteSpans(
+    std::span<const std::pair<size_t, size_t>> token_spans, std::span<const Window> windows) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (const Window& w : windows) {
+    if (w.end <= w.begin) {
+      out.emplace_back(0, 0);
+      continue;
+    }
+    out.emplace_back(static_cast<int64_t>(token_spans[w.begin].first),
+                     static_cast<int64_t>(token_spans[w.end - 1].second));
+  }
+  return out;
+}
+
 }  // namespace haloguard::guard

@@ -124,6 +124,13 @@ StatusOr<FileMetadata> Fetcher::Metadata(const std::string& revision, const std:
     if (redirect) {
       const std::string loc = r.Header("location");
       if (loc.empty()) return HubError(r, ctx);
+      // A redirect to another repo's resolve path on the Hub itself is a rename (the Hub sends
+      // 301/307 with the new owner/name); say so, so the caller can use the new name.
+      const std::string hub_path = loc[0] == '/'                ? loc
+                                   : SameOriginAsEndpoint(loc) ? loc.substr(UrlOrigin(loc).size())
+                                                               : "";
+      const std::string moved = RepoOfResolvePath(hub_path);
+      if (!moved.empty() && moved != repo_id_) meta.renamed_to = moved;
       if (loc[0] == '/') {  // same host (renamed repo, resolve-cache): follow, like the Python hub
         url = UrlOrigin(url) + loc;
         continue;

@@ -13,11 +13,9 @@
 #include <vector>
 
 #include "core/status.h"
+#include "hub/aliases.h"
 
 namespace haloguard::hub {
-
-// The repository `haloguard pull` fetches when none is named.
-inline constexpr const char* kDefaultRepoId = "astroware/HaloGuard-0.8B";
 
 struct PullOptions {
   std::string revision = "main";  // branch, tag or 40-hex commit
@@ -40,7 +38,9 @@ struct PullOptions {
 
 struct ResolvedModel {
   std::string dir;               // local directory holding config.json, tokenizer files, *.safetensors
-  std::string repo_id;           // "" for a plain local directory
+  std::string repo_id;           // "" for a plain local directory; after aliases and renames
+  // What the caller asked for when it differs from repo_id (an alias, or a repo the Hub renamed).
+  std::string requested_id;
   std::string revision;          // resolved commit sha ("" if unknown, e.g. a plain local dir)
   // file name -> "sha256:<hex>". LFS files: the Hub's LFS oid (verified on download, then the
   // cache blob's name); other files: hashed locally (they are small).
@@ -57,7 +57,9 @@ inline constexpr uint64_t kSmallFileBytes = 64ull << 20;
 // config.json, tokenizer.json, tokenizer_config.json, generation_config.json and
 // chat_template.jinja if present, and model.safetensors or model.safetensors.index.json plus every
 // shard it lists, all from the commit `options.revision` resolves to.
-// `repo_id` is "owner/name". Errors: INVALID_ARGUMENT (bad repo id / revision), UNAUTHENTICATED /
+// `repo_id` is "owner/name" or an alias (ExpandRepoAlias). A repo the Hub has renamed (a relative
+// redirect of the resolve URL to another owner/name) is fetched and cached under its new name,
+// which is logged and returned as repo_id (requested_id keeps the old one). Errors: INVALID_ARGUMENT (bad repo id / revision), UNAUTHENTICATED /
 // PERMISSION_DENIED (gated or private repo; the message says how to set HF_TOKEN), NOT_FOUND (repo,
 // revision or required file missing; also offline mode with nothing usable in the cache),
 // UNAVAILABLE (Hub unreachable and nothing usable in the cache), DATA_LOSS (sha256 still wrong

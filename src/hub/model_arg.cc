@@ -71,9 +71,10 @@ StatusOr<ResolvedModel> ResolveModelArg(const std::string& model_arg, const Pull
     return InvalidArgumentError("--model '" + model_arg + "': expected a directory or a repo id, "
                                 "got a file (hint: pass the directory that holds config.json)");
   }
+  if (ExpandRepoAlias(model_arg) != model_arg) return Pull(model_arg, options);
   if (LooksLikePath(model_arg)) {
     return NotFoundError("--model '" + model_arg + "': no such directory (a repo id has the form "
-                         "owner/name)");
+                         "owner/name; " + RepoAliasesHelp() + ")");
   }
   Status valid = ValidateRepoId(model_arg);
   if (!valid.ok()) {

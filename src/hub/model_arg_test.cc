@@ -87,5 +87,19 @@ TEST_F(ModelArgTest, BadArgumentsGetClearErrors) {
   EXPECT_TRUE(hub_->requests().empty());
 }
 
+TEST_F(ModelArgTest, AliasIsPulledUnlessADirectoryHasThatName) {
+  hub_->AddRepo(kRepo08B, TinyRepo());
+  StatusOr<ResolvedModel> m = ResolveModelArg("haloguard-0.8b", Options());
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->repo_id, kRepo08B);
+  EXPECT_EQ(m->requested_id, "haloguard-0.8b");
+  const std::string here = tmp_ + "/haloguard-0.8b";
+  fs::create_directories(here);
+  for (const auto& [name, f] : files_) ASSERT_TRUE(WriteFileAtomic(here + "/" + name, f.content).ok());
+  StatusOr<ResolvedModel> local = ResolveModelArg(here, Options());
+  ASSERT_TRUE(local.ok()) << local.status().ToString();
+  EXPECT_EQ(local->repo_id, "");
+}
+
 }  // namespace
 }  // namespace haloguard::hub::testing

@@ -34,6 +34,13 @@ std::string UrlOrigin(const std::string& url) {
   return path == std::string::npos ? url : url.substr(0, path);
 }
 
+std::string RepoOfResolvePath(const std::string& path) {
+  const size_t end = path.find("/resolve/");
+  if (path.empty() || path[0] != '/' || end == std::string::npos) return "";
+  const std::string repo = path.substr(1, end - 1);
+  return std::count(repo.begin(), repo.end(), '/') == 1 ? repo : "";
+}
+
 std::string NormalizeEtag(std::string etag) {
   if (etag.rfind("W/", 0) == 0) etag = etag.substr(2);
   etag.erase(std::remove(etag.begin(), etag.end(), '"'), etag.end());

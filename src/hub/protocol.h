@@ -31,7 +31,11 @@ struct FileMetadata {
   std::string etag;               // normalised X-Linked-Etag or ETag: LFS sha256 or git blob sha1
   std::optional<uint64_t> size;   // X-Linked-Size or Content-Length
   std::string location;           // where to GET the bytes (CDN URL for LFS files)
+  std::string renamed_to;         // owner/name a same-host redirect moved the repo to ("" if none)
 };
+
+// The "owner/name" of a resolve path "/owner/name/resolve/..." (a relative Location), or "".
+std::string RepoOfResolvePath(const std::string& path);
 
 // Context for error messages.
 struct RequestContext {

@@ -23,6 +23,15 @@ TEST(Protocol, ResolveUrlEncodesLikeHuggingfaceHub) {
   EXPECT_EQ(UrlOrigin("/relative"), "");
 }
 
+TEST(Protocol, RepoOfResolvePathNamesTheRenamedRepo) {
+  EXPECT_EQ(RepoOfResolvePath("/astroware/HaloGuard1-Gen-0.8B/resolve/main/config.json"),
+            "astroware/HaloGuard1-Gen-0.8B");
+  EXPECT_EQ(RepoOfResolvePath("/api/resolve-cache/models/a/b/0123/config.json"), "");
+  EXPECT_EQ(RepoOfResolvePath("/a/b/c/resolve/main/x"), "");  // not owner/name
+  EXPECT_EQ(RepoOfResolvePath("http://h/a/b/resolve/main/x"), "");  // absolute: caller strips
+  EXPECT_EQ(RepoOfResolvePath(""), "");
+}
+
 TEST(Protocol, NormalizeEtag) {
   EXPECT_EQ(NormalizeEtag("\"abc\""), "abc");
   EXPECT_EQ(NormalizeEtag("W/\"abc\""), "abc");

@@ -50,7 +50,9 @@ Status NoModelError(const PullRequest& req, const RepoCache& cache, const Status
                     ", to the same place here; HF_HUB_CACHE or HF_HOME select it), or\n"
                     "  - download " + RequiredFilesText() + " from " + req.settings.endpoint +
                     "/" + req.repo_id + "/tree/" + rev +
-                    " into one directory and pass that directory as --model.";
+                    " into one directory and pass that directory as --model.\n"
+                    "To try HaloGuard without the real model: `haloguard make-checkpoint --preset "
+                    "tiny --out DIR`, then --model DIR (random weights: its verdicts mean nothing).";
   return Status(cause.code() == StatusCode::kUnavailable ? StatusCode::kUnavailable
                                                          : StatusCode::kNotFound,
                 msg);
@@ -91,8 +93,26 @@ Status FetchWeights(Fetcher& fetcher, const PullRequest& req, const std::string&
   return OkStatus();
 }
 
+StatusOr<ResolvedModel> PullOnline(const PullRequest& req, int renames_left);
+
+// The Hub redirected config.json of req.repo_id to `new_id`: pull (and cache) under the new name.
+StatusOr<ResolvedModel> PullRenamed(const PullRequest& req, const std::string& new_id,
+                                    int renames_left) {
+  HG_RETURN_IF_ERROR(ValidateRepoId(new_id));
+  if (renames_left <= 0) {
+    return Status(StatusCode::kUnknown, "hub: " + req.repo_id + " redirects to " + new_id +
+                                            ", which is renamed again; giving up (a rename loop?)");
+  }
+  HG_LOG(INFO) << "hub: " << req.repo_id << " was renamed on the Hub; using " << new_id;
+  PullRequest renamed = req;
+  renamed.repo_id = new_id;
+  HG_ASSIGN_OR_RETURN(ResolvedModel model, PullOnline(renamed, renames_left - 1));
+  if (model.requested_id.empty()) model.requested_id = req.repo_id;
+  return model;
+}
+
 // Resolves the revision with a HEAD on config.json, then fetches every file of that commit.
-StatusOr<ResolvedModel> PullOnline(const PullRequest& req) {
+StatusOr<ResolvedModel> PullOnline(const PullRequest& req, int renames_left) {
   Fetcher fetcher(req.settings, req.options, req.repo_id);
   const RepoCache& cache = fetcher.cache();
   const std::string& rev = req.options.revision;
@@ -110,6 +130,7 @@ StatusOr<ResolvedModel> PullOnline(const PullRequest& req) {
                     << "); using the cached snapshot " << cached->dir;
     return cached;
   }
+  if (!config->renamed_to.empty()) return PullRenamed(req, config->renamed_to, renames_left);
   std::string commit = config->commit.empty() && IsCommitHash(rev) ? rev : config->commit;
   if (!IsCommitHash(commit)) {
     return DataLossError("hub: " + req.repo_id + "@" + rev + ": expected the server to name the "
@@ -133,14 +154,13 @@ StatusOr<ResolvedModel> PullOnline(const PullRequest& req) {
   return model;
 }
 
-}  // namespace
-
-StatusOr<ResolvedModel> Pull(const std::string& repo_id, const PullOptions& options) {
+// Pull for a repo id that is not an alias.
+StatusOr<ResolvedModel> PullCanonical(const std::string& repo_id, const PullOptions& options) {
   HG_RETURN_IF_ERROR(ValidateRepoId(repo_id));
   HG_RETURN_IF_ERROR(ValidateRevision(options.revision));
   HG_ASSIGN_OR_RETURN(HubSettings settings, ResolveSettings(options, ProcessEnv()));
   const PullRequest req{repo_id, options, settings};
-  if (!settings.offline) return PullOnline(req);
+  if (!settings.offline) return PullOnline(req, /*renames_left=*/3);
   const RepoCache cache(settings.cache_dir, repo_id);
   StatusOr<ResolvedModel> cached = FromCache(req, cache);
   if (cached.ok()) return cached;
@@ -148,6 +168,18 @@ StatusOr<ResolvedModel> Pull(const std::string& repo_id, const PullOptions& opti
                       NotFoundError("offline mode is on (--offline or HF_HUB_OFFLINE=1), so the "
                                     "Hub was not asked"),
                       cached.status());
+}
+
+}  // namespace
+
+StatusOr<ResolvedModel> Pull(const std::string& requested, const PullOptions& options) {
+  const std::string repo_id = ExpandRepoAlias(requested);
+  if (repo_id != requested) {
+    HG_LOG(INFO) << "hub: " << requested << " is an alias of " << repo_id;
+  }
+  HG_ASSIGN_OR_RETURN(ResolvedModel model, PullCanonical(repo_id, options));
+  if (repo_id != requested && model.requested_id.empty()) model.requested_id = requested;
+  return model;
 }
 
 }  // namespace haloguard::hub

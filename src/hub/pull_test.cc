@@ -229,6 +229,33 @@ TEST_F(PullTest, RenamedRepoFollowsRelativeRedirect) {
   StatusOr<ResolvedModel> m = Pull("old/name", Options());
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_EQ(Read(m->dir + "/model.safetensors"), File("model.safetensors"));
+  // Reported and cached under the name the Hub resolved to.
+  EXPECT_EQ(m->repo_id, kRepo);
+  EXPECT_EQ(m->requested_id, "old/name");
+  EXPECT_EQ(m->dir.rfind(RepoDir(), 0), 0u) << m->dir;
+  EXPECT_EQ(m->revision, kCommit);
+}
+
+TEST_F(PullTest, RenameLoopIsAnErrorNotAHang) {
+  hub_->AddRename("a/one", "a/two");
+  hub_->AddRename("a/two", "a/one");
+  StatusOr<ResolvedModel> m = Pull("a/one", Options());
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("redirect"), std::string::npos) << m.status().ToString();
+}
+
+TEST_F(PullTest, AliasesPullThePublishedRepos) {
+  for (const char* published : {kRepo08B, kRepo4B}) hub_->AddRepo(published, TinyRepo());
+  const std::pair<const char*, const char*> cases[] = {
+      {"haloguard-0.8b", kRepo08B}, {"haloguard-4b", kRepo4B},
+      {"astroware/HaloGuard-0.8B", kRepo08B}, {kDefaultRepoId, kRepo08B}};
+  for (const auto& [alias, repo] : cases) {
+    StatusOr<ResolvedModel> m = Pull(alias, Options());
+    ASSERT_TRUE(m.ok()) << alias << ": " << m.status().ToString();
+    EXPECT_EQ(m->repo_id, repo);
+    EXPECT_EQ(m->requested_id, std::string(alias) == repo ? "" : alias);
+    EXPECT_GT(hub_->Count("HEAD", std::string("/") + repo + "/resolve/main/config.json"), 0) << alias;
+  }
 }
 
 TEST_F(PullTest, OfflineUsesTheCacheAndMakesNoRequest) {

@@ -46,6 +46,11 @@ std::optional<JobError> ParseObject(std::string_view body, const JobLimits& limi
   if (Status s = ValidateUtf8(body); !s.ok()) {
     return Bad("body: not valid UTF-8: " + s.message(), "", "invalid_utf8");
   }
+  // nlohmann::json stops at a raw NUL as if the input ended there; JSON never allows one.
+  if (size_t nul = body.find('\0'); nul != std::string_view::npos) {
+    return Bad("body: raw NUL byte at offset " + std::to_string(nul) + "; expected JSON text",
+               "", "invalid_json");
+  }
   int deepest = 0;
   auto cap = [&](int depth, Json::parse_event_t ev, Json&) {
     if (ev != Json::parse_event_t::object_start && ev != Json::parse_event_t::array_start)

@@ -27,6 +27,7 @@ TEST(ParseJobRequest, RefusesBadPayloadsNamingTheField) {
       {"{\"document\": \"\xff\"}", "", "invalid_utf8", "UTF-8"},
       {"{\"document\": " + deep + "}", "", "invalid_json", "at most 32 levels"},
       {"{}", "", "missing_field", "neither"},
+      {std::string("{\"document\": \"x\"}\0{", 19), "", "invalid_json", "raw NUL byte"},  // #13
       {R"({"document": "a", "messages": []})", "", "invalid_request", "both"},
       {R"({"document": 5})", "document", "invalid_type", "expected a string, got number"},
       {R"({"document": " \n\t\u3000 "})", "document", "empty_input", "non-whitespace"},

@@ -146,6 +146,18 @@ StatusOr<QueueStats> LocalQueue::Stats() {
   return s;
 }
 
+StatusOr<std::vector<JobInfo>> LocalQueue::List(size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  PurgeLocked(Clock::now());
+  std::vector<JobInfo> out;
+  for (const auto& [id, e] : jobs_) out.push_back(e->info);
+  std::sort(out.begin(), out.end(), [](const JobInfo& a, const JobInfo& b) {
+    return a.created_ms != b.created_ms ? a.created_ms > b.created_ms : a.id < b.id;
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
 void LocalQueue::FinishLocked(const std::shared_ptr<Entry>& e, Clock::time_point now) {
   e->info.finished_ms = NowUnixMs();
   e->finished_at = now;

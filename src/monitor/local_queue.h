@@ -49,6 +49,7 @@ class LocalQueue : public JobQueue {
   StatusOr<JobInfo> Get(const std::string& id) override;
   StatusOr<JobInfo> Cancel(const std::string& id) override;
   StatusOr<QueueStats> Stats() override;
+  StatusOr<std::vector<JobInfo>> List(size_t limit) override;
 
   // Refuses new jobs (UNAVAILABLE), stops running jobs before their next window call (they end
   // cancelled), and joins the workers. Waiting jobs stay queued (lost with the process).

@@ -271,5 +271,32 @@ TEST(LocalQueue, ValidatesOptions) {
   EXPECT_FALSE(ValidateLocalQueueOptions(o).ok());
 }
 
+TEST(LocalQueue, ListsKnownJobsNewestFirstUpToTheLimit) {
+  GatedClassifier c;
+  const auto queue = BlockedQueue(c);
+  LocalQueue& q = *queue;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto job = q.Submit(Document(Words(50 + i)));
+    ASSERT_TRUE(job.ok());
+    ids.push_back(job->id);
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));  // distinct created_ms
+  }
+  c.WaitEntered(1);  // the first job is running, the other two wait
+  auto two = q.List(2);
+  ASSERT_TRUE(two.ok());
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[0].id, ids[2]);
+  EXPECT_EQ((*two)[1].id, ids[1]);
+  EXPECT_EQ((*two)[0].state, JobState::kQueued);
+  c.Open();
+  for (const auto& id : ids) EXPECT_EQ(WaitFinal(q, id).state, JobState::kDone);
+  auto all = q.List(10);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[2].id, ids[0]);
+  EXPECT_FALSE((*all)[2].result_json.empty());
+}
+
 }  // namespace
 }  // namespace haloguard::monitor

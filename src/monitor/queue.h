@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "monitor/job.h"
@@ -47,6 +48,13 @@ class JobQueue {
 
   // Errors: UNAVAILABLE when the backend can't be reached.
   virtual StatusOr<QueueStats> Stats() = 0;
+
+  // Up to `limit` jobs still known (waiting, running, or finished within their TTL), newest
+  // first (the web console's jobs list). Errors: UNIMPLEMENTED where the backend can't list
+  // (the Redis lane), UNAVAILABLE.
+  virtual StatusOr<std::vector<JobInfo>> List(size_t /*limit*/) {
+    return UnimplementedError("monitor: this queue can't list jobs; expected GET /v1/monitor/jobs/{id}");
+  }
 };
 
 // The machine-readable failure code stored with a failed job for `status`: "invalid_input"

@@ -1,10 +1,14 @@
 // AccessLog implementation (nlohmann::json for escaping; invalid UTF-8 replaced, never thrown).
 #include "server/access_log.h"
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <nlohmann/json.hpp>
+
+#include "core/log.h"
 
 namespace haloguard::server {
 namespace {
@@ -61,8 +65,22 @@ std::string AccessLog::Format(const AccessRecord& r, const std::string& ts) {
 void AccessLog::Write(const AccessRecord& r) {
   const std::string line = Format(r, NowRfc3339()) + "\n";
   std::lock_guard<std::mutex> lock(mu_);
-  std::fwrite(line.data(), 1, line.size(), file_);
-  std::fflush(file_);
+  if (broken_) return;
+  const bool ok = std::fwrite(line.data(), 1, line.size(), file_) == line.size() &&
+                  std::fflush(file_) == 0;
+  if (!ok) {
+    // A sink that stopped taking lines (a pipe whose reader exited, a full disk) is reported
+    // once; serving goes on without the access log.
+    broken_ = true;
+    const int err = errno;
+    HG_LOG(ERROR) << "access log: write failed (" << std::strerror(err)
+                  << "); access logging is off until the server restarts";
+  }
+}
+
+bool AccessLog::broken() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return broken_;
 }
 
 }  // namespace haloguard::server

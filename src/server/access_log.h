@@ -36,16 +36,20 @@ class AccessLog {
   static StatusOr<std::unique_ptr<AccessLog>> Open(const std::string& path);
   ~AccessLog();
 
-  // Thread-safe. Timestamp is added here (UTC, RFC 3339 with milliseconds).
+  // Thread-safe. Timestamp is added here (UTC, RFC 3339 with milliseconds). When a write
+  // fails (EPIPE, ENOSPC) the failure is logged once and later lines are dropped: a broken
+  // sink never stops the server.
   void Write(const AccessRecord& r);
+  bool broken() const;  // a write has failed
   // The JSON line for `r` (no newline), with `ts` as given. Exposed for tests.
   static std::string Format(const AccessRecord& r, const std::string& ts);
 
  private:
   AccessLog(std::FILE* f, bool owned) : file_(f), owned_(owned) {}
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::FILE* file_;
   bool owned_;
+  bool broken_ = false;
 };
 
 }  // namespace haloguard::server

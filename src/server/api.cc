@@ -48,6 +48,12 @@ std::optional<ApiError> ParseObject(const std::string& body, const ApiLimits& li
   if (Status s = ValidateUtf8(body); !s.ok()) {
     return BadRequest("request body is not valid UTF-8: " + s.message(), "", "invalid_utf8");
   }
+  // nlohmann::json stops at a raw NUL as if the input ended there; JSON never allows one.
+  if (size_t nul = body.find('\0'); nul != std::string::npos) {
+    return BadRequest("request body has a raw NUL byte at offset " + std::to_string(nul) +
+                          "; expected JSON text (write \\u0000 inside a string)",
+                      "", "invalid_json");
+  }
   if (int d = JsonDepth(body); d > limits.max_json_depth) {
     return BadRequest("request body nests " + std::to_string(d) +
                           " levels deep; expected at most " + std::to_string(limits.max_json_depth),
@@ -351,14 +357,12 @@ std::string ModerationJson(const std::string& id, const std::string& model,
   for (const guard::GuardResult& r : results) {
     const bool flagged = r.safety_label == "Unsafe";
     OJson cats = OJson::object(), scores = OJson::object(), types = OJson::object();
-    for (std::string_view name : guard::kCategories) {
-      double p = 0;
-      for (const guard::CategoryScore& s : r.category_scores)
-        if (s.label == name) p = s.score;
-      const std::string key(name);
+    // Every category the guard prompt defines (the card's 29 unless --guard-prompt adds some).
+    for (const guard::CategoryScore& s : r.category_scores) {
+      const std::string& key = s.label;
       const bool hit = flagged && r.category == key;
       cats[key] = hit;
-      scores[key] = r.p_unsafe * p;
+      scores[key] = r.p_unsafe * s.score;
       types[key] = hit ? OJson::array({"text"}) : OJson::array();
     }
     list.push_back({{"flagged", flagged},
@@ -394,6 +398,13 @@ std::string HealthJson(const HealthView& h) {
   j["max_input_tokens"] = m ? OJson(m->max_input_tokens) : OJson(nullptr);
   j["window_length"] = m ? OJson(m->window_length) : OJson(nullptr);
   j["window_stride"] = m ? OJson(m->window_stride) : OJson(nullptr);
+  if (m) {
+    j["settings"] = {{"weights", m->weights},
+                     {"threshold", m->threshold},
+                     {"policy_file", m->policy_file},
+                     {"calibration_file", m->calibration_file},
+                     {"attack_rules_file", m->attack_rules_file}};
+  }
   j["version"] = h.version;
   j["uptime_s"] = std::round(h.uptime_s * 1000) / 1000;
   return Dump(j);

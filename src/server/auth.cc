@@ -40,8 +40,32 @@ bool ConstantTimeEquals(std::string_view presented, std::string_view secret) {
   return diff == 0;
 }
 
+ApiKeys::ApiKeys() : shared_(std::make_shared<Shared>()) {
+  shared_->keys = std::make_shared<const std::vector<std::string>>();
+}
+
+ApiKeys::KeySet ApiKeys::Current() const {
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  return shared_->keys;
+}
+
+size_t ApiKeys::size() const { return Current()->size(); }
+
+Status ApiKeys::Reload(const std::vector<std::string>& keys, const std::string& key_file) {
+  HG_ASSIGN_OR_RETURN(ApiKeys fresh, Load(keys, key_file));
+  KeySet next = fresh.Current();
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  if (next->empty() && !shared_->keys->empty()) {
+    return FailedPreconditionError(
+        "API keys: the reloaded sources hold no key; expected at least one (authentication "
+        "stays on with the old keys)");
+  }
+  shared_->keys = std::move(next);
+  return OkStatus();
+}
+
 StatusOr<ApiKeys> ApiKeys::Load(const std::vector<std::string>& keys, const std::string& key_file) {
-  ApiKeys out;
+  std::vector<std::string> loaded;
   for (size_t i = 0; i < keys.size(); ++i) {
     std::string_view rest = keys[i];
     while (!rest.empty()) {
@@ -49,7 +73,7 @@ StatusOr<ApiKeys> ApiKeys::Load(const std::vector<std::string>& keys, const std:
       std::string_view key = TrimSpace(rest.substr(0, comma));
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
       if (!key.empty())
-        HG_RETURN_IF_ERROR(AddKey(key, "--api-key #" + std::to_string(i + 1), out.keys_));
+        HG_RETURN_IF_ERROR(AddKey(key, "--api-key #" + std::to_string(i + 1), loaded));
     }
   }
   if (!key_file.empty()) {
@@ -59,9 +83,11 @@ StatusOr<ApiKeys> ApiKeys::Load(const std::vector<std::string>& keys, const std:
     for (int n = 1; std::getline(in, line); ++n) {
       std::string_view key = TrimSpace(line);
       if (key.empty() || key[0] == '#') continue;
-      HG_RETURN_IF_ERROR(AddKey(key, key_file + ":" + std::to_string(n), out.keys_));
+      HG_RETURN_IF_ERROR(AddKey(key, key_file + ":" + std::to_string(n), loaded));
     }
   }
+  ApiKeys out;
+  out.shared_->keys = std::make_shared<const std::vector<std::string>>(std::move(loaded));
   return out;
 }
 
@@ -73,7 +99,8 @@ bool ApiKeys::Check(std::string_view authorization) const {
   if (scheme != "bearer ") return false;
   std::string_view presented = TrimSpace(authorization.substr(7));
   bool ok = false;
-  for (const std::string& key : keys_) ok |= ConstantTimeEquals(presented, key);  // no early exit
+  const KeySet keys = Current();
+  for (const std::string& key : *keys) ok |= ConstantTimeEquals(presented, key);  // no early exit
   return ok;
 }
 

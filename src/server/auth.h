@@ -1,6 +1,8 @@
 // Bearer API keys: loaded from flags/env and an optional key file, checked in constant time.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,7 +13,7 @@ namespace haloguard::server {
 
 class ApiKeys {
  public:
-  ApiKeys() = default;  // no keys: authentication disabled
+  ApiKeys();  // no keys: authentication disabled
 
   // `keys`: each entry may hold several comma-separated keys (so one env var can carry many).
   // `key_file` ("" = none): one key per line; blank lines and lines starting with '#' skipped.
@@ -19,8 +21,14 @@ class ApiKeys {
   // control characters, or shorter than 8 bytes (names the source and line, never the key).
   static StatusOr<ApiKeys> Load(const std::vector<std::string>& keys, const std::string& key_file);
 
-  bool enabled() const { return !keys_.empty(); }
-  size_t size() const { return keys_.size(); }
+  // SIGHUP: loads the same sources again and swaps the key set in atomically (requests see the
+  // old set or the new one, never a mix). On any error the old set stays and the error is
+  // returned; also FAILED_PRECONDITION when the new set is empty but the old one was not (a
+  // truncated key file must not turn authentication off). Thread-safe.
+  Status Reload(const std::vector<std::string>& keys, const std::string& key_file);
+
+  bool enabled() const { return size() > 0; }
+  size_t size() const;
 
   // True if `authorization` is "Bearer <key>" (scheme case-insensitive) for a configured key.
   // Time depends only on the presented header's length and the number of keys, never on how
@@ -28,7 +36,13 @@ class ApiKeys {
   bool Check(std::string_view authorization) const;
 
  private:
-  std::vector<std::string> keys_;
+  using KeySet = std::shared_ptr<const std::vector<std::string>>;
+  KeySet Current() const;
+  struct Shared {
+    mutable std::mutex mu;
+    KeySet keys;
+  };
+  std::shared_ptr<Shared> shared_;  // copies of an ApiKeys share (and reload) one key set
 };
 
 // Compares in time that depends only on presented.size(): no early exit on the first mismatch.

@@ -167,11 +167,15 @@ void HttpParser::OnHeaderLine(bool trailer) {
 void HttpParser::OnHeadersDone() {
   std::vector<std::string> te, cl, connection;
   int hosts = 0;
+  bool has_te = false, has_cl = false;  // header present, even with an empty value
   for (const auto& [k, v] : req_.headers) {
-    if (k == "transfer-encoding")
+    if (k == "transfer-encoding") {
+      has_te = true;
       for (auto& t : ListTokens(v)) te.push_back(t);
-    else if (k == "content-length")
+    } else if (k == "content-length") {
+      has_cl = true;
       for (auto& t : ListTokens(v)) cl.push_back(t);
+    }
     else if (k == "connection")
       for (auto& t : ListTokens(v)) connection.push_back(t);
     else if (k == "host")
@@ -193,16 +197,18 @@ void HttpParser::OnHeadersDone() {
     if (Lower(Trim(*ex)) != "100-continue") return Fail(417, "unsupported Expect: " + *ex);
     req_.expect_continue = http11;
   }
-  if (!te.empty()) {
-    if (!cl.empty()) return Fail(400, "both Transfer-Encoding and Content-Length are present");
+  if (has_te) {
+    if (has_cl) return Fail(400, "both Transfer-Encoding and Content-Length are present");
     if (!http11) return Fail(400, "Transfer-Encoding is not allowed in HTTP/1.0");
+    if (te.empty()) return Fail(400, "empty Transfer-Encoding; expected 'chunked'");
     if (te.size() != 1 || te[0] != "chunked") {
       return Fail(501, "unsupported Transfer-Encoding; expected 'chunked'");
     }
     phase_ = Phase::kChunkSize;
     return;
   }
-  if (cl.empty()) return Finish();
+  if (!has_cl) return Finish();
+  if (cl.empty()) return Fail(400, "empty Content-Length; expected a decimal byte count");
   for (const std::string& v : cl) {
     if (v != cl[0]) return Fail(400, "conflicting Content-Length values");
   }
@@ -222,9 +228,12 @@ void HttpParser::OnHeadersDone() {
 void HttpParser::OnChunkSize() {
   size_t i = 0;
   uint64_t size = 0;
+  // The value is bounded, not the digit count: "000000000000000001a" is 26 bytes. Any value
+  // over the body limit is a 413 however it is spelled, so 2^60 caps the arithmetic.
+  constexpr uint64_t kMaxChunkValue = uint64_t{1} << 60;
   for (; i < line_.size() && HexValue(line_[i]) >= 0; ++i) {
-    if (i >= 15) return Fail(413, "chunk size too large");
     size = size * 16 + static_cast<uint64_t>(HexValue(line_[i]));
+    if (size > kMaxChunkValue) return Fail(413, "chunk size too large");
   }
   if (i == 0) return Fail(400, "malformed chunk size; expected hexadecimal digits");
   while (i < line_.size() && (line_[i] == ' ' || line_[i] == '\t')) ++i;
@@ -263,6 +272,10 @@ size_t HttpParser::Feed(std::string_view data) {
         if (!ReadLine(data, pos, limits_.max_header_bytes, 431)) break;
         OnHeaderLine(phase_ == Phase::kTrailers);
         line_.clear();
+        if (stop_after_headers_ && headers_done() && !body_started_ && state_ == State::kNeedMore) {
+          body_started_ = true;
+          return pos;  // the caller looks at the headers before any body byte is consumed
+        }
         break;
       case Phase::kBody:
       case Phase::kChunkData: {
@@ -312,6 +325,7 @@ void HttpParser::Reset() {
   header_bytes_ = 0;
   num_headers_ = 0;
   remaining_ = 0;
+  body_started_ = false;
   req_ = HttpRequest();
   error_status_ = 0;
   error_message_.clear();

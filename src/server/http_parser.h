@@ -63,6 +63,13 @@ class HttpParser {
   // True once the header section is parsed (the server answers "100 Continue" then).
   bool headers_done() const { return phase_ > Phase::kHeaders; }
   const HttpRequest& request() const { return req_; }
+  // Body bytes this request holds or has announced: the decoded body so far plus what the
+  // current Content-Length or chunk still promises. The server budgets memory with it.
+  uint64_t body_bytes_expected() const { return req_.body.size() + remaining_; }
+  // When on, Feed() returns right after the header section of a request that has a body, so
+  // the caller can authenticate (or refuse) it before reading any body byte; the next Feed()
+  // continues with the body. Off by default.
+  void set_stop_after_headers(bool on) { stop_after_headers_ = on; }
 
   // kError only: the status to answer with (400, 413, 414, 417, 431, 501, 505) and why.
   int error_status() const { return error_status_; }
@@ -102,6 +109,8 @@ class HttpParser {
   size_t header_bytes_ = 0;
   size_t num_headers_ = 0;
   uint64_t remaining_ = 0;  // body or chunk bytes still to read
+  bool stop_after_headers_ = false;
+  bool body_started_ = false;  // Feed already paused after this request's headers
   HttpRequest req_;
   int error_status_ = 0;
   std::string error_message_;

@@ -144,6 +144,14 @@ TEST(HttpParser, ErrorStatuses) {
       {"chunk line junk", h + "Transfer-Encoding: chunked\r\n\r\n2 x\r\n", 400},
       {"gzip body", h + "Content-Encoding: gzip\r\nContent-Length: 1\r\n\r\n", 415},
       {"expect other", h + "Expect: 200-ok\r\n\r\n", 417},
+      // Issue 13: framing headers whose value is empty still count as present.
+      {"empty TE beside CL", h + "Transfer-Encoding:\r\nContent-Length: 3\r\n\r\nabc", 400},
+      {"comma TE beside CL", h + "Transfer-Encoding: ,\r\nContent-Length: 3\r\n\r\nabc", 400},
+      {"empty TE alone", h + "Transfer-Encoding: \r\n\r\n", 400},
+      {"empty CL", h + "Content-Length:\r\n\r\n", 400},
+      {"comma CL", h + "Content-Length: ,\r\n\r\n", 400},
+      {"padded chunk over limit",
+       h + "Transfer-Encoding: chunked\r\n\r\n" + std::string(30, '0') + "11\r\n", 413},
   };
   for (const BadCase& c : cases) {
     for (auto feed : {FeedWhole, FeedBytewise}) {
@@ -199,6 +207,37 @@ TEST(HttpParser, EverySplitPointGivesTheSameRequest) {
     EXPECT_EQ(used, in.size());
     EXPECT_EQ(p.request().body, "{\"q\": 1}") << cut;
   }
+}
+
+// Issue 13: a chunk size is its value, however many leading zeros spell it.
+TEST(HttpParser, ChunkSizeWithLeadingZerosIsParsedByValue) {
+  const std::string in = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                         std::string(40, '0') + "3\r\nabc\r\n" + std::string(20, '0') +
+                         "\r\n\r\n";
+  for (auto feed : {FeedWhole, FeedBytewise}) {
+    Outcome o = feed(in, {});
+    EXPECT_EQ(o.state, HttpParser::State::kComplete) << o.status;
+  }
+}
+
+// The server authenticates between the header section and the body (issue 13).
+TEST(HttpParser, StopAfterHeadersPausesBeforeTheBody) {
+  const std::string head = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n";
+  HttpParser p({});
+  p.set_stop_after_headers(true);
+  const std::string in = head + "hello";
+  size_t used = p.Feed(in);
+  EXPECT_EQ(used, head.size());
+  EXPECT_TRUE(p.headers_done());
+  EXPECT_EQ(p.state(), HttpParser::State::kNeedMore);
+  EXPECT_EQ(p.body_bytes_expected(), 5u);
+  used += p.Feed(std::string_view(in).substr(used));
+  EXPECT_EQ(used, in.size());
+  ASSERT_EQ(p.state(), HttpParser::State::kComplete);
+  EXPECT_EQ(p.TakeRequest().body, "hello");
+  // A request without a body is not paused.
+  EXPECT_EQ(p.Feed("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 27u);
+  EXPECT_EQ(p.state(), HttpParser::State::kComplete);
 }
 
 TEST(HttpParser, IncompleteInputWaits) {

@@ -6,11 +6,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -28,8 +30,14 @@ constexpr uint64_t kListenerId = 0;
 constexpr uint64_t kWakeId = 1;
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr int kReadRoundsPerWakeup = 4;      // fairness: at most 256 KiB per event
-constexpr size_t kMaxLingerBytes = 1 << 20;  // discarded after a closing response
+// After a closing response the rest of the request is read and discarded (never stored), so the
+// client sees the response (a 401 or 413 sent before the body) instead of a reset. Bounded by
+// bytes and by time: 64 MiB covers a refused monitor upload, 2 s caps a client that never stops.
+constexpr size_t kMaxLingerBytes = size_t{64} << 20;
 constexpr int64_t kLingerMs = 2000;
+// At shutdown, how long the server keeps trying to write the final 503s of requests that
+// arrived on open connections (all connections together).
+constexpr auto kFinalWriteBudget = std::chrono::milliseconds(500);
 constexpr auto kSweepInterval = std::chrono::milliseconds(100);
 // While draining, idle connections are closed once idle this long: long enough that a client
 // which just connected (a readiness probe) gets to send its request and see the 503.
@@ -59,11 +67,14 @@ struct CompletionQueue {
 
 struct Conn {
   enum class Phase { kReading, kHandling, kWriting, kLingering };
-  Conn(uint64_t i, int f, std::string r, const HttpLimits& limits)
-      : id(i), fd(f), remote(std::move(r)), parser(limits) {}
+  Conn(uint64_t i, int f, std::string r, std::string a, const HttpLimits& limits)
+      : id(i), fd(f), remote(std::move(r)), address(std::move(a)), parser(limits) {
+    parser.set_stop_after_headers(true);
+  }
   uint64_t id;
   int fd;
-  std::string remote;
+  std::string remote;   // "address:port"
+  std::string address;  // the client IP address alone (the per-client connection cap's key)
   HttpParser parser;
   std::string in;   // received bytes the parser has not consumed yet
   std::string out;  // bytes to send, from out_off on
@@ -77,18 +88,21 @@ struct Conn {
   bool close_after_write = false;
   bool continue_sent = false;
   bool counted = false;  // counted in active_ (dispatched, response not yet fully written)
+  bool headers_checked = false;  // HeaderCheck ran for the current request
+  int64_t reserved = 0;          // body bytes reserved against max_inflight_body_bytes
   size_t lingered = 0;
   uint32_t interest = 0;
 };
 
-std::string FormatRemote(const sockaddr_storage& addr) {
+// The client's IP address ("127.0.0.1", "::1") and "address:port" ("[::1]:5000") for logs.
+std::pair<std::string, std::string> FormatRemote(const sockaddr_storage& addr) {
   char buf[INET6_ADDRSTRLEN] = "?";
   int port = 0;
   if (addr.ss_family == AF_INET) {
     const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
     inet_ntop(AF_INET, &a->sin_addr, buf, sizeof(buf));
     port = ntohs(a->sin_port);
-    return std::string(buf) + ":" + std::to_string(port);
+    return {buf, std::string(buf) + ":" + std::to_string(port)};
   }
   const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
   inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof(buf));
@@ -97,7 +111,13 @@ std::string FormatRemote(const sockaddr_storage& addr) {
   out += buf;
   out += "]:";
   out += std::to_string(port);
-  return out;
+  return {buf, out};
+}
+
+// Best effort, never blocks: a refusal sent on a connection we are about to close.
+void SendAndClose(int fd, const std::string& bytes) {
+  [[maybe_unused]] ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  ::close(fd);
 }
 
 std::string ErrnoText(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
@@ -152,8 +172,12 @@ StatusOr<int> BindListener(const HttpServerOptions& o) {
 
 class HttpServer::Impl {
  public:
-  Impl(const HttpServerOptions& o, HttpHandler h, ProtocolErrorHandler e)
-      : opts_(o), handler_(std::move(h)), on_error_(std::move(e)), pool_(o.handler_threads) {}
+  Impl(const HttpServerOptions& o, HttpHandler h, ProtocolErrorHandler e, HeaderCheck c)
+      : opts_(o),
+        handler_(std::move(h)),
+        on_error_(std::move(e)),
+        header_check_(std::move(c)),
+        pool_(o.handler_threads) {}
   ~Impl();
 
   Status Init();
@@ -164,13 +188,19 @@ class HttpServer::Impl {
   std::atomic<bool> draining_{false};
   std::atomic<int64_t> open_{0};
   std::atomic<int64_t> active_{0};
+  std::atomic<int64_t> inflight_body_{0};  // sum of Conn::reserved (written on the I/O thread)
 
  private:
   void Accept();
   void OnEvent(uint64_t id, uint32_t events);
   void OnReadable(Conn& c);
   bool ParseAndDispatch(Conn& c);
-  void Dispatch(Conn& c, HttpRequest req);
+  bool OnHeaders(Conn& c);
+  bool ReserveBody(Conn& c);
+  void ReleaseBody(Conn& c);
+  void Refuse(Conn& c, HttpResponse r);
+  void FinalClose(Conn& c, Clock::time_point write_until);
+  bool HasUnreadBytes(const Conn& c) const;  void Dispatch(Conn& c, HttpRequest req);
   void SendResponse(Conn& c, const HttpResponse& r);
   bool Flush(Conn& c);
   void AfterWrite(Conn& c);
@@ -184,6 +214,7 @@ class HttpServer::Impl {
   HttpServerOptions opts_;
   HttpHandler handler_;
   ProtocolErrorHandler on_error_;
+  HeaderCheck header_check_;
   Executor pool_;
   std::shared_ptr<CompletionQueue> done_ = std::make_shared<CompletionQueue>();
   int listen_fd_ = -1;
@@ -194,6 +225,7 @@ class HttpServer::Impl {
   std::mutex stop_mu_;
   bool stopped_ = false;
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;  // I/O thread only
+  std::unordered_map<std::string, int> per_client_;             // open connections per address
   uint64_t next_id_ = 2;
   Clock::time_point accept_paused_until_{};
   bool accept_paused_ = false;
@@ -251,7 +283,9 @@ void HttpServer::Impl::Run() {
       next_sweep = Clock::now() + kSweepInterval;
     }
   }
-  while (!conns_.empty()) Close(*conns_.begin()->second);
+  // Requests already on open connections get a complete 503 instead of a reset (issue 13).
+  const Clock::time_point write_until = Clock::now() + kFinalWriteBudget;
+  while (!conns_.empty()) FinalClose(*conns_.begin()->second, write_until);
 }
 
 void HttpServer::Impl::Stop() {
@@ -297,19 +331,28 @@ void HttpServer::Impl::Accept() {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) PauseAccept();
       return;
     }
-    std::string remote = FormatRemote(addr);
+    auto [address, remote] = FormatRemote(addr);
+    const char* refusal = nullptr;
     if (static_cast<int64_t>(conns_.size()) >= opts_.max_connections) {
+      refusal = "too many open connections; retry later";
+    } else if (auto it = per_client_.find(address); opts_.max_connections_per_client > 0 &&
+                                                     it != per_client_.end() &&
+                                                     it->second >= opts_.max_connections_per_client) {
+      refusal = "too many open connections from this client address; retry later";
+    }
+    if (refusal != nullptr) {
       std::string out;
-      AppendResponse(on_error_(503, "too many open connections; retry later", remote), true, false,
-                     out);
-      [[maybe_unused]] ssize_t n = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-      ::close(fd);
+      AppendResponse(on_error_(503, refusal, remote), true, false, out);
+      SendAndClose(fd, out);
       continue;
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    auto conn = std::make_unique<Conn>(next_id_++, fd, std::move(remote), opts_.limits);
-    conn->deadline = Clock::now() + std::chrono::milliseconds(opts_.keepalive_timeout_ms);
+    ++per_client_[address];
+    auto conn = std::make_unique<Conn>(next_id_++, fd, std::move(remote), std::move(address),
+                                       opts_.limits);
+    conn->deadline = Clock::now() + std::chrono::milliseconds(std::min(
+                                        opts_.keepalive_timeout_ms, opts_.header_timeout_ms));
     conn->idle_since = Clock::now();
     Conn& c = *conn;
     conns_.emplace(c.id, std::move(conn));
@@ -359,15 +402,15 @@ void HttpServer::Impl::OnReadable(Conn& c) {
 // Returns false when the connection was closed.
 bool HttpServer::Impl::ParseAndDispatch(Conn& c) {
   const uint64_t id = c.id;  // `c` may be destroyed by SendResponse/Flush below
-  if (c.phase != Conn::Phase::kReading || c.in.empty()) return true;
-  const bool was_started = c.parser.started();
-  const size_t used = c.parser.Feed(c.in);
-  c.in.erase(0, used);
-  if (!was_started && c.parser.started()) {
-    c.deadline = Clock::now() + std::chrono::milliseconds(opts_.client_timeout_ms);
-  }
-  switch (c.parser.state()) {
-    case HttpParser::State::kError: {
+  while (c.phase == Conn::Phase::kReading && !c.in.empty()) {
+    const bool was_started = c.parser.started();
+    const size_t used = c.parser.Feed(c.in);
+    c.in.erase(0, used);
+    const Clock::time_point now = Clock::now();
+    if (!was_started && c.parser.started() && c.seq > 0) {
+      c.deadline = now + std::chrono::milliseconds(opts_.client_timeout_ms);
+    }
+    if (c.parser.state() == HttpParser::State::kError) {
       HttpResponse r = on_error_(c.parser.error_status(), c.parser.error_message(), c.remote);
       r.close = true;
       c.keep_alive = false;
@@ -375,23 +418,77 @@ bool HttpServer::Impl::ParseAndDispatch(Conn& c) {
       SendResponse(c, r);
       return conns_.count(id) > 0;
     }
-    case HttpParser::State::kComplete:
+    if (c.parser.headers_done() && !c.headers_checked) {
+      c.headers_checked = true;
+      // The first request had header_timeout_ms for its headers; now the whole-request clock.
+      if (c.seq == 0) c.deadline = c.idle_since + std::chrono::milliseconds(opts_.client_timeout_ms);
+      if (!OnHeaders(c)) return conns_.count(id) > 0;
+    }
+    if (!ReserveBody(c)) return conns_.count(id) > 0;
+    if (c.parser.state() == HttpParser::State::kComplete) {
       Dispatch(c, c.parser.TakeRequest());
       return true;
-    case HttpParser::State::kNeedMore:
-      if (c.parser.headers_done() && c.parser.request().expect_continue && !c.continue_sent) {
-        c.continue_sent = true;
-        c.out += "HTTP/1.1 100 Continue\r\n\r\n";
-        return Flush(c);
-      }
-      return true;
+    }
+    if (c.parser.headers_done() && c.parser.request().expect_continue && !c.continue_sent) {
+      c.continue_sent = true;
+      c.out += "HTTP/1.1 100 Continue\r\n\r\n";
+      if (!Flush(c)) return false;
+    }
+    if (used == 0) break;
   }
+  return conns_.count(id) > 0;
+}
+
+// Runs the HeaderCheck on a request that announced a body; false when it was refused.
+bool HttpServer::Impl::OnHeaders(Conn& c) {
+  if (!header_check_ || c.parser.state() != HttpParser::State::kNeedMore) return true;
+  std::optional<HttpResponse> refusal = header_check_(c.parser.request());
+  if (!refusal) return true;
+  Refuse(c, std::move(*refusal));
+  return false;
+}
+
+// Grows this connection's share of the global body budget to what its request announced;
+// false (after a 503) when that would go beyond max_inflight_body_bytes.
+bool HttpServer::Impl::ReserveBody(Conn& c) {
+  const int64_t want = static_cast<int64_t>(
+      std::min<uint64_t>(c.parser.body_bytes_expected(), uint64_t{1} << 62));
+  if (want <= c.reserved) return true;
+  const int64_t total = inflight_body_.load() + (want - c.reserved);
+  if (total > opts_.max_inflight_body_bytes) {
+    HttpResponse r = on_error_(
+        503,
+        "the server is receiving too many request bodies at once (more than " +
+            std::to_string(opts_.max_inflight_body_bytes) + " bytes); retry later",
+        c.remote);
+    r.headers.emplace_back("Retry-After", "1");
+    Refuse(c, std::move(r));
+    return false;
+  }
+  inflight_body_.store(total);
+  c.reserved = want;
   return true;
+}
+
+void HttpServer::Impl::ReleaseBody(Conn& c) {
+  inflight_body_.store(inflight_body_.load() - c.reserved);
+  c.reserved = 0;
+}
+
+// Answers the request being read with `r` and closes after it; the rest of its body is
+// discarded while lingering, never stored.
+void HttpServer::Impl::Refuse(Conn& c, HttpResponse r) {
+  r.close = true;
+  c.keep_alive = false;
+  c.head = false;
+  ReleaseBody(c);
+  SendResponse(c, r);
 }
 
 void HttpServer::Impl::Dispatch(Conn& c, HttpRequest req) {
   c.phase = Conn::Phase::kHandling;
   c.continue_sent = false;
+  c.headers_checked = false;
   c.keep_alive = req.keep_alive;
   c.head = req.method == "HEAD";
   const uint64_t seq = ++c.seq;
@@ -452,6 +549,7 @@ bool HttpServer::Impl::Flush(Conn& c) {
 void HttpServer::Impl::AfterWrite(Conn& c) {
   if (c.counted) active_.fetch_sub(1);
   c.counted = false;
+  ReleaseBody(c);
   if (c.close_after_write) return StartLinger(c);
   c.phase = Conn::Phase::kReading;
   c.deadline = Clock::now() + std::chrono::milliseconds(opts_.keepalive_timeout_ms);
@@ -484,6 +582,10 @@ void HttpServer::Impl::UpdateInterest(Conn& c) {
 
 void HttpServer::Impl::Close(Conn& c) {
   if (c.counted) active_.fetch_sub(1);
+  ReleaseBody(c);
+  if (auto it = per_client_.find(c.address); it != per_client_.end() && --it->second <= 0) {
+    per_client_.erase(it);
+  }
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
   ::close(c.fd);
   open_.fetch_sub(1);
@@ -516,7 +618,10 @@ void HttpServer::Impl::Sweep() {
     else if (draining_.load() && is_idle && now - c.idle_since >= kDrainIdleGrace)
       idle.push_back(id);
   }
-  for (uint64_t id : idle) Close(*conns_.at(id));
+  for (uint64_t id : idle) {
+    // A request that is already in the socket buffer gets its 503 instead of a reset.
+    if (!HasUnreadBytes(*conns_.at(id))) Close(*conns_.at(id));
+  }
   for (uint64_t id : expired) {
     Conn& c = *conns_.at(id);
     if (c.phase != Conn::Phase::kReading || !c.parser.started()) {
@@ -532,14 +637,60 @@ void HttpServer::Impl::Sweep() {
   }
 }
 
+bool HttpServer::Impl::HasUnreadBytes(const Conn& c) const {
+  char b;
+  return ::recv(c.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+// Shutdown: answers what already arrived on `c` (a request being read or handled gets 503 +
+// Connection: close; a response being written is finished), writing until `write_until`, then
+// discards unread input and closes, so no client that sent a request sees a reset for it.
+void HttpServer::Impl::FinalClose(Conn& c, Clock::time_point write_until) {
+  char buf[kReadChunk];
+  ssize_t n = 0;
+  while (c.phase == Conn::Phase::kReading && c.in.size() < kReadChunk &&
+         (n = ::recv(c.fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+    c.in.append(buf, static_cast<size_t>(n));
+  }
+  const bool pending = c.phase == Conn::Phase::kHandling ||
+                       (c.phase == Conn::Phase::kReading && (c.parser.started() || !c.in.empty()));
+  if (pending) {
+    c.out.erase(0, c.out_off);
+    c.out_off = 0;
+    AppendResponse(on_error_(503, "the server is shutting down; retry on a new connection",
+                             c.remote),
+                   true, false, c.out);
+  }
+  if (c.phase != Conn::Phase::kLingering) {
+    while (c.out_off < c.out.size() && Clock::now() < write_until) {
+      const ssize_t w = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off,
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (w > 0) {
+        c.out_off += static_cast<size_t>(w);
+      } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        pollfd p{c.fd, POLLOUT, 0};
+        ::poll(&p, 1, 10);
+      } else {
+        break;
+      }
+    }
+    ::shutdown(c.fd, SHUT_WR);
+  }
+  for (int i = 0; i < 16 && ::recv(c.fd, buf, sizeof(buf), MSG_DONTWAIT) > 0; ++i) {
+  }
+  Close(c);
+}
+
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() { Stop(); }
 
 StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
                                                         HttpHandler handler,
-                                                        ProtocolErrorHandler on_protocol_error) {
+                                                        ProtocolErrorHandler on_protocol_error,
+                                                        HeaderCheck header_check) {
   HG_CHECK(handler && on_protocol_error);
-  auto impl = std::make_unique<Impl>(options, std::move(handler), std::move(on_protocol_error));
+  auto impl = std::make_unique<Impl>(options, std::move(handler), std::move(on_protocol_error),
+                                     std::move(header_check));
   HG_RETURN_IF_ERROR(impl->Init());
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
@@ -548,6 +699,7 @@ int HttpServer::port() const { return impl_->port_; }
 void HttpServer::SetDraining() { impl_->draining_.store(true); }
 int64_t HttpServer::open_connections() const { return impl_->open_.load(); }
 int64_t HttpServer::active_requests() const { return impl_->active_.load(); }
+int64_t HttpServer::inflight_body_bytes() const { return impl_->inflight_body_.load(); }
 void HttpServer::Stop() { impl_->Stop(); }
 
 const char* HttpReason(int status) {

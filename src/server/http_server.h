@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,15 +38,29 @@ using HttpHandler = std::function<void(HttpRequest request, Responder respond)>;
 using ProtocolErrorHandler =
     std::function<HttpResponse(int status, const std::string& message, const std::string& remote)>;
 
+// Looks at a request's header section before any of its body is read (authentication), on the
+// I/O thread: must be cheap and must not block. Returns the response to refuse the request
+// with (the connection closes after it, unread body bytes are discarded), or nullopt to go on.
+// Only called for requests that announce a body; bodyless ones reach the handler directly.
+using HeaderCheck = std::function<std::optional<HttpResponse>(const HttpRequest& headers)>;
+
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 8000;  // 0 picks an ephemeral port (see HttpServer::port())
   HttpLimits limits;
   int handler_threads = 2;
   int max_connections = 512;            // beyond it: "503 too many connections", then close
+  int64_t max_connections_per_client = 64;  // per client IP address (0 = no cap); beyond it 503
   int64_t client_timeout_ms = 10000;    // a request must arrive whole within this (else 408);
                                         // a response must drain to the client within it too
   int64_t keepalive_timeout_ms = 5000;  // idle connection between requests
+  // A new connection must complete its first request's header section within this (408, or a
+  // silent close if it sent nothing): slots held by clients that never send a request free up
+  // fast. Later requests on a kept-alive connection get keepalive/client timeouts instead.
+  int64_t header_timeout_ms = 3000;
+  // Request body bytes held or announced (Content-Length) across all connections at once;
+  // a request that would go beyond it gets 503 + Retry-After before its body is read.
+  int64_t max_inflight_body_bytes = int64_t{64} << 20;
   int listen_backlog = 512;
 };
 
@@ -55,7 +70,8 @@ class HttpServer {
   // bound (names host:port and errno text), INVALID_ARGUMENT for a host that isn't an IP literal.
   static StatusOr<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
                                                      HttpHandler handler,
-                                                     ProtocolErrorHandler on_protocol_error);
+                                                     ProtocolErrorHandler on_protocol_error,
+                                                     HeaderCheck header_check = nullptr);
   ~HttpServer();  // Stop()
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -66,6 +82,7 @@ class HttpServer {
   void SetDraining();
   int64_t open_connections() const;
   int64_t active_requests() const;  // dispatched to the handler, response not fully written
+  int64_t inflight_body_bytes() const;  // reserved against max_inflight_body_bytes
   // Closes the listener and every connection and joins all threads. Idempotent; thread-safe.
   void Stop();
 

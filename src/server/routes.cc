@@ -20,7 +20,10 @@ enum class RouteId {
   kModels,
   kMetrics,
   kMonitorSubmit,
-  kMonitorJob
+  kMonitorJob,
+  kMonitorList,
+  kUi,
+  kStats
 };
 
 struct RouteDef {
@@ -43,6 +46,10 @@ constexpr RouteDef kRoutes[] = {
     {"/v1/monitor/jobs", "POST", RouteId::kMonitorSubmit, false},
     {"/v1/monitor/jobs/", "GET", RouteId::kMonitorJob, false, true},
     {"/v1/monitor/jobs/", "DELETE", RouteId::kMonitorJob, false, true},
+    {"/v1/monitor/jobs", "GET", RouteId::kMonitorList, false},
+    {"/v1/stats", "GET", RouteId::kStats, false},
+    {"/", "GET", RouteId::kUi, false},
+    {"/ui/", "GET", RouteId::kUi, false, true},
 };
 
 bool PathMatches(const RouteDef& d, const std::string& path) {
@@ -71,12 +78,17 @@ HttpResponse JsonResponse(int status, std::string body) {
   return r;
 }
 
-bool KnownCategory(const std::string& c) {
-  return std::find(guard::kCategories.begin(), guard::kCategories.end(), c) !=
-         guard::kCategories.end();
+// True when the result's category is one of the labels it was scored over (the loaded guard
+// prompt's categories), so a metrics label never comes from anywhere else.
+bool KnownCategory(const guard::GuardResult& r) {
+  return std::any_of(r.category_scores.begin(), r.category_scores.end(),
+                     [&](const guard::CategoryScore& s) { return s.label == r.category; });
 }
 
 }  // namespace
+
+const std::vector<double> kLatencyBounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                            0.5,   1,      2.5,   5,    10,    30,   60};
 
 std::string NewId(const std::string& prefix) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -93,7 +105,7 @@ ServerMetrics::ServerMetrics(MetricsRegistry& reg)
       latency(reg.AddHistogram(
           "haloguard_http_request_duration_seconds",
           "Time from a complete request to its response, by route.", {"route"},
-          {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60})),
+          kLatencyBounds)),
       verdicts(
           reg.AddCounter("haloguard_verdicts_total", "Classified inputs by verdict.", {"verdict"})),
       categories(reg.AddCounter("haloguard_unsafe_categories_total",
@@ -138,13 +150,15 @@ Router::Router(RouterOptions options, const ApiKeys* keys, MetricsRegistry* regi
       keys_(keys),
       registry_(registry),
       metrics_(metrics),
-      access_log_(access_log) {}
+      access_log_(access_log),
+      stats_(kLatencyBounds) {}
 
 void Router::SetBackend(guard::Classifier* classifier, Scheduler* scheduler) {
   classifier_.store(classifier);
   scheduler_.store(scheduler);
   ServingState expected = ServingState::kLoading;
   state_.compare_exchange_strong(expected, ServingState::kReady);
+  SnapshotStats();  // the zero baseline /v1/stats counts from
 }
 
 void Router::SetMonitor(monitor::JobQueue* queue) { monitor_.store(queue); }
@@ -192,7 +206,9 @@ void Router::Handle(HttpRequest req, Responder respond) {
     call->log.error_code = "method_not_allowed";
     return Finish(call, std::move(resp));
   }
-  if (keys_->enabled() && !(def->probe && opts_.open_health) && !Authorized(r)) {
+  // The console's page and assets hold no data: the key is entered in the page itself.
+  const bool open = def->id == RouteId::kUi || (def->probe && opts_.open_health);
+  if (keys_->enabled() && !open && !Authorized(r)) {
     metrics_->rejected.With({"unauthorized"}).Inc();
     return Fail(call,
                 HttpError(401, "missing or invalid API key; expected 'Authorization: Bearer <key>'",
@@ -219,6 +235,12 @@ void Router::Handle(HttpRequest req, Responder respond) {
       return MonitorSubmit(call);
     case RouteId::kMonitorJob:
       return MonitorJob(call);
+    case RouteId::kMonitorList:
+      return MonitorList(call);
+    case RouteId::kUi:
+      return Ui(call);
+    case RouteId::kStats:
+      return Stats(call);
   }
 }
 
@@ -228,6 +250,7 @@ void Router::Finish(const std::shared_ptr<Call>& call, HttpResponse response) {
   const double seconds = SecondsSince(call->start);
   metrics_->requests.With({call->route, std::to_string(response.status)}).Inc();
   metrics_->latency.With({call->route}).Observe(seconds);
+  SnapshotStats();
   if (access_log_ != nullptr) {
     call->log.status = response.status;
     call->log.duration_ms = seconds * 1000;
@@ -317,7 +340,7 @@ void Router::CountVerdicts(const std::shared_ptr<Call>& call,
   for (const guard::GuardResult& r : results) {
     const bool unsafe = r.safety_label == "Unsafe";
     metrics_->verdicts.With({unsafe ? "unsafe" : "safe"}).Inc();
-    if (unsafe) metrics_->categories.With({KnownCategory(r.category) ? r.category : "other"}).Inc();
+    if (unsafe) metrics_->categories.With({KnownCategory(r) ? r.category : "other"}).Inc();
     metrics_->tokens.With({}).Inc(static_cast<double>(r.prompt_tokens));
     call->log.prompt_tokens += r.prompt_tokens;
     call->log.verdicts.push_back(unsafe ? "unsafe:" + r.category : "safe");

@@ -19,6 +19,7 @@
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/scheduler.h"
+#include "server/stats.h"
 
 namespace haloguard::server {
 
@@ -30,6 +31,7 @@ struct RouterOptions {
   bool open_health = false;           // /health, /healthz, /readyz, /metrics without an API key
   bool log_prompts = false;           // put input texts in the access log
   monitor::JobLimits monitor_limits;  // POST /v1/monitor/jobs bodies
+  bool ui = true;                     // the web console at GET / and /ui/* (--no-ui: 404)
 };
 
 enum class ServingState { kLoading, kReady, kDraining };
@@ -105,6 +107,12 @@ class Router {
   void MonitorSubmit(const std::shared_ptr<Call>& call);
   void MonitorJob(const std::shared_ptr<Call>& call);
   void RefreshMonitorMetrics();
+  // console_routes.cc: GET / and /ui/{file} (the web console), GET /v1/stats (recent
+  // aggregates), GET /v1/monitor/jobs (the jobs list); SnapshotStats feeds /v1/stats.
+  void Ui(const std::shared_ptr<Call>& call);
+  void Stats(const std::shared_ptr<Call>& call);
+  void MonitorList(const std::shared_ptr<Call>& call);
+  void SnapshotStats();
   // Submits texts to the scheduler; `render` builds the 200 response from the results.
   void Submit(const std::shared_ptr<Call>& call, std::vector<std::string> texts, bool generate,
               std::function<HttpResponse(const std::vector<guard::GuardResult>&)> render);
@@ -122,7 +130,11 @@ class Router {
   std::atomic<monitor::JobQueue*> monitor_{nullptr};
   std::mutex monitor_metrics_mu_;
   Clock::time_point started_ = Clock::now();
+  StatsHistory stats_;
 };
+
+// Upper bounds of haloguard_http_request_duration_seconds (also /v1/stats' latency_bounds).
+extern const std::vector<double> kLatencyBounds;
 
 // A fresh identifier: `prefix` + 24 hex digits from a per-thread random generator.
 std::string NewId(const std::string& prefix);

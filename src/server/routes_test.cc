@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "server/testing/fake_classifier.h"
@@ -229,6 +230,7 @@ TEST_F(RoutesTest, BadRequestsGetOpenAiErrors) {
   ExpectError(c, "{\"query\": \"\\ud800\"}", 400, "invalid_json");  // lone surrogate escape
   ExpectError(c, std::string(100, '[') + std::string(100, ']'), 400, "invalid_json");
   ExpectError(c, "{}", 400, "missing_field");
+  ExpectError(c, std::string("{\"query\": \"a\"}\0trailing", 23), 400, "invalid_json");  // #13
   ExpectError(c, R"({"query": "a", "queries": ["b"]})", 400, "invalid_request");
   ExpectError(c, R"({"query": 5})", 400, "invalid_type", "query");
   ExpectError(c, R"({"query": null})", 400, "invalid_type", "query");
@@ -366,6 +368,56 @@ TEST_F(RoutesTest, MetricsCountRequestsAndVerdicts) {
                                                     *fake_.CountTokens("hello") +
                                                     *fake_.CountTokens("hotwire a car"));
   EXPECT_EQ(s["haloguard_batch_size_count"], static_cast<double>(fake_.batch_sizes().size()));
+}
+
+
+TEST_F(RoutesTest, ConsolePageIsOpenWithAStrictCspAndOffWithNoUi) {
+  Build({}, {"k-0123456789"});
+  MakeReady();
+  auto header = [](const HttpResponse& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers)
+      if (k == name) return v;
+    return std::string();
+  };
+  const HttpResponse page = Call("GET", "/");
+  EXPECT_EQ(page.status, 200);  // no key needed for the page itself
+  EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("<script src=\"/ui/app.js\""), std::string::npos);
+  const std::string csp = header(page, "Content-Security-Policy");
+  EXPECT_NE(csp.find("default-src 'self'"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos) << csp;
+  const HttpResponse js = Call("GET", "/ui/app.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.content_type, "text/javascript; charset=utf-8");
+  EXPECT_EQ(header(js, "X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(Call("GET", "/ui/nope.js").status, 404);
+  EXPECT_EQ(Call("GET", "/ui/sub/app.js").status, 404);
+  EXPECT_EQ(Call("POST", "/").status, 405);
+  EXPECT_EQ(Call("GET", "/v1/stats").status, 401);  // the data behind it needs the key
+  EXPECT_EQ(Call("GET", "/v1/monitor/jobs").status, 401);
+  RouterOptions off;
+  off.ui = false;
+  Build(off);
+  MakeReady();
+  EXPECT_EQ(Call("GET", "/").status, 404);
+  EXPECT_EQ(Call("GET", "/ui/app.css").status, 404);
+}
+
+TEST_F(RoutesTest, StatsCountGuardRequestsSinceReady) {
+  Post("/v1/classify", R"({"query": "hello"})");
+  Post("/v1/classify", R"({"queries": ["a", "phishing b"]})");
+  Call("GET", "/health");  // not a guard route
+  std::this_thread::sleep_for(std::chrono::milliseconds(1050));  // snapshots are >= 1 s apart
+  const HttpResponse r = Call("GET", "/v1/stats");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json j = json::parse(r.body);
+  const json& t = j["totals"];
+  EXPECT_EQ(t["requests"], 2) << r.body;
+  EXPECT_EQ(t["errors"], 0);
+  EXPECT_EQ(t["safe"].get<double>() + t["unsafe"].get<double>(), 3);
+  EXPECT_FALSE(t["latency_p50_s"].is_null());
+  EXPECT_GE(t["batches"].get<double>(), 1);
+  EXPECT_EQ(Call("GET", "/v1/monitor/jobs").status, 503);  // no monitor lane here
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 // GuardServer: wiring (keys, metrics, access log, router, scheduler, HTTP) and the drain sequence.
 #include "server/server.h"
 
+#include <optional>
 #include <thread>
 
 #include "core/log.h"
+#include "server/errors.h"
 
 namespace haloguard::server {
 namespace {
@@ -12,6 +14,32 @@ Status AtLeast(const char* flag, int64_t value, int64_t min) {
   if (value >= min) return OkStatus();
   return InvalidArgumentError(std::string(flag) + ": expected >= " + std::to_string(min) +
                               ", got " + std::to_string(value));
+}
+
+// Header-time authentication (issue 13): a request that announces a body without a valid key
+// gets its 401 before one body byte is read or buffered, and no "100 Continue". Probes have no
+// body, so --open-health is unaffected; bodyless requests are checked by the router as before.
+HeaderCheck BodyAuthCheck(const ApiKeys* keys, ServerMetrics* metrics, AccessLog* log) {
+  return [keys, metrics, log](const HttpRequest& h) -> std::optional<HttpResponse> {
+    if (!keys->enabled()) return std::nullopt;
+    const std::string* auth = h.Header("authorization");
+    if (auth != nullptr && keys->Check(*auth)) return std::nullopt;
+    metrics->rejected.With({"unauthorized"}).Inc();
+    const ApiError e =
+        HttpError(401, "missing or invalid API key; expected 'Authorization: Bearer <key>'",
+                  "invalid_api_key");
+    if (log != nullptr) {
+      AccessRecord rec;
+      rec.remote = h.remote;
+      rec.method = h.method;
+      rec.path = h.path;
+      rec.route = "auth";
+      rec.status = 401;
+      rec.error_code = e.code;
+      log->Write(rec);
+    }
+    return ErrorResponse(e);
+  };
 }
 
 }  // namespace
@@ -23,6 +51,10 @@ Status ValidateOptions(const ServerOptions& o) {
   HG_RETURN_IF_ERROR(AtLeast("--concurrency", o.scheduler.concurrency, 1));
   HG_RETURN_IF_ERROR(AtLeast("--http-threads", o.http.handler_threads, 1));
   HG_RETURN_IF_ERROR(AtLeast("--max-connections", o.http.max_connections, 1));
+  HG_RETURN_IF_ERROR(
+      AtLeast("--max-connections-per-client", o.http.max_connections_per_client, 0));
+  HG_RETURN_IF_ERROR(AtLeast("--header-timeout-ms", o.http.header_timeout_ms, 1));
+  HG_RETURN_IF_ERROR(AtLeast("--max-inflight-body-bytes", o.http.max_inflight_body_bytes, 1));
   HG_RETURN_IF_ERROR(
       AtLeast("--max-body-bytes", static_cast<int64_t>(o.http.limits.max_body_bytes), 1));
   HG_RETURN_IF_ERROR(AtLeast("--client-timeout-ms", o.http.client_timeout_ms, 1));
@@ -81,6 +113,10 @@ StatusOr<std::unique_ptr<GuardServer>> GuardServer::Start(const ServerOptions& o
   s->registry_.AddCallbackGauge(
       "haloguard_http_active_requests", "Requests being handled.",
       [self] { return static_cast<double>(self->http_->active_requests()); });
+  s->registry_.AddCallbackGauge(
+      "haloguard_http_inflight_body_bytes",
+      "Request body bytes held or announced, against --max-inflight-body-bytes.",
+      [self] { return static_cast<double>(self->http_->inflight_body_bytes()); });
   Router* router = s->router_.get();
   HG_ASSIGN_OR_RETURN(s->http_,
                       HttpServer::Start(
@@ -90,7 +126,8 @@ StatusOr<std::unique_ptr<GuardServer>> GuardServer::Start(const ServerOptions& o
                           },
                           [router](int status, const std::string& msg, const std::string& remote) {
                             return router->ProtocolError(status, msg, remote);
-                          }));
+                          },
+                          BodyAuthCheck(&s->keys_, s->metrics_.get(), s->access_log_.get())));
   if (!s->keys_.enabled() && options.http.host != "127.0.0.1" && options.http.host != "localhost" &&
       options.http.host != "::1") {
     HG_LOG(WARNING) << "serve: no API keys configured and listening on " << options.http.host
@@ -116,6 +153,26 @@ void GuardServer::SetClassifier(std::unique_ptr<guard::Classifier> classifier) {
     local_monitor_ = std::make_unique<monitor::LocalQueue>(classifier_.get(), std::move(local));
     router_->SetMonitor(local_monitor_.get());
   }
+}
+
+Status GuardServer::Reload() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Status result = OkStatus();
+  const auto report = [&result](const char* what, const Status& st) {
+    if (st.ok()) {
+      HG_LOG(INFO) << "serve: reload: " << what << " reloaded";
+    } else {
+      HG_LOG(ERROR) << "serve: reload: " << what << " rejected, the old one stays: "
+                    << st.message();
+      if (result.ok()) result = st;
+    }
+  };
+  if (!opts_.api_key_file.empty()) report("API keys", keys_.Reload(opts_.api_keys, opts_.api_key_file));
+  if (classifier_ != nullptr) {
+    const Status st = classifier_->ReloadFiles();
+    if (st.code() != StatusCode::kUnimplemented) report("policy, calibration and attack rules", st);
+  }
+  return result;
 }
 
 bool GuardServer::Drain(std::chrono::milliseconds timeout) {

@@ -65,6 +65,12 @@ class GuardServer {
   // true if no classification request was cut off. Idempotent.
   bool Drain(std::chrono::milliseconds timeout);
 
+  // SIGHUP: reloads what can change without a restart, each part atomically: the API key file
+  // (when --api-key-file is set) and the classifier's policy, calibration and attack-rule files.
+  // A part whose new file is bad is rejected with an ERROR log line and keeps its old value;
+  // the first such error is returned. Parts that reloaded are logged at INFO. Thread-safe.
+  Status Reload();
+
   int port() const { return http_->port(); }
   const Router& router() const { return *router_; }
 

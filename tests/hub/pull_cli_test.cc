@@ -73,6 +73,50 @@ TEST_F(PullCliTest, GatedRepoTokenFromEnvironment) {
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
 }
 
+TEST_F(PullCliTest, NoArgumentPullsThePublished08B) {
+  hub_->AddRepo(kRepo08B, TinyRepo());
+  CliResult r = Pull("--quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, tmp_ + "/cache/models--astroware--HaloGuard1-Gen-0.8B/snapshots/" + kCommit + "\n");
+}
+
+TEST_F(PullCliTest, RenamedRepoIsReportedUnderItsNewName) {
+  hub_->AddRename("astroware/Old-Name", kRepo);
+  CliResult r = Pull("astroware/Old-Name --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["repo_id"], kRepo);
+  EXPECT_EQ(j["requested_id"], "astroware/Old-Name");
+  EXPECT_NE(r.err.find(std::string("astroware/Old-Name -> ") + kRepo), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("renamed"), std::string::npos) << r.err;
+}
+
+// The guard loads a Hub checkpoint named by an alias and reports the repo and commit it resolved
+// to (the ModelInfo that /health serves as model_id / model_revision).
+TEST_F(PullCliTest, AliasLoadsThePublishedRepoAndReportsItsCommit) {
+  MockRepo real;
+  real.commit = kCommit;
+  const std::string tiny = std::string(HG_SOURCE_DIR) + "/tests/data/tiny_qwen35/";
+  for (const char* f : {"config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors"}) {
+    std::ifstream in(tiny + f, std::ios::binary);
+    real.files[f] = {std::string(std::istreambuf_iterator<char>(in), {}),
+                     std::string(f) == "model.safetensors"};
+  }
+  hub_->AddRepo(kRepo4B, real);
+  const std::string cmd = "env -u HF_TOKEN -u HF_HUB_OFFLINE -u http_proxy -u ALL_PROXY -u all_proxy HF_ENDPOINT=" +
+                          hub_->endpoint() + " HF_HUB_CACHE=" + tmp_ + "/cache HF_HOME=" + tmp_ +
+                          "/home " + HG_BINARY + " classify --model haloguard-4b --threads 2 hello 2>&1";
+  test_util::ShellResult run = test_util::RunShell(cmd);
+  ASSERT_EQ(run.code, 0) << run.out;
+  const size_t brace = run.out.find("{\"status\"");
+  ASSERT_NE(brace, std::string::npos) << run.out;
+  const nlohmann::json j = nlohmann::json::parse(run.out.substr(brace));
+  EXPECT_EQ(j["_debug"]["model_id"], kRepo4B);
+  EXPECT_EQ(j["_debug"]["model_revision"], kCommit);
+  EXPECT_NE(run.out.find("haloguard-4b is an alias of astroware/HaloGuard1-Gen-4B"), std::string::npos)
+      << run.out;
+}
+
 TEST_F(PullCliTest, UsageErrors) {
   EXPECT_EQ(Pull("a/b c/d").exit_code, 2);
   EXPECT_EQ(Pull("--no-such-flag").exit_code, 2);

@@ -144,7 +144,9 @@ TEST(MonitorHttp, BadRequestsAreRefusedWithTheFieldAndCode) {
   ClientResponse put = s.Call("PUT", "/v1/monitor/jobs/" + NewJobId(), "{}");
   EXPECT_EQ(put.status, 405);
   EXPECT_EQ(put.headers["allow"], "GET, HEAD, DELETE");
-  EXPECT_EQ(s.Call("GET", "/v1/monitor/jobs").status, 405);
+  // The collection: POST submits, GET lists (the console's job list); nothing else.
+  EXPECT_EQ(s.Call("GET", "/v1/monitor/jobs").status, 200);
+  EXPECT_EQ(s.Call("PUT", "/v1/monitor/jobs", "{}").status, 405);
 }
 
 TEST(MonitorHttp, DeleteCancelsAndFinishedJobsCannotBeCancelled) {

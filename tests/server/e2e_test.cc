@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "core/testing/shell.h"
+#include "fake_serve_process.h"
 #include "server/server.h"
 #include "server/testing/fake_classifier.h"
 #include "server/testing/http_client.h"
@@ -28,59 +29,10 @@ namespace {
 using nlohmann::json;
 using testing::FakeClassifier;
 using testing::HttpRequestOnce;
+using testing::FakeServe;
 using testing::TestConnection;
 
 const std::string kKey = "e2e-test-key-0001";
-
-// hg_fake_serve as a child process; its port comes from the "LISTENING <port>" line.
-class FakeServe {
- public:
-  explicit FakeServe(std::vector<std::string> args) {
-    int out[2];
-    EXPECT_EQ(pipe(out), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], 1);
-      close(out[0]);
-      std::vector<char*> argv = {const_cast<char*>(HG_FAKE_SERVE)};
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(HG_FAKE_SERVE, argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    FILE* f = fdopen(out[0], "r");
-    char line[128] = {0};
-    if (fgets(line, sizeof(line), f) != nullptr) std::sscanf(line, "LISTENING %d", &port_);
-    fclose(f);
-  }
-  ~FakeServe() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  int port() const { return port_; }
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  void Signal(int sig) { kill(pid_, sig); }
-  // Exit status, or -1 if still running after `timeout_ms`.
-  int Wait(int timeout_ms) {
-    for (int waited = 0; waited < timeout_ms; waited += 10) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        reaped_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-  bool reaped_ = false;
-};
 
 using haloguard::test_util::RunShell;
 

@@ -6,6 +6,7 @@ Implements the guard prompt semantics decided for HaloGuard.cpp (tools/reference
 
 import json
 import os
+import re
 from datetime import datetime
 
 import jinja2
@@ -102,24 +103,48 @@ def load_template(path=TEMPLATE_PATH):
         return env.from_string(f.read().decode("utf-8"))
 
 
-def render_chat(template, user_text):
-    """apply_chat_template(messages=[system GUARD_SYSTEM_PROMPT, user user_text], tokenize=False,
+def parse_categories(system_prompt):
+    """The labels listed between the <BEGIN/END UNSAFE CONTENT CATEGORIES> marker lines of a guard system
+    prompt, in order (one per line, surrounding blanks dropped, empty lines skipped). Raises PromptError for
+    a missing marker, an empty block, a malformed, "none" or repeated label."""
+    lines = [line.strip(" \t\r") for line in system_prompt.split("\n")]
+    begin, end = "<BEGIN UNSAFE CONTENT CATEGORIES>", "<END UNSAFE CONTENT CATEGORIES>"
+    if lines.count(begin) != 1 or lines.count(end) != 1 or lines.index(end) < lines.index(begin):
+        raise PromptError("guard prompt: expected one category block between the marker lines")
+    labels = [l for l in lines[lines.index(begin) + 1:lines.index(end)] if l]
+    if not labels:
+        raise PromptError("guard prompt: expected at least one category label in the block, got none")
+    for label in labels:
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", label) or label == "none" or labels.count(label) > 1:
+            raise PromptError(f"guard prompt: bad or repeated category label {label!r}")
+    return tuple(labels)
+
+
+def read_guard_prompt(path):
+    """A --guard-prompt file's text, with one trailing newline (LF or CRLF) dropped as HaloGuard.cpp does."""
+    with open(path, "rb") as f:
+        text = f.read().decode("utf-8")
+    return text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
+
+
+def render_chat(template, user_text, system_prompt=GUARD_SYSTEM_PROMPT):
+    """apply_chat_template(messages=[system system_prompt, user user_text], tokenize=False,
     add_generation_prompt=True, enable_thinking=False) -- without the cue."""
-    messages = [{"role": "system", "content": GUARD_SYSTEM_PROMPT}, {"role": "user", "content": user_text}]
+    messages = [{"role": "system", "content": system_prompt}, {"role": "user", "content": user_text}]
     return template.render(messages=messages, add_generation_prompt=True, enable_thinking=False, tools=None,
                            documents=None)
 
 
-def render_prompt(template, user_text):
+def render_prompt(template, user_text, system_prompt=GUARD_SYSTEM_PROMPT):
     """The full guard prompt string: the rendered chat + "Safety: "."""
-    return render_chat(template, user_text) + CUE
+    return render_chat(template, user_text, system_prompt) + CUE
 
 
-def split_pieces(template):
+def split_pieces(template, system_prompt=GUARD_SYSTEM_PROMPT):
     """(P, Q): the prompt before the user content (ending in "<|im_start|>user\\n") and after it (ending in
     the cue), found by rendering a sentinel. Raises PromptError if the template does not put the trimmed
     user text verbatim between them."""
-    rendered = render_chat(template, SENTINEL)
+    rendered = render_chat(template, SENTINEL, system_prompt)
     if rendered.count(SENTINEL) != 1:
         raise PromptError("template: user content expected exactly once in the rendering")
     before, after = rendered.split(SENTINEL)

@@ -3,7 +3,7 @@
 with the float64 model (qwen35.py), the real chat template (Jinja2) and the HF tokenizer oracle.
 
 Usage: guard_ref.py --model DIR --tokenizer-dir DIR --input FILE.jsonl --out FILE.jsonl
-                    [--window 1200 --stride 256 --threshold 0.65]
+                    [--window 1200 --stride 256 --threshold 0.65] [--guard-prompt FILE]
 Input lines: {"text": str} or {"query": str} or {"messages": [{role, content}]} (last user message), with
 an optional "id" echoed back. Output: one JSON object per input line (README.md, "Guard output").
 """
@@ -58,22 +58,23 @@ class GuardReference:
     """The guard semantics over a model and a tokenizer. Not thread-safe."""
 
     def __init__(self, model, tokenizer, window=DEFAULT_WINDOW, stride=DEFAULT_STRIDE,
-                 threshold=DEFAULT_THRESHOLD, template=None):
+                 threshold=DEFAULT_THRESHOLD, template=None, system_prompt=gp.GUARD_SYSTEM_PROMPT):
         self.model, self.tok = model, tokenizer
         self.window, self.stride, self.threshold = window, stride, threshold
         self.template = template or gp.load_template()
-        self.p_str, self.q_str = gp.split_pieces(self.template)
+        self.system_prompt, self.categories = system_prompt, gp.parse_categories(system_prompt)
+        self.p_str, self.q_str = gp.split_pieces(self.template, system_prompt)
         self._setup_ids()
 
     def _setup_ids(self):
         """Fixed token ids: P, Q, safe/unsafe (first token, no special tokens), R and the label trie."""
-        labels = [gp.CATEGORY_PREFIX + " " + c for c in gp.CATEGORIES]
+        labels = [gp.CATEGORY_PREFIX + " " + c for c in self.categories]
         p, q = self.tok.encode_many([self.p_str, self.q_str], True)
         safe, unsafe, pre, *fulls = self.tok.encode_many(["safe", "unsafe", gp.CATEGORY_PREFIX] + labels, False)
         self.p_ids, self.q_ids, self.pre_ids = p, q, pre
         self.safe_id, self.unsafe_id = safe[0], unsafe[0]
         conts = {}
-        for label, full in zip(gp.CATEGORIES, fulls):
+        for label, full in zip(self.categories, fulls):
             if full[:len(pre)] != pre:
                 raise GuardError(f"categories: encode(R + ' {label}') expected to start with encode(R) = {pre}, "
                                  f"got {full[:len(pre) + 2]}")
@@ -83,13 +84,13 @@ class GuardReference:
     def prepare(self, texts):
         """Tokenizes every string the texts need in one oracle call (later lookups hit the cache)."""
         contents = [gp.user_content(t) for t in texts]
-        self.tok.encode_many([gp.render_prompt(self.template, t) for t in texts] + contents, True)
+        self.tok.encode_many([gp.render_prompt(self.template, t, self.system_prompt) for t in texts] + contents, True)
 
     def windows(self, text):
         """Token ids of every window of `text` (the full prompt when the content fits one window)."""
         content = self.tok.encode(gp.user_content(text), True)
         if len(content) <= self.window:
-            full = self.tok.encode(gp.render_prompt(self.template, text), True)
+            full = self.tok.encode(gp.render_prompt(self.template, text, self.system_prompt), True)
             if full != self.p_ids + content + self.q_ids:
                 raise GuardError("windows: encode(prompt) expected to equal P + encode(content) + Q, got a "
                                  "different tokenization at the user-text boundary")
@@ -111,7 +112,7 @@ class GuardReference:
         hidden = self.model.forward(self.pre_ids, state)
         scores = {}
         self._visit(self.trie, state, hidden[-1], 1.0, scores)
-        return {label: scores[label] for label in gp.CATEGORIES}
+        return {label: scores[label] for label in self.categories}
 
     def _visit(self, node, state, last_hidden, prob, scores):
         toks = sorted(node.children)
@@ -148,7 +149,7 @@ class GuardReference:
         order on ties) when unsafe, else "none"."""
         scores = scored["category_scores"]
         unsafe = scored["p_unsafe"] >= self.threshold
-        top = max(gp.CATEGORIES, key=lambda c: (scores[c], -gp.CATEGORIES.index(c)))
+        top = max(self.categories, key=lambda c: (scores[c], -self.categories.index(c)))
         category = top if unsafe else "none"
         result = {"p_safe": scored["p_safe"], "p_unsafe": scored["p_unsafe"],
                   "safety_label": "unsafe" if unsafe else "safe", "category": category, "category_scores": scores}
@@ -228,10 +229,12 @@ def main(argv=None):
     ap.add_argument("--window", type=int, default=DEFAULT_WINDOW)
     ap.add_argument("--stride", type=int, default=DEFAULT_STRIDE)
     ap.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    ap.add_argument("--guard-prompt", help="system prompt file (its category block defines the labels)")
     args = ap.parse_args(argv)
     try:
+        prompt = gp.read_guard_prompt(args.guard_prompt) if args.guard_prompt else gp.GUARD_SYSTEM_PROMPT
         guard = GuardReference(Qwen35(args.model), HfTokenizer(args.tokenizer_dir), args.window, args.stride,
-                               args.threshold)
+                               args.threshold, system_prompt=prompt)
         inputs = read_inputs(args.input)
         with open(args.out, "w", encoding="utf-8") as out:
             failures = run(guard, inputs, out)

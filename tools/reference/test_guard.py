@@ -46,6 +46,15 @@ class PromptTest(unittest.TestCase):
         in_prompt = re.search(r"CATEGORIES>\n(.*?)\n<END", gp.GUARD_SYSTEM_PROMPT, re.S).group(1).split("\n")
         self.assertEqual(list(gp.CATEGORIES), in_prompt)
 
+    def test_category_block_parsing(self):
+        self.assertEqual(gp.parse_categories(gp.GUARD_SYSTEM_PROMPT), gp.CATEGORIES)
+        block = "x\n<BEGIN UNSAFE CONTENT CATEGORIES>\n a_1 \n\nb-2\n<END UNSAFE CONTENT CATEGORIES>\ny"
+        self.assertEqual(gp.parse_categories(block), ("a_1", "b-2"))
+        for bad in ("no block", block.replace("a_1", "none"), block.replace("b-2", "a_1"),
+                    block.replace("a_1", "two words"), "<BEGIN UNSAFE CONTENT CATEGORIES>\n<END UNSAFE CONTENT CATEGORIES>"):
+            with self.assertRaises(gp.PromptError):
+                gp.parse_categories(bad)
+
     def test_template_is_the_verified_file_and_renders(self):
         with open(gp.TEMPLATE_PATH, "rb") as f:
             self.assertEqual(hashlib.sha256(f.read()).hexdigest(), TEMPLATE_SHA256)

@@ -44,6 +44,12 @@ void Declare(FlagSet& f, Flags& s) {
   f.Int("max-body-bytes", &s.max_body_bytes, "largest request body (413 beyond)");
   f.Int("request-timeout-ms", &o.router.request_timeout_ms, "deadline per request (504)");
   f.Int("client-timeout-ms", &o.http.client_timeout_ms, "time to send a request (408)");
+  f.Int("keepalive-timeout-ms", &o.http.keepalive_timeout_ms, "idle keep-alive lifetime");
+  f.Int("max-connections-per-client", &o.http.max_connections_per_client,
+        "connections per client address (0 = no cap)");
+  f.Int("header-timeout-ms", &o.http.header_timeout_ms, "first request's header deadline");
+  f.Int("max-inflight-body-bytes", &o.http.max_inflight_body_bytes, "global body budget");
+  f.String("api-key-file", &o.api_key_file, "file with one accepted key per line");
   f.List("api-key", &o.api_keys, "accepted bearer key (repeatable)");
   f.Bool("open-health", &o.router.open_health, "probes and metrics without a key");
   f.String("access-log", &o.access_log, "JSON-lines access log: a file, or - for stdout");

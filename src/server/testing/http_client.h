@@ -19,8 +19,10 @@ struct ClientResponse {
 
 class TestConnection {
  public:
-  // Connects to 127.0.0.1:port. UNAVAILABLE on failure.
-  static StatusOr<TestConnection> Connect(int port);
+  // Connects to 127.0.0.1:port, from the loopback address `from` (any of 127.0.0.0/8, so
+  // tests can be several clients; "" = the kernel's choice). UNAVAILABLE on failure.
+  static StatusOr<TestConnection> Connect(int port, const std::string& from = "");
+  int fd() const { return fd_; }
   TestConnection(TestConnection&& o) noexcept;
   TestConnection& operator=(TestConnection&& o) noexcept;
   ~TestConnection();
@@ -46,5 +48,9 @@ StatusOr<ClientResponse> HttpRequestOnce(int port, const std::string& method,
                                          const std::string& path, const std::string& body = "",
                                          const std::vector<std::string>& headers = {},
                                          int timeout_ms = 5000);
+
+// A loopback TCP port the OS picked as free just now (bound and released; a test server started
+// on it soon after gets it unless another process races for it). 0 on failure.
+int FreeLoopbackPort();
 
 }  // namespace haloguard::server::testing
