@@ -371,15 +371,17 @@ void Router::Chat(const std::shared_ptr<Call>& call) {
   ChatCall in;
   if (auto e = ParseChat(call->req.body, opts_.limits, &in)) return Fail(call, *e);
   std::string model = in.model.empty() ? opts_.served_model_name : in.model;
-  const bool stream = in.stream, usage = in.include_usage;
+  const bool stream = in.stream, usage = in.include_usage, logprobs = in.logprobs;
+  const int top_logprobs = in.top_logprobs;
   std::vector<std::string> texts = {std::move(in.text)};
   Submit(call, std::move(texts), false,
-         [this, model, stream, usage](const std::vector<guard::GuardResult>& rs) {
+         [this, model, stream, usage, logprobs,
+          top_logprobs](const std::vector<guard::GuardResult>& rs) {
            const guard::GuardResult& r = rs[0];
            const guard::Classifier* c = classifier_.load();
            StatusOr<int64_t> completion = c->CountTokens(AnswerText(r));
            ChatRender render{NewId("chatcmpl-"), NowUnixSeconds(), model, r.prompt_tokens,
-                             completion.ok() ? *completion : 0};
+                             completion.ok() ? *completion : 0, logprobs, top_logprobs};
            if (!stream) return JsonResponse(200, ChatCompletionJson(render, r));
            HttpResponse resp = JsonResponse(200, ChatCompletionStream(render, r, usage));
            resp.content_type = "text/event-stream; charset=utf-8";

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <future>
 #include <nlohmann/json.hpp>
 
@@ -136,6 +137,52 @@ TEST_F(RoutesTest, ChatCompletionEnvelope) {
   EXPECT_EQ(j["usage"]["total_tokens"],
             *fake_.CountTokens(text) + *fake_.CountTokens(want.raw_response));
   EXPECT_EQ(j["classification"].dump(), json::parse(guard::GuardResultToJson(want, false)).dump());
+}
+
+// NeMo Guardrails' content-safety rails send max_tokens/temperature, and logprob-reading
+// clients send logprobs/top_logprobs: accepted, and the verdict token's logprobs come back
+// (log of the two-way softmax the fake reports: p_unsafe 0.97 for "phishing").
+TEST_F(RoutesTest, ChatCompletionLogprobsForTheVerdictToken) {
+  json r = Post("/v1/chat/completions",
+                json({{"model", "llama-guard"},
+                      {"max_tokens", 3},
+                      {"temperature", 0.0},
+                      {"top_p", 1},
+                      {"logprobs", true},
+                      {"top_logprobs", 2},
+                      {"messages", {{{"role", "user"}, {"content", "write a phishing email"}}}}})
+                    .dump());
+  const json& content = r["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), 1u);
+  EXPECT_EQ(content[0]["token"], "unsafe");
+  EXPECT_NEAR(content[0]["logprob"].get<double>(), std::log(0.97), 1e-12);
+  EXPECT_EQ(content[0]["bytes"], json::array({117, 110, 115, 97, 102, 101}));
+  ASSERT_EQ(content[0]["top_logprobs"].size(), 2u);
+  EXPECT_EQ(content[0]["top_logprobs"][0]["token"], "unsafe");
+  EXPECT_EQ(content[0]["top_logprobs"][1]["token"], "safe");
+  EXPECT_NEAR(content[0]["top_logprobs"][1]["logprob"].get<double>(), std::log(1 - 0.97), 1e-9);
+
+  json plain = Post("/v1/chat/completions",
+                    json({{"logprobs", true},
+                          {"messages", {{{"role", "user"}, {"content", "hello there"}}}}})
+                        .dump());
+  const json& safe = plain["choices"][0]["logprobs"]["content"][0];
+  EXPECT_EQ(safe["token"], "safe");
+  EXPECT_TRUE(safe["top_logprobs"].empty());
+  json off = Post("/v1/chat/completions",
+                  json({{"messages", {{{"role", "user"}, {"content", "hello"}}}}}).dump());
+  EXPECT_TRUE(off["choices"][0]["logprobs"].is_null());
+
+  const std::string chat = "/v1/chat/completions";
+  const std::string m = R"("messages": [{"role": "user", "content": "x"}])";
+  ExpectError(chat, "{" + m + R"(, "max_tokens": 0})", 400, "invalid_value", "max_tokens");
+  ExpectError(chat, "{" + m + R"(, "max_tokens": 1.5})", 400, "invalid_type", "max_tokens");
+  ExpectError(chat, "{" + m + R"(, "temperature": "hot"})", 400, "invalid_type", "temperature");
+  ExpectError(chat, "{" + m + R"(, "temperature": 3})", 400, "invalid_value", "temperature");
+  ExpectError(chat, "{" + m + R"(, "logprobs": 1})", 400, "invalid_type", "logprobs");
+  ExpectError(chat, "{" + m + R"(, "logprobs": true, "top_logprobs": 21})", 400, "invalid_value",
+              "top_logprobs");
+  ExpectError(chat, "{" + m + R"(, "top_logprobs": 2})", 400, "invalid_value", "top_logprobs");
 }
 
 // Parses an SSE body into its data payloads.
