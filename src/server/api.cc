@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/utf8.h"
+#include "server/api_json.h"
 
 namespace haloguard::server {
 namespace {
@@ -14,7 +15,11 @@ namespace {
 using Json = nlohmann::json;
 using OJson = nlohmann::ordered_json;
 
-ApiError BadRequest(std::string message, std::string param = "", std::string code = "") {
+}  // namespace
+
+namespace internal {
+
+ApiError BadRequest(std::string message, std::string param, std::string code) {
   ApiError e = HttpError(400, std::move(message), code.empty() ? "invalid_request" : code);
   e.param = std::move(param);
   return e;
@@ -22,7 +27,7 @@ ApiError BadRequest(std::string message, std::string param = "", std::string cod
 
 // Nesting depth of JSON arrays/objects, scanning outside strings (before the real parse, so a
 // hostile 1 MB "[[[[..." never reaches a recursive consumer).
-int JsonDepth(const std::string& s) {
+static int JsonDepth(const std::string& s) {
   int depth = 0, max_depth = 0;
   bool in_string = false, escaped = false;
   for (char c : s) {
@@ -81,6 +86,14 @@ std::optional<ApiError> CheckText(const std::string& text, const std::string& pa
   }
   return std::nullopt;
 }
+
+}  // namespace internal
+
+namespace {
+
+using internal::BadRequest;
+using internal::CheckText;
+using internal::ParseObject;
 
 std::optional<ApiError> GetText(const Json& v, const std::string& param, const ApiLimits& limits,
                                 std::string* out) {

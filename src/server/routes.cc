@@ -14,6 +14,7 @@ enum class RouteId {
   kClassify,
   kChat,
   kModerations,
+  kLitellmGuardrail,
   kHealth,
   kHealthz,
   kReadyz,
@@ -35,6 +36,7 @@ constexpr RouteDef kRoutes[] = {
     {"/v1/classify", "POST", RouteId::kClassify, false},
     {"/v1/chat/completions", "POST", RouteId::kChat, false},
     {"/v1/moderations", "POST", RouteId::kModerations, false},
+    {"/beta/litellm_basic_guardrail_api", "POST", RouteId::kLitellmGuardrail, false},
     {"/health", "GET", RouteId::kHealth, true},
     {"/healthz", "GET", RouteId::kHealthz, true},
     {"/readyz", "GET", RouteId::kReadyz, true},
@@ -153,7 +155,10 @@ void Router::SetDraining() { state_.store(ServingState::kDraining); }
 
 bool Router::Authorized(const HttpRequest& req) const {
   const std::string* auth = req.Header("authorization");
-  return auth != nullptr && keys_->Check(*auth);
+  if (auth != nullptr) return keys_->Check(*auth);
+  // LiteLLM's generic guardrail client (and other gateways) send the key as x-api-key.
+  const std::string* api_key = req.Header("x-api-key");
+  return api_key != nullptr && keys_->Check("Bearer " + *api_key);
 }
 
 void Router::Handle(HttpRequest req, Responder respond) {
@@ -181,7 +186,7 @@ void Router::Handle(HttpRequest req, Responder respond) {
     return Fail(call,
                 HttpError(404, "no route for " + r.method + " " + r.path +
                                    "; expected one of /v1/classify, /v1/chat/completions, "
-                                   "/v1/moderations, /v1/models, /v1/monitor/jobs[/{id}], /health, "
+                                   "/v1/moderations, /beta/litellm_basic_guardrail_api, /v1/models, /v1/monitor/jobs[/{id}], /health, "
                                    "/healthz, /readyz, /metrics"));
   }
   call->log.route = call->route;
@@ -205,6 +210,8 @@ void Router::Handle(HttpRequest req, Responder respond) {
       return Chat(call);
     case RouteId::kModerations:
       return Moderate(call);
+    case RouteId::kLitellmGuardrail:
+      return LitellmGuardrail(call);
     case RouteId::kHealth:
       return Health(call, true);
     case RouteId::kHealthz:
