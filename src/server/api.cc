@@ -2,9 +2,12 @@
 #include "server/api.h"
 
 #include <cmath>
+#include <limits>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "core/utf8.h"
+#include "server/api_json.h"
 
 namespace haloguard::server {
 namespace {
@@ -12,7 +15,11 @@ namespace {
 using Json = nlohmann::json;
 using OJson = nlohmann::ordered_json;
 
-ApiError BadRequest(std::string message, std::string param = "", std::string code = "") {
+}  // namespace
+
+namespace internal {
+
+ApiError BadRequest(std::string message, std::string param, std::string code) {
   ApiError e = HttpError(400, std::move(message), code.empty() ? "invalid_request" : code);
   e.param = std::move(param);
   return e;
@@ -20,7 +27,7 @@ ApiError BadRequest(std::string message, std::string param = "", std::string cod
 
 // Nesting depth of JSON arrays/objects, scanning outside strings (before the real parse, so a
 // hostile 1 MB "[[[[..." never reaches a recursive consumer).
-int JsonDepth(const std::string& s) {
+static int JsonDepth(const std::string& s) {
   int depth = 0, max_depth = 0;
   bool in_string = false, escaped = false;
   for (char c : s) {
@@ -85,6 +92,14 @@ std::optional<ApiError> CheckText(const std::string& text, const std::string& pa
   }
   return std::nullopt;
 }
+
+}  // namespace internal
+
+namespace {
+
+using internal::BadRequest;
+using internal::CheckText;
+using internal::ParseObject;
 
 std::optional<ApiError> GetText(const Json& v, const std::string& param, const ApiLimits& limits,
                                 std::string* out) {
@@ -197,6 +212,45 @@ std::optional<ApiError> TextArray(const Json& arr, const std::string& param,
   return std::nullopt;
 }
 
+// An optional number in [lo, hi]; integral when `integer`.
+std::optional<ApiError> OptionalNumber(const Json& j, const char* key, double lo, double hi,
+                                       bool integer, double* out) {
+  if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+  const Json& v = j[key];
+  const bool ok_type = integer ? v.is_number_integer() : v.is_number();
+  if (!ok_type) {
+    return BadRequest(std::string(key) + ": expected " + (integer ? "an integer" : "a number") +
+                          ", got " + v.type_name(),
+                      key, "invalid_type");
+  }
+  const double d = v.get<double>();
+  if (!(d >= lo && d <= hi)) {
+    return BadRequest(std::string(key) + ": expected a value in [" + Json(lo).dump() + ", " +
+                          Json(hi).dump() + "], got " + v.dump(),
+                      key, "invalid_value");
+  }
+  *out = d;
+  return std::nullopt;
+}
+
+// max_tokens / max_completion_tokens / temperature / top_p (validated, not used: the verdict
+// is scored, not sampled), logprobs, top_logprobs (OpenAI's ranges).
+std::optional<ApiError> SamplingFields(const Json& j, ChatCall* out) {
+  double unused = 0, top = 0;
+  for (const char* key : {"max_tokens", "max_completion_tokens"}) {
+    if (auto e = OptionalNumber(j, key, 1, 1e9, true, &unused)) return e;
+  }
+  if (auto e = OptionalNumber(j, "temperature", 0, 2, false, &unused)) return e;
+  if (auto e = OptionalNumber(j, "top_p", 0, 1, false, &unused)) return e;
+  if (auto e = OptionalBool(j, "logprobs", &out->logprobs)) return e;
+  if (auto e = OptionalNumber(j, "top_logprobs", 0, 20, true, &top)) return e;
+  out->top_logprobs = static_cast<int>(top);
+  if (out->top_logprobs > 0 && !out->logprobs) {
+    return BadRequest("top_logprobs: requires logprobs: true", "top_logprobs", "invalid_value");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<ApiError> ParseClassify(const std::string& body, const ApiLimits& limits,
@@ -244,6 +298,7 @@ std::optional<ApiError> ParseChat(const std::string& body, const ApiLimits& limi
     }
     if (auto e = OptionalBool(j["stream_options"], "include_usage", &out->include_usage)) return e;
   }
+  if (auto e = SamplingFields(j, out)) return e;
   return LastUserText(j["messages"], limits, &out->text);
 }
 
@@ -293,6 +348,28 @@ OJson Chunk(const ChatRender& c, OJson delta, const char* finish_reason) {
           {"choices", OJson::array({std::move(choice)})}};
 }
 
+OJson TokenLogprob(const std::string& token, double p) {
+  OJson bytes = OJson::array();
+  for (unsigned char ch : token) bytes.push_back(static_cast<int>(ch));
+  // log(0) is -inf, which JSON cannot carry; clamp at the smallest normal double's log.
+  const double lp = p > 0 ? std::log(p) : std::log(std::numeric_limits<double>::min());
+  return {{"token", token}, {"logprob", lp}, {"bytes", std::move(bytes)}};
+}
+
+// choices[0].logprobs: the verdict token over {safe, unsafe}, with top_logprobs alternatives.
+OJson VerdictLogprobs(const ChatRender& c, const guard::GuardResult& r) {
+  if (!c.logprobs) return nullptr;
+  const bool unsafe = r.safety_label == "Unsafe";
+  OJson entry = TokenLogprob(unsafe ? "unsafe" : "safe", unsafe ? r.p_unsafe : r.p_safe);
+  OJson top = OJson::array();
+  std::vector<std::pair<std::string, double>> alts = {{"safe", r.p_safe}, {"unsafe", r.p_unsafe}};
+  if (alts[1].second > alts[0].second) std::swap(alts[0], alts[1]);
+  for (int i = 0; i < c.top_logprobs && i < 2; ++i)
+    top.push_back(TokenLogprob(alts[i].first, alts[i].second));
+  entry["top_logprobs"] = std::move(top);
+  return {{"content", OJson::array({std::move(entry)})}, {"refusal", nullptr}};
+}
+
 }  // namespace
 
 std::string AnswerText(const guard::GuardResult& r) {
@@ -314,7 +391,7 @@ std::string ChatCompletionJson(const ChatRender& c, const guard::GuardResult& r)
   OJson message = {{"role", "assistant"}, {"content", AnswerText(r)}, {"refusal", nullptr}};
   OJson choice = {{"index", 0},
                   {"message", std::move(message)},
-                  {"logprobs", nullptr},
+                  {"logprobs", VerdictLogprobs(c, r)},
                   {"finish_reason", "stop"}};
   OJson j = {{"id", c.id},
              {"object", "chat.completion"},

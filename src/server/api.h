@@ -29,6 +29,10 @@ struct ChatCall {
   std::string model;  // "" when absent
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
+  // NeMo Guardrails / logprob-reading clients: validated; the verdict does not depend on
+  // max_tokens or temperature (scored, not sampled); logprobs adds the verdict token's logprobs.
+  bool logprobs = false;
+  int top_logprobs = 0;  // 0..20 alternatives per logprob entry (OpenAI's range)
 };
 
 struct ModerationCall {
@@ -51,13 +55,18 @@ struct ChatRender {
   std::string model;
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
+  bool logprobs = false;  // add choices[0].logprobs for the verdict token
+  int top_logprobs = 0;
 };
 
 // The two-line answer ("Safety: unsafe\nCategory: x"): raw_response, or built from the verdict.
 std::string AnswerText(const guard::GuardResult& r);
 // {"results": [GuardResultToJson(r), ...]}
 std::string ClassifyBatchJson(const std::vector<guard::GuardResult>& results, bool include_debug);
-// The chat.completion object with `classification` (the guard result without _debug).
+// The chat.completion object with `classification` (the guard result without _debug). With
+// c.logprobs, choices[0].logprobs.content holds one entry: the verdict token ("safe"|"unsafe")
+// with logprob = log p over {safe, unsafe} (the card's two-way softmax, not the full vocabulary)
+// and up to c.top_logprobs alternatives from those two.
 std::string ChatCompletionJson(const ChatRender& c, const guard::GuardResult& r);
 // The same content as an SSE body: role chunk, one content chunk per answer line, a finish chunk
 // carrying `classification`, an optional usage chunk, then "data: [DONE]".

@@ -14,6 +14,7 @@ enum class RouteId {
   kClassify,
   kChat,
   kModerations,
+  kLitellmGuardrail,
   kHealth,
   kHealthz,
   kReadyz,
@@ -38,6 +39,7 @@ constexpr RouteDef kRoutes[] = {
     {"/v1/classify", "POST", RouteId::kClassify, false},
     {"/v1/chat/completions", "POST", RouteId::kChat, false},
     {"/v1/moderations", "POST", RouteId::kModerations, false},
+    {"/beta/litellm_basic_guardrail_api", "POST", RouteId::kLitellmGuardrail, false},
     {"/health", "GET", RouteId::kHealth, true},
     {"/healthz", "GET", RouteId::kHealthz, true},
     {"/readyz", "GET", RouteId::kReadyz, true},
@@ -167,7 +169,10 @@ void Router::SetDraining() { state_.store(ServingState::kDraining); }
 
 bool Router::Authorized(const HttpRequest& req) const {
   const std::string* auth = req.Header("authorization");
-  return auth != nullptr && keys_->Check(*auth);
+  if (auth != nullptr) return keys_->Check(*auth);
+  // LiteLLM's generic guardrail client (and other gateways) send the key as x-api-key.
+  const std::string* api_key = req.Header("x-api-key");
+  return api_key != nullptr && keys_->Check("Bearer " + *api_key);
 }
 
 void Router::Handle(HttpRequest req, Responder respond) {
@@ -195,7 +200,7 @@ void Router::Handle(HttpRequest req, Responder respond) {
     return Fail(call,
                 HttpError(404, "no route for " + r.method + " " + r.path +
                                    "; expected one of /v1/classify, /v1/chat/completions, "
-                                   "/v1/moderations, /v1/models, /v1/monitor/jobs[/{id}], /health, "
+                                   "/v1/moderations, /beta/litellm_basic_guardrail_api, /v1/models, /v1/monitor/jobs[/{id}], /health, "
                                    "/healthz, /readyz, /metrics"));
   }
   call->log.route = call->route;
@@ -221,6 +226,8 @@ void Router::Handle(HttpRequest req, Responder respond) {
       return Chat(call);
     case RouteId::kModerations:
       return Moderate(call);
+    case RouteId::kLitellmGuardrail:
+      return LitellmGuardrail(call);
     case RouteId::kHealth:
       return Health(call, true);
     case RouteId::kHealthz:
@@ -394,15 +401,17 @@ void Router::Chat(const std::shared_ptr<Call>& call) {
   ChatCall in;
   if (auto e = ParseChat(call->req.body, opts_.limits, &in)) return Fail(call, *e);
   std::string model = in.model.empty() ? opts_.served_model_name : in.model;
-  const bool stream = in.stream, usage = in.include_usage;
+  const bool stream = in.stream, usage = in.include_usage, logprobs = in.logprobs;
+  const int top_logprobs = in.top_logprobs;
   std::vector<std::string> texts = {std::move(in.text)};
   Submit(call, std::move(texts), false,
-         [this, model, stream, usage](const std::vector<guard::GuardResult>& rs) {
+         [this, model, stream, usage, logprobs,
+          top_logprobs](const std::vector<guard::GuardResult>& rs) {
            const guard::GuardResult& r = rs[0];
            const guard::Classifier* c = classifier_.load();
            StatusOr<int64_t> completion = c->CountTokens(AnswerText(r));
            ChatRender render{NewId("chatcmpl-"), NowUnixSeconds(), model, r.prompt_tokens,
-                             completion.ok() ? *completion : 0};
+                             completion.ok() ? *completion : 0, logprobs, top_logprobs};
            if (!stream) return JsonResponse(200, ChatCompletionJson(render, r));
            HttpResponse resp = JsonResponse(200, ChatCompletionStream(render, r, usage));
            resp.content_type = "text/event-stream; charset=utf-8";

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <future>
 #include <thread>
 #include <nlohmann/json.hpp>
@@ -139,6 +140,52 @@ TEST_F(RoutesTest, ChatCompletionEnvelope) {
   EXPECT_EQ(j["classification"].dump(), json::parse(guard::GuardResultToJson(want, false)).dump());
 }
 
+// NeMo Guardrails' content-safety rails send max_tokens/temperature, and logprob-reading
+// clients send logprobs/top_logprobs: accepted, and the verdict token's logprobs come back
+// (log of the two-way softmax the fake reports: p_unsafe 0.97 for "phishing").
+TEST_F(RoutesTest, ChatCompletionLogprobsForTheVerdictToken) {
+  json r = Post("/v1/chat/completions",
+                json({{"model", "llama-guard"},
+                      {"max_tokens", 3},
+                      {"temperature", 0.0},
+                      {"top_p", 1},
+                      {"logprobs", true},
+                      {"top_logprobs", 2},
+                      {"messages", {{{"role", "user"}, {"content", "write a phishing email"}}}}})
+                    .dump());
+  const json& content = r["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), 1u);
+  EXPECT_EQ(content[0]["token"], "unsafe");
+  EXPECT_NEAR(content[0]["logprob"].get<double>(), std::log(0.97), 1e-12);
+  EXPECT_EQ(content[0]["bytes"], json::array({117, 110, 115, 97, 102, 101}));
+  ASSERT_EQ(content[0]["top_logprobs"].size(), 2u);
+  EXPECT_EQ(content[0]["top_logprobs"][0]["token"], "unsafe");
+  EXPECT_EQ(content[0]["top_logprobs"][1]["token"], "safe");
+  EXPECT_NEAR(content[0]["top_logprobs"][1]["logprob"].get<double>(), std::log(1 - 0.97), 1e-9);
+
+  json plain = Post("/v1/chat/completions",
+                    json({{"logprobs", true},
+                          {"messages", {{{"role", "user"}, {"content", "hello there"}}}}})
+                        .dump());
+  const json& safe = plain["choices"][0]["logprobs"]["content"][0];
+  EXPECT_EQ(safe["token"], "safe");
+  EXPECT_TRUE(safe["top_logprobs"].empty());
+  json off = Post("/v1/chat/completions",
+                  json({{"messages", {{{"role", "user"}, {"content", "hello"}}}}}).dump());
+  EXPECT_TRUE(off["choices"][0]["logprobs"].is_null());
+
+  const std::string chat = "/v1/chat/completions";
+  const std::string m = R"("messages": [{"role": "user", "content": "x"}])";
+  ExpectError(chat, "{" + m + R"(, "max_tokens": 0})", 400, "invalid_value", "max_tokens");
+  ExpectError(chat, "{" + m + R"(, "max_tokens": 1.5})", 400, "invalid_type", "max_tokens");
+  ExpectError(chat, "{" + m + R"(, "temperature": "hot"})", 400, "invalid_type", "temperature");
+  ExpectError(chat, "{" + m + R"(, "temperature": 3})", 400, "invalid_value", "temperature");
+  ExpectError(chat, "{" + m + R"(, "logprobs": 1})", 400, "invalid_type", "logprobs");
+  ExpectError(chat, "{" + m + R"(, "logprobs": true, "top_logprobs": 21})", 400, "invalid_value",
+              "top_logprobs");
+  ExpectError(chat, "{" + m + R"(, "top_logprobs": 2})", 400, "invalid_value", "top_logprobs");
+}
+
 // Parses an SSE body into its data payloads.
 std::vector<std::string> SseData(const std::string& body) {
   std::vector<std::string> out;
@@ -219,6 +266,95 @@ TEST_F(RoutesTest, ModerationsShape) {
   ASSERT_EQ(many["results"].size(), 2u);
   EXPECT_FALSE(many["results"][0]["flagged"].get<bool>());
   EXPECT_TRUE(many["results"][1]["flagged"].get<bool>());
+}
+
+// LiteLLM Generic Guardrail API (BerriAI/litellm
+// docs/my-website/docs/adding_provider/generic_guardrail_api.md, "Request Format"): the
+// documented request with every field, written from the spec (its placeholder values; the
+// spec's // comments dropped, since JSON has none) and texts chosen for the fake classifier.
+constexpr const char* kLitellmRequest = R"({
+  "texts": ["TEXT"],
+  "images": ["base64_encoded_image_data"],
+  "tools": [
+    {
+      "type": "function",
+      "function": {
+        "name": "get_weather",
+        "description": "Get the current weather",
+        "parameters": {"type": "object", "properties": {"location": {"type": "string"}}}
+      }
+    }
+  ],
+  "request_data": {
+    "user_api_key_hash": "hash of the litellm virtual key used",
+    "user_api_key_alias": "alias of the litellm virtual key used",
+    "user_api_key_user_id": "user id associated with the litellm virtual key used",
+    "user_api_key_user_email": "user email associated with the litellm virtual key used",
+    "user_api_key_team_id": "team id associated with the litellm virtual key used",
+    "user_api_key_team_alias": "team alias associated with the litellm virtual key used",
+    "user_api_key_end_user_id": "end user id associated with the litellm virtual key used",
+    "user_api_key_org_id": "org id associated with the litellm virtual key used"
+  },
+  "input_type": "INPUT_TYPE",
+  "litellm_call_id": "unique_call_id",
+  "litellm_trace_id": "trace_id",
+  "additional_provider_specific_params": {}
+})";
+
+std::string LitellmRequest(const std::string& texts_json, const std::string& input_type) {
+  std::string s = kLitellmRequest;
+  s.replace(s.find("[\"TEXT\"]"), 8, texts_json);
+  s.replace(s.find("INPUT_TYPE"), 10, input_type);
+  return s;
+}
+
+TEST_F(RoutesTest, LitellmGenericGuardrailContract) {
+  const std::string path = "/beta/litellm_basic_guardrail_api";
+  // Goldens: the spec's Response Format, byte for byte what we answer.
+  HttpResponse blocked =
+      Call("POST", path, LitellmRequest(R"(["hello", "write a phishing email"])", "request"));
+  EXPECT_EQ(blocked.status, 200);
+  EXPECT_EQ(blocked.body,
+            R"j({"action":"BLOCKED","blocked_reason":"HaloGuard: unsafe prompt (category )j"
+            R"j(fraud_and_social_engineering, p_unsafe 0.9700)"})j");
+  HttpResponse none = Call("POST", path, LitellmRequest(R"(["hello there"])", "request"));
+  EXPECT_EQ(none.status, 200);
+  EXPECT_EQ(none.body, R"({"action":"NONE"})");
+  const int64_t classified = fake_.sequences();
+  // Post-call checks pass unclassified (the model is input-only), and say so in a header.
+  HttpResponse resp =
+      Call("POST", path, LitellmRequest(R"(["write a phishing email"])", "response"));
+  EXPECT_EQ(resp.status, 200);
+  EXPECT_EQ(resp.body, R"({"action":"NONE"})");
+  bool skipped = false;
+  for (const auto& [k, v] : resp.headers) skipped |= k == "x-haloguard-skipped";
+  EXPECT_TRUE(skipped);
+  EXPECT_EQ(Call("POST", path, R"({"texts": ["", "  "], "input_type": "request"})").body,
+            R"({"action":"NONE"})");
+  EXPECT_EQ(fake_.sequences(), classified);  // neither reached the classifier
+  // The spec's minimal FastAPI model: only texts and input_type are needed.
+  EXPECT_EQ(Post(path, R"({"texts": ["write a phishing email"]})")["action"], "BLOCKED");
+
+  ExpectError(path, R"({})", 400, "missing_field", "texts");
+  ExpectError(path, R"({"texts": "x"})", 400, "invalid_type", "texts");
+  ExpectError(path, R"({"texts": ["ok", 3]})", 400, "invalid_type", "texts[1]");
+  ExpectError(path, R"({"texts": ["x"], "input_type": "output"})", 400, "invalid_value",
+              "input_type");
+  ExpectError(path, R"({"texts": ["x"], "request_data": []})", 400, "invalid_type",
+              "request_data");
+  ExpectError(path, json({{"texts", std::vector<std::string>(65, "x")}}).dump(), 400,
+              "invalid_batch_size", "texts");
+}
+
+TEST_F(RoutesTest, LitellmGuardrailAcceptsXApiKeyAndBearer) {
+  Build({}, {"k-0123456789"});
+  MakeReady();
+  const std::string path = "/beta/litellm_basic_guardrail_api";
+  const std::string body = R"({"texts": ["hello"], "input_type": "request"})";
+  EXPECT_EQ(Call("POST", path, body).status, 401);
+  EXPECT_EQ(Call("POST", path, body, {{"x-api-key", "k-0123456789"}}).status, 200);
+  EXPECT_EQ(Call("POST", path, body, {{"x-api-key", "wrong-key-123"}}).status, 401);
+  EXPECT_EQ(Call("POST", path, body, {{"authorization", "Bearer k-0123456789"}}).status, 200);
 }
 
 TEST_F(RoutesTest, BadRequestsGetOpenAiErrors) {

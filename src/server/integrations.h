@@ -1,0 +1,38 @@
+// Gateway integration contracts served by the guard server: LiteLLM's Generic Guardrail API
+// (POST /beta/litellm_basic_guardrail_api). JSON in -> plain structs, results -> JSON out.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "guard/result.h"
+#include "server/api.h"
+
+namespace haloguard::server {
+
+// LiteLLM Generic Guardrail API request (BerriAI/litellm
+// docs/my-website/docs/adding_provider/generic_guardrail_api.md): `texts` (required array of
+// strings), `input_type` ("request" | "response", default "request"); `images`, `tools`,
+// `request_data`, `litellm_call_id`, `litellm_trace_id`, `additional_provider_specific_params`
+// are accepted and type-checked (objects/arrays/strings), not used.
+struct LitellmGuardrailCall {
+  std::vector<std::string> texts;  // the non-blank entries of `texts`, in order
+  bool is_response = false;        // input_type "response": not classified (input-only model)
+  std::string call_id;             // litellm_call_id, "" when absent
+};
+
+// Fills `out` or returns the 400 to answer with. At most limits.max_inputs texts, each at most
+// limits.max_input_bytes; blank texts are skipped (LiteLLM sends what it extracted).
+std::optional<ApiError> ParseLitellmGuardrail(const std::string& body, const ApiLimits& limits,
+                                              LitellmGuardrailCall* out);
+
+// {"action": "BLOCKED", "blocked_reason": "..."} when any result's policy action is "block",
+// else {"action": "NONE"}. The reason names the riskiest blocked text's category and p_unsafe.
+// Never GUARDRAIL_INTERVENED: the guard does not rewrite text.
+std::string LitellmGuardrailJson(const std::vector<guard::GuardResult>& results);
+
+// The answer for input_type "response" and for requests with no text: {"action": "NONE"}.
+std::string LitellmNoneJson();
+
+}  // namespace haloguard::server
