@@ -21,7 +21,8 @@ CORE="src/core/status.cc src/core/check.cc src/core/log.cc src/core/mapped_file.
 TOKENIZER="$(ls src/tokenizer/*.cc | grep -v -e _test -e bench | tr '\n' ' ')"
 declare -A SOURCES=(
   [http_parser]="src/server/http_parser.cc"
-  [request_json]="src/server/api.cc src/server/errors.cc src/guard/result_json.cc $CORE"
+  [request_json]="src/server/api.cc src/server/integrations.cc src/server/errors.cc
+    src/guard/result_json.cc $CORE"
   [guard_files]="src/guard/policy.cc src/guard/calibration.cc src/guard/attack.cc
     src/guard/attack_match.cc src/guard/attack_pattern.cc src/guard/attack_rules.cc
     src/guard/attack_text.cc src/guard/strict_json.cc src/guard/prompt.cc $OUT/attack_rules_data.cc
