@@ -125,6 +125,28 @@ TEST_F(Serve, CardExamplesSdkAndInProcessAgreement) {
   EXPECT_EQ(sdk["errors"]["bad"]["status"], 400);
 }
 
+// Gateways put the guard's key in x-api-key while Authorization carries the client's own
+// credential (Envoy ext_authz forwards it): the header-time check before the body accepts that.
+TEST_F(Serve, GatewayKeyInXApiKeyIsAcceptedBeforeTheBodyIsRead) {
+  const std::string body = R"({"model": "m", "messages": [{"role": "user", "content": "hello"}]})";
+  auto authz = server::testing::HttpRequestOnce(
+      port_, "POST", "/ext_authz/v1/chat/completions", body,
+      {"Authorization: Bearer sk-upstream-not-ours", "x-api-key: " + kKey,
+       "Content-Type: application/json"});
+  ASSERT_TRUE(authz.ok()) << authz.status().ToString();
+  EXPECT_EQ(authz->status, 200) << authz->body;
+  EXPECT_EQ(json::parse(authz->body)["verdict"], "safe");
+  auto lite = server::testing::HttpRequestOnce(
+      port_, "POST", "/beta/litellm_basic_guardrail_api", R"({"texts": ["hello"]})",
+      {"x-api-key: " + kKey, "Content-Type: application/json"});
+  ASSERT_TRUE(lite.ok());
+  EXPECT_EQ(lite->status, 200) << lite->body;
+  auto bad = server::testing::HttpRequestOnce(port_, "POST", "/ext_authz/v1/chat/completions", body,
+                                              {"x-api-key: wrong-key-0000", "Content-Type: application/json"});
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->status, 401);
+}
+
 TEST_F(Serve, BadRequestThenGracefulDrain) {
   auto bad = server::testing::HttpRequestOnce(port_, "POST", "/v1/classify", "{\"query\": 5}",
                                               {"Authorization: Bearer " + kKey, "Content-Type: application/json"});

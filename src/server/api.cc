@@ -302,6 +302,37 @@ std::optional<ApiError> ParseChat(const std::string& body, const ApiLimits& limi
   return LastUserText(j["messages"], limits, &out->text);
 }
 
+std::optional<ApiError> ExtractPromptTexts(const std::string& body, const ApiLimits& limits,
+                                           PromptTexts* out) {
+  Json j;
+  if (auto e = ParseObject(body, limits, &j)) return e;
+  if (j.contains("messages")) {
+    out->found = true;
+    out->texts.emplace_back();
+    return LastUserText(j["messages"], limits, &out->texts.back());
+  }
+  for (const char* key : {"prompt", "input"}) {
+    if (!j.contains(key)) continue;
+    out->found = true;
+    const Json& v = j[key];
+    if (v.is_string()) {
+      out->texts.emplace_back();
+      return GetText(v, key, limits, &out->texts.back());
+    }
+    const bool messages = v.is_array() && !v.empty() && v[0].is_object() && v[0].contains("role");
+    if (messages) {
+      out->texts.emplace_back();
+      return LastUserText(v, limits, &out->texts.back());
+    }
+    if (!v.is_array()) {
+      return BadRequest(std::string(key) + ": expected a string or an array, got " + v.type_name(),
+                        key, "invalid_type");
+    }
+    return TextArray(v, key, limits, true, &out->texts);
+  }
+  return std::nullopt;
+}
+
 std::optional<ApiError> ParseModeration(const std::string& body, const ApiLimits& limits,
                                         ModerationCall* out) {
   Json j;

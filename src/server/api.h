@@ -49,6 +49,19 @@ std::optional<ApiError> ParseChat(const std::string& body, const ApiLimits& limi
 std::optional<ApiError> ParseModeration(const std::string& body, const ApiLimits& limits,
                                         ModerationCall* out);
 
+// The user text of an OpenAI-style LLM request body that a gateway check (Envoy ext_authz) sees:
+// chat "messages" (the last user message), completions "prompt" (a string or an array of
+// strings), or responses/embeddings-style "input" (a string, an array of strings or text parts,
+// or an array of messages: the last user one). Only those fields are read; others pass
+// unchecked. found = false (and no error) when the body has none of them; a field that is
+// present but malformed is a 400 naming it, like the guard's own endpoints.
+struct PromptTexts {
+  std::vector<std::string> texts;
+  bool found = false;
+};
+std::optional<ApiError> ExtractPromptTexts(const std::string& body, const ApiLimits& limits,
+                                           PromptTexts* out);
+
 struct ChatRender {
   std::string id;       // "chatcmpl-..."
   int64_t created = 0;  // unix seconds

@@ -91,6 +91,11 @@ StatusOr<ApiKeys> ApiKeys::Load(const std::vector<std::string>& keys, const std:
   return out;
 }
 
+bool ApiKeys::CheckHeaders(const std::string* authorization, const std::string* x_api_key) const {
+  if (authorization != nullptr && Check(*authorization)) return true;
+  return x_api_key != nullptr && Check("Bearer " + *x_api_key);
+}
+
 bool ApiKeys::Check(std::string_view authorization) const {
   authorization = TrimSpace(authorization);
   if (authorization.size() < 7) return false;

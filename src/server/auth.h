@@ -35,6 +35,11 @@ class ApiKeys {
   // much of a key matched. Thread-safe.
   bool Check(std::string_view authorization) const;
 
+  // A request's credentials: true if its `Authorization: Bearer <key>` or its `x-api-key: <key>`
+  // header (either may be null) holds a configured key. Gateways (LiteLLM, Envoy ext_authz)
+  // send the guard's key as x-api-key while Authorization carries the client's own credential.
+  bool CheckHeaders(const std::string* authorization, const std::string* x_api_key) const;
+
  private:
   using KeySet = std::shared_ptr<const std::vector<std::string>>;
   KeySet Current() const;

@@ -1,5 +1,6 @@
 // Gateway integration routes on Router: POST /beta/litellm_basic_guardrail_api (LiteLLM's
-// Generic Guardrail API). The contracts' JSON lives in integrations.cc.
+// Generic Guardrail API) and /ext_authz/* (Envoy ext_authz HTTP service). The contracts' JSON
+// lives in integrations.cc.
 #include "server/integrations.h"
 #include "server/routes.h"
 
@@ -32,6 +33,23 @@ void Router::LitellmGuardrail(const std::shared_ptr<Call>& call) {
   Submit(call, std::move(in.texts), false, [](const std::vector<guard::GuardResult>& rs) {
     return Ok(LitellmGuardrailJson(rs));
   });
+}
+
+void Router::ExtAuthz(const std::shared_ptr<Call>& call) {
+  // Envoy cut the body at max_request_bytes (allow_partial_message): judging a prefix could let
+  // the rest through, so refuse (fail closed) and say which setting to raise.
+  const std::string* partial = call->req.Header("x-envoy-auth-partial-body");
+  if (partial != nullptr && *partial == "true") {
+    return Fail(call, HttpError(413, "ext_authz: Envoy forwarded a partial body; expected the whole "
+                                     "request (raise with_request_body.max_request_bytes)",
+                                "partial_body"));
+  }
+  if (call->req.body.empty()) return Finish(call, ExtAuthzSkipped("no request body"));
+  PromptTexts in;
+  if (auto e = ExtractPromptTexts(call->req.body, opts_.limits, &in)) return Fail(call, *e);
+  if (!in.found) return Finish(call, ExtAuthzSkipped("no messages, prompt or input field"));
+  Submit(call, std::move(in.texts), false,
+         [](const std::vector<guard::GuardResult>& rs) { return ExtAuthzAnswer(rs); });
 }
 
 }  // namespace haloguard::server

@@ -1,7 +1,8 @@
-// Gateway integration contracts (LiteLLM Generic Guardrail API): parsing and rendering with
+// Gateway integration contracts (LiteLLM Generic Guardrail API, Envoy ext_authz): parsing and rendering with
 // nlohmann::json through the same body limits as api.cc; every throw is caught here.
 #include "server/integrations.h"
 
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -9,6 +10,13 @@
 
 namespace haloguard::server {
 namespace {
+
+// A probability as the headers and messages print it: 4 decimals.
+std::string Fixed4(double p) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.4f", p);
+  return buf;
+}
 
 using Json = nlohmann::json;
 using internal::BadRequest;
@@ -100,13 +108,48 @@ std::string LitellmGuardrailJson(const std::vector<guard::GuardResult>& results)
     if (r.action == "block" && (worst == nullptr || r.p_unsafe > worst->p_unsafe)) worst = &r;
   }
   if (worst == nullptr) return LitellmNoneJson();
-  char p[32];
-  std::snprintf(p, sizeof(p), "%.4f", worst->p_unsafe);
-  const std::string reason =
-      "HaloGuard: unsafe prompt (category " + worst->category + ", p_unsafe " + p + ")";
+  const std::string reason = "HaloGuard: unsafe prompt (category " + worst->category +
+                             ", p_unsafe " + Fixed4(worst->p_unsafe) + ")";
   return Dump({{"action", "BLOCKED"}, {"blocked_reason", reason}});
 }
 
 std::string LitellmNoneJson() { return Dump({{"action", "NONE"}}); }
+
+HttpResponse ExtAuthzAnswer(const std::vector<guard::GuardResult>& results) {
+  const guard::GuardResult* worst = nullptr;
+  bool block = false;
+  for (const guard::GuardResult& r : results) {
+    block |= r.action == "block";
+    if (worst == nullptr || r.p_unsafe > worst->p_unsafe) worst = &r;
+  }
+  HttpResponse out;
+  if (worst == nullptr) return ExtAuthzSkipped("no text");
+  const std::string verdict = worst->safety_label == "Unsafe" ? "unsafe" : "safe";
+  out.headers = {{"x-haloguard-verdict", verdict},
+                 {"x-haloguard-category", worst->category},
+                 {"x-haloguard-p-unsafe", Fixed4(worst->p_unsafe)},
+                 {"x-haloguard-action", worst->action}};
+  if (!block) {
+    out.status = 200;
+    out.body = Dump({{"allowed", true}, {"verdict", verdict}, {"category", worst->category},
+                     {"p_unsafe", std::round(worst->p_unsafe * 1e4) / 1e4}, {"action", worst->action}});
+    return out;
+  }
+  out.status = 403;
+  const std::string message = "HaloGuard blocked this prompt: category " + worst->category +
+                              ", p_unsafe " + Fixed4(worst->p_unsafe);
+  out.body = Dump({{"error", {{"message", message},
+                              {"type", "invalid_request_error"},
+                              {"param", "prompt"},
+                              {"code", "content_filter"}}}});
+  return out;
+}
+
+HttpResponse ExtAuthzSkipped(const std::string& why) {
+  HttpResponse out;
+  out.headers = {{"x-haloguard-verdict", "skipped"}, {"x-haloguard-skipped", why}};
+  out.body = Dump({{"allowed", true}, {"verdict", "skipped"}, {"reason", why}});
+  return out;
+}
 
 }  // namespace haloguard::server

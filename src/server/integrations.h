@@ -1,5 +1,6 @@
 // Gateway integration contracts served by the guard server: LiteLLM's Generic Guardrail API
-// (POST /beta/litellm_basic_guardrail_api). JSON in -> plain structs, results -> JSON out.
+// (POST /beta/litellm_basic_guardrail_api) and Envoy's ext_authz HTTP service (/ext_authz/*).
+// JSON in -> plain structs, results -> JSON out.
 #pragma once
 
 #include <optional>
@@ -8,6 +9,7 @@
 
 #include "guard/result.h"
 #include "server/api.h"
+#include "server/http_server.h"
 
 namespace haloguard::server {
 
@@ -34,5 +36,17 @@ std::string LitellmGuardrailJson(const std::vector<guard::GuardResult>& results)
 
 // The answer for input_type "response" and for requests with no text: {"action": "NONE"}.
 std::string LitellmNoneJson();
+
+// Envoy ext_authz (HTTP service mode, the client's body forwarded with with_request_body): the
+// answer for the results of a request's prompt texts. Any result whose policy action is "block"
+// -> 403 with an OpenAI-style error (code "content_filter", param "prompt") that Envoy relays to
+// the client; otherwise 200 (allow; review/log actions allow too). Both carry the riskiest
+// result in x-haloguard-verdict / -category / -p-unsafe / -action, which Envoy adds to the
+// upstream request when allowed_upstream_headers lists them.
+HttpResponse ExtAuthzAnswer(const std::vector<guard::GuardResult>& results);
+
+// 200 for a request with nothing to classify (no body, or no prompt field): says why in
+// x-haloguard-skipped; the verdict header is "skipped".
+HttpResponse ExtAuthzSkipped(const std::string& why);
 
 }  // namespace haloguard::server

@@ -15,6 +15,7 @@ enum class RouteId {
   kChat,
   kModerations,
   kLitellmGuardrail,
+  kExtAuthz,
   kHealth,
   kHealthz,
   kReadyz,
@@ -29,10 +30,11 @@ enum class RouteId {
 
 struct RouteDef {
   const char* path;
-  const char* method;
+  const char* method;   // "*" = any method (Envoy ext_authz forwards the client's)
   RouteId id;
   bool probe;           // opened by --open-health
   bool prefix = false;  // path + one non-empty segment ("/v1/monitor/jobs/{id}")
+  bool subtree = false;  // path itself or anything below it ("/ext_authz/v1/chat/completions")
 };
 
 constexpr RouteDef kRoutes[] = {
@@ -40,6 +42,7 @@ constexpr RouteDef kRoutes[] = {
     {"/v1/chat/completions", "POST", RouteId::kChat, false},
     {"/v1/moderations", "POST", RouteId::kModerations, false},
     {"/beta/litellm_basic_guardrail_api", "POST", RouteId::kLitellmGuardrail, false},
+    {"/ext_authz", "*", RouteId::kExtAuthz, false, false, true},
     {"/health", "GET", RouteId::kHealth, true},
     {"/healthz", "GET", RouteId::kHealthz, true},
     {"/readyz", "GET", RouteId::kReadyz, true},
@@ -55,6 +58,10 @@ constexpr RouteDef kRoutes[] = {
 };
 
 bool PathMatches(const RouteDef& d, const std::string& path) {
+  if (d.subtree) {
+    const std::string_view p(d.path);
+    return path.compare(0, p.size(), p) == 0 && (path.size() == p.size() || path[p.size()] == '/');
+  }
   if (!d.prefix) return path == d.path;
   const std::string_view p(d.path);
   return path.size() > p.size() && path.compare(0, p.size(), p) == 0 &&
@@ -63,6 +70,7 @@ bool PathMatches(const RouteDef& d, const std::string& path) {
 
 // The route label for metrics and logs (ids never become label values).
 std::string RouteLabel(const RouteDef& d) {
+  if (d.subtree) return std::string(d.path) + "/*";
   return d.prefix ? std::string(d.path) + "{id}" : std::string(d.path);
 }
 
@@ -168,11 +176,7 @@ void Router::SetMonitor(monitor::JobQueue* queue) { monitor_.store(queue); }
 void Router::SetDraining() { state_.store(ServingState::kDraining); }
 
 bool Router::Authorized(const HttpRequest& req) const {
-  const std::string* auth = req.Header("authorization");
-  if (auth != nullptr) return keys_->Check(*auth);
-  // LiteLLM's generic guardrail client (and other gateways) send the key as x-api-key.
-  const std::string* api_key = req.Header("x-api-key");
-  return api_key != nullptr && keys_->Check("Bearer " + *api_key);
+  return keys_->CheckHeaders(req.Header("authorization"), req.Header("x-api-key"));
 }
 
 void Router::Handle(HttpRequest req, Responder respond) {
@@ -193,14 +197,15 @@ void Router::Handle(HttpRequest req, Responder respond) {
     if (!PathMatches(d, r.path)) continue;
     allow += (allow.empty() ? "" : ", ") + std::string(d.method) +
              (std::string(d.method) == "GET" ? ", HEAD" : "");
-    if (r.method == d.method || (r.method == "HEAD" && std::string(d.method) == "GET")) def = &d;
+    const std::string m(d.method);
+    if (m == "*" || r.method == m || (r.method == "HEAD" && m == "GET")) def = &d;
     call->route = RouteLabel(d);
   }
   if (def == nullptr && allow.empty()) {
     return Fail(call,
                 HttpError(404, "no route for " + r.method + " " + r.path +
                                    "; expected one of /v1/classify, /v1/chat/completions, "
-                                   "/v1/moderations, /beta/litellm_basic_guardrail_api, /v1/models, /v1/monitor/jobs[/{id}], /health, "
+                                   "/v1/moderations, /beta/litellm_basic_guardrail_api, /ext_authz/*, /v1/models, /v1/monitor/jobs[/{id}], /health, "
                                    "/healthz, /readyz, /metrics"));
   }
   call->log.route = call->route;
@@ -216,7 +221,8 @@ void Router::Handle(HttpRequest req, Responder respond) {
   if (keys_->enabled() && !open && !Authorized(r)) {
     metrics_->rejected.With({"unauthorized"}).Inc();
     return Fail(call,
-                HttpError(401, "missing or invalid API key; expected 'Authorization: Bearer <key>'",
+                HttpError(401, "missing or invalid API key; expected 'Authorization: Bearer <key>' or "
+                                   "'x-api-key: <key>'",
                           "invalid_api_key"));
   }
   switch (def->id) {
@@ -228,6 +234,8 @@ void Router::Handle(HttpRequest req, Responder respond) {
       return Moderate(call);
     case RouteId::kLitellmGuardrail:
       return LitellmGuardrail(call);
+    case RouteId::kExtAuthz:
+      return ExtAuthz(call);
     case RouteId::kHealth:
       return Health(call, true);
     case RouteId::kHealthz:

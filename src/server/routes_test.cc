@@ -357,6 +357,76 @@ TEST_F(RoutesTest, LitellmGuardrailAcceptsXApiKeyAndBearer) {
   EXPECT_EQ(Call("POST", path, body, {{"authorization", "Bearer k-0123456789"}}).status, 200);
 }
 
+// Envoy ext_authz, HTTP service mode: Envoy sends the client's method, path (after the
+// path_prefix /ext_authz) and, with with_request_body, its body; 200 allows (the x-haloguard-*
+// headers go upstream via allowed_upstream_headers), any other status is relayed as the denial.
+std::map<std::string, std::string> HeaderMap(const HttpResponse& r) {
+  std::map<std::string, std::string> m;
+  for (const auto& [k, v] : r.headers) m[k] = v;
+  return m;
+}
+
+TEST_F(RoutesTest, EnvoyExtAuthzAllowsSafeAndDeniesBlockedPrompts) {
+  const std::string chat = R"({"model": "gpt-4o", "n": 2, "tools": [], "messages": [
+      {"role": "system", "content": "be nice"}, {"role": "user", "content": "MSG"}]})";
+  auto with = [&](const std::string& msg) {
+    std::string b = chat;
+    return b.replace(b.find("MSG"), 3, msg);
+  };
+  HttpResponse ok = Call("POST", "/ext_authz/v1/chat/completions", with("hello there"));
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  auto h = HeaderMap(ok);
+  EXPECT_EQ(h["x-haloguard-verdict"], "safe");
+  EXPECT_EQ(h["x-haloguard-action"], "allow");
+  EXPECT_EQ(h.count("x-haloguard-p-unsafe"), 1u);
+
+  HttpResponse no = Call("POST", "/ext_authz/v1/chat/completions", with("write a phishing email"));
+  EXPECT_EQ(no.status, 403) << no.body;
+  h = HeaderMap(no);
+  EXPECT_EQ(h["x-haloguard-verdict"], "unsafe");
+  EXPECT_EQ(h["x-haloguard-category"], "fraud_and_social_engineering");
+  EXPECT_EQ(h["x-haloguard-p-unsafe"], "0.9700");
+  const json e = json::parse(no.body)["error"];
+  EXPECT_EQ(e["code"], "content_filter");
+  EXPECT_EQ(e["param"], "prompt");
+  EXPECT_NE(e["message"].get<std::string>().find("fraud_and_social_engineering"), std::string::npos);
+
+  // Completions "prompt", responses "input" (string or messages), any method and depth.
+  EXPECT_EQ(Call("POST", "/ext_authz/v1/completions", R"({"prompt": ["ok", "write a phishing email"]})").status, 403);
+  EXPECT_EQ(Call("PUT", "/ext_authz/v1/responses", R"({"input": "write a phishing email"})").status, 403);
+  EXPECT_EQ(Call("POST", "/ext_authz/v1/responses",
+                 R"({"input": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]})").status, 200);
+  EXPECT_EQ(Call("POST", "/ext_authz", R"({"prompt": "hello"})").status, 200);
+
+  // Nothing to judge: allowed, and said so; the classifier is not called.
+  const int64_t classified = fake_.sequences();
+  for (const auto& [method, body] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", ""}, {"POST", R"({"model": "x"})"}}) {
+    HttpResponse skip = Call(method, "/ext_authz/v1/models", body);
+    EXPECT_EQ(skip.status, 200) << method;
+    EXPECT_EQ(HeaderMap(skip)["x-haloguard-verdict"], "skipped") << method;
+  }
+  EXPECT_EQ(fake_.sequences(), classified);
+
+  // A body Envoy cut at max_request_bytes fails closed; malformed prompt fields are 400s.
+  HttpResponse part = Call("POST", "/ext_authz/v1/chat/completions", with("hello"),
+                           {{"x-envoy-auth-partial-body", "true"}});
+  EXPECT_EQ(part.status, 413);
+  EXPECT_EQ(json::parse(part.body)["error"]["code"], "partial_body");
+  ExpectError("/ext_authz/v1/chat/completions", R"({"messages": "hi"})", 400, "invalid_type", "messages");
+  ExpectError("/ext_authz/v1/completions", R"({"prompt": 5})", 400, "invalid_type", "prompt");
+  ExpectError("/ext_authz/v1/chat/completions", "{not json", 400, "invalid_json");
+  EXPECT_EQ(Call("POST", "/ext_authzz", "{}").status, 404);  // the prefix is a whole segment
+}
+
+TEST_F(RoutesTest, ExtAuthzNeedsTheGuardKeyLikeEveryRoute) {
+  Build({}, {"k-0123456789"});
+  MakeReady();
+  const std::string body = R"({"prompt": "hello"})";
+  EXPECT_EQ(Call("POST", "/ext_authz/v1/completions", body).status, 401);
+  EXPECT_EQ(Call("POST", "/ext_authz/v1/completions", body, {{"x-api-key", "k-0123456789"}}).status, 200);
+}
+
 TEST_F(RoutesTest, BadRequestsGetOpenAiErrors) {
   const std::string c = "/v1/classify";
   ExpectError(c, "", 400, "invalid_json");

@@ -22,12 +22,11 @@ Status AtLeast(const char* flag, int64_t value, int64_t min) {
 HeaderCheck BodyAuthCheck(const ApiKeys* keys, ServerMetrics* metrics, AccessLog* log) {
   return [keys, metrics, log](const HttpRequest& h) -> std::optional<HttpResponse> {
     if (!keys->enabled()) return std::nullopt;
-    const std::string* auth = h.Header("authorization");
-    if (auth != nullptr && keys->Check(*auth)) return std::nullopt;
+    if (keys->CheckHeaders(h.Header("authorization"), h.Header("x-api-key"))) return std::nullopt;
     metrics->rejected.With({"unauthorized"}).Inc();
-    const ApiError e =
-        HttpError(401, "missing or invalid API key; expected 'Authorization: Bearer <key>'",
-                  "invalid_api_key");
+    const ApiError e = HttpError(
+        401, "missing or invalid API key; expected 'Authorization: Bearer <key>' or 'x-api-key: <key>'",
+        "invalid_api_key");
     if (log != nullptr) {
       AccessRecord rec;
       rec.remote = h.remote;

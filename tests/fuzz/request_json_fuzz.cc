@@ -1,5 +1,6 @@
 // libFuzzer target: the request-body parsers of the HTTP API (POST /v1/classify,
-// /v1/chat/completions, /v1/moderations, /beta/litellm_basic_guardrail_api) on arbitrary bytes.
+// /v1/chat/completions, /v1/moderations, /beta/litellm_basic_guardrail_api, and the prompt that
+// /ext_authz/* reads from a forwarded LLM request) on arbitrary bytes.
 // Byte 0 picks the route; each must
 // fill its call or return a 400-class error with a message, and a parsed call must satisfy the
 // documented limits (non-blank texts of at most max_input_bytes).
@@ -30,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string body(reinterpret_cast<const char*>(data + 1), size - 1);
   s::ApiLimits limits;
   limits.max_input_bytes = 4096;  // small, so the limit is reached too
-  switch (data[0] % 4) {
+  switch (data[0] % 5) {
     case 0: {
       s::ClassifyCall c;
       const auto e = s::ParseClassify(body, limits, &c);
@@ -46,6 +47,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const auto e = s::ParseChat(body, limits, &c);
       CheckError(e);
       if (!e) Require(!c.text.empty() && static_cast<int64_t>(c.text.size()) <= limits.max_input_bytes);
+      break;
+    }
+    case 4: {
+      s::PromptTexts p;
+      const auto e = s::ExtractPromptTexts(body, limits, &p);
+      CheckError(e);
+      if (!e) {
+        Require(p.found || p.texts.empty());
+        for (const auto& t : p.texts) Require(static_cast<int64_t>(t.size()) <= limits.max_input_bytes);
+      }
       break;
     }
     case 3: {
