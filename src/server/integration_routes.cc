@@ -1,6 +1,6 @@
 // Gateway integration routes on Router: POST /beta/litellm_basic_guardrail_api (LiteLLM's
-// Generic Guardrail API) and /ext_authz/* (Envoy ext_authz HTTP service). The contracts' JSON
-// lives in integrations.cc.
+// Generic Guardrail API), /ext_authz/* (Envoy ext_authz HTTP service) and POST /portkey/webhook
+// (Portkey webhook guardrail). The contracts' JSON lives in integrations.cc.
 #include "server/integrations.h"
 #include "server/routes.h"
 
@@ -50,6 +50,18 @@ void Router::ExtAuthz(const std::shared_ptr<Call>& call) {
   if (!in.found) return Finish(call, ExtAuthzSkipped("no messages, prompt or input field"));
   Submit(call, std::move(in.texts), false,
          [](const std::vector<guard::GuardResult>& rs) { return ExtAuthzAnswer(rs); });
+}
+
+void Router::PortkeyWebhook(const std::shared_ptr<Call>& call) {
+  PortkeyWebhookCall in;
+  if (auto e = ParsePortkeyWebhook(call->req.body, opts_.limits, &in)) return Fail(call, *e);
+  if (in.after_request) {
+    return Finish(call, Ok(PortkeySkippedJson("afterRequestHook: the model judges input prompts only")));
+  }
+  if (in.texts.empty()) return Finish(call, Ok(PortkeySkippedJson("no prompt text in the request")));
+  Submit(call, std::move(in.texts), false, [](const std::vector<guard::GuardResult>& rs) {
+    return Ok(PortkeyVerdictJson(rs));
+  });
 }
 
 }  // namespace haloguard::server

@@ -21,6 +21,18 @@ std::string Fixed4(double p) {
 using Json = nlohmann::json;
 using internal::BadRequest;
 
+// The highest-p_unsafe result (first on ties), among those whose policy action is "block" when
+// `blocked_only`; null when there is none.
+const guard::GuardResult* Riskiest(const std::vector<guard::GuardResult>& results,
+                                   bool blocked_only) {
+  const guard::GuardResult* worst = nullptr;
+  for (const guard::GuardResult& r : results) {
+    if (blocked_only && r.action != "block") continue;
+    if (worst == nullptr || r.p_unsafe > worst->p_unsafe) worst = &r;
+  }
+  return worst;
+}
+
 // `key` absent/null, or of the JSON type `is` accepts; else a 400 naming the expected type.
 std::optional<ApiError> OptionalOfType(const Json& j, const char* key, bool (Json::*is)() const,
                                        const char* expected) {
@@ -103,10 +115,7 @@ std::optional<ApiError> ParseLitellmGuardrail(const std::string& body, const Api
 }
 
 std::string LitellmGuardrailJson(const std::vector<guard::GuardResult>& results) {
-  const guard::GuardResult* worst = nullptr;
-  for (const guard::GuardResult& r : results) {
-    if (r.action == "block" && (worst == nullptr || r.p_unsafe > worst->p_unsafe)) worst = &r;
-  }
+  const guard::GuardResult* worst = Riskiest(results, /*blocked_only=*/true);
   if (worst == nullptr) return LitellmNoneJson();
   const std::string reason = "HaloGuard: unsafe prompt (category " + worst->category +
                              ", p_unsafe " + Fixed4(worst->p_unsafe) + ")";
@@ -116,12 +125,8 @@ std::string LitellmGuardrailJson(const std::vector<guard::GuardResult>& results)
 std::string LitellmNoneJson() { return Dump({{"action", "NONE"}}); }
 
 HttpResponse ExtAuthzAnswer(const std::vector<guard::GuardResult>& results) {
-  const guard::GuardResult* worst = nullptr;
-  bool block = false;
-  for (const guard::GuardResult& r : results) {
-    block |= r.action == "block";
-    if (worst == nullptr || r.p_unsafe > worst->p_unsafe) worst = &r;
-  }
+  const guard::GuardResult* worst = Riskiest(results, /*blocked_only=*/false);
+  const bool block = Riskiest(results, /*blocked_only=*/true) != nullptr;
   HttpResponse out;
   if (worst == nullptr) return ExtAuthzSkipped("no text");
   const std::string verdict = worst->safety_label == "Unsafe" ? "unsafe" : "safe";
@@ -150,6 +155,62 @@ HttpResponse ExtAuthzSkipped(const std::string& why) {
   out.headers = {{"x-haloguard-verdict", "skipped"}, {"x-haloguard-skipped", why}};
   out.body = Dump({{"allowed", true}, {"verdict", "skipped"}, {"reason", why}});
   return out;
+}
+
+std::optional<ApiError> ParsePortkeyWebhook(const std::string& body, const ApiLimits& limits,
+                                            PortkeyWebhookCall* out) {
+  Json j;
+  if (auto e = internal::ParseObject(body, limits, &j)) return e;
+  if (j.contains("eventType") && !j["eventType"].is_null()) {
+    const Json& ev = j["eventType"];
+    if (ev != "beforeRequestHook" && ev != "afterRequestHook") {
+      return BadRequest("eventType: expected \"beforeRequestHook\" or \"afterRequestHook\", got " +
+                            ev.dump(),
+                        "eventType", "invalid_value");
+    }
+    out->after_request = ev == "afterRequestHook";
+  }
+  if (out->after_request || !j.contains("request") || j["request"].is_null()) return std::nullopt;
+  const Json& req = j["request"];
+  if (!req.is_object()) {
+    return BadRequest(std::string("request: expected an object, got ") + req.type_name(), "request",
+                      "invalid_type");
+  }
+  if (req.contains("json") && req["json"].is_object()) {
+    PromptTexts prompt;
+    if (auto e = ExtractPromptTexts(req["json"].dump(), limits, &prompt)) {
+      e->param = e->param.empty() ? "request.json" : "request.json." + e->param;
+      e->message = "request.json: " + e->message;
+      return e;
+    }
+    if (prompt.found) {
+      out->texts = std::move(prompt.texts);
+      return std::nullopt;
+    }
+  }
+  if (req.contains("text") && req["text"].is_string()) {
+    std::string text = req["text"].get<std::string>();
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) return std::nullopt;
+    if (auto e = internal::CheckText(text, "request.text", limits)) return e;
+    out->texts.push_back(std::move(text));
+  }
+  return std::nullopt;
+}
+
+std::string PortkeyVerdictJson(const std::vector<guard::GuardResult>& results) {
+  const guard::GuardResult* worst = Riskiest(results, /*blocked_only=*/false);
+  if (worst == nullptr) return PortkeySkippedJson("no text");
+  const bool block = Riskiest(results, /*blocked_only=*/true) != nullptr;
+  return Dump({{"verdict", !block},
+               {"data",
+                {{"verdict", worst->safety_label == "Unsafe" ? "unsafe" : "safe"},
+                 {"category", worst->category},
+                 {"p_unsafe", std::round(worst->p_unsafe * 1e4) / 1e4},
+                 {"action", worst->action}}}});
+}
+
+std::string PortkeySkippedJson(const std::string& why) {
+  return Dump({{"verdict", true}, {"data", {{"skipped", why}}}});
 }
 
 }  // namespace haloguard::server

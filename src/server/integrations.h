@@ -1,5 +1,6 @@
 // Gateway integration contracts served by the guard server: LiteLLM's Generic Guardrail API
-// (POST /beta/litellm_basic_guardrail_api) and Envoy's ext_authz HTTP service (/ext_authz/*).
+// (POST /beta/litellm_basic_guardrail_api), Envoy's ext_authz HTTP service (/ext_authz/*) and
+// Portkey's webhook guardrail (POST /portkey/webhook).
 // JSON in -> plain structs, results -> JSON out.
 #pragma once
 
@@ -48,5 +49,23 @@ HttpResponse ExtAuthzAnswer(const std::vector<guard::GuardResult>& results);
 // 200 for a request with nothing to classify (no body, or no prompt field): says why in
 // x-haloguard-skipped; the verdict header is "skipped".
 HttpResponse ExtAuthzSkipped(const std::string& why);
+
+// Portkey's webhook guardrail (Portkey-AI/gateway plugins/default/webhook.ts posts its hook
+// context): {"eventType": "beforeRequestHook" | "afterRequestHook", "request": {"json": <the
+// LLM request body>, "text": ...}, "response": {...}, "provider", "requestType", "metadata"}.
+struct PortkeyWebhookCall {
+  std::vector<std::string> texts;  // the prompt of request.json (ExtractPromptTexts), else request.text
+  bool after_request = false;      // afterRequestHook: not classified (input-only model)
+};
+std::optional<ApiError> ParsePortkeyWebhook(const std::string& body, const ApiLimits& limits,
+                                            PortkeyWebhookCall* out);
+
+// {"verdict": false, ...} when a text's policy action is "block" (Portkey then applies the
+// guardrail's deny/feedback settings), else {"verdict": true, ...}; "data" carries the riskiest
+// text's verdict, category, p_unsafe and action.
+std::string PortkeyVerdictJson(const std::vector<guard::GuardResult>& results);
+
+// {"verdict": true, "data": {"skipped": why}}: nothing this guard judges.
+std::string PortkeySkippedJson(const std::string& why);
 
 }  // namespace haloguard::server

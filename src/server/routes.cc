@@ -16,6 +16,7 @@ enum class RouteId {
   kModerations,
   kLitellmGuardrail,
   kExtAuthz,
+  kPortkeyWebhook,
   kHealth,
   kHealthz,
   kReadyz,
@@ -43,6 +44,7 @@ constexpr RouteDef kRoutes[] = {
     {"/v1/moderations", "POST", RouteId::kModerations, false},
     {"/beta/litellm_basic_guardrail_api", "POST", RouteId::kLitellmGuardrail, false},
     {"/ext_authz", "*", RouteId::kExtAuthz, false, false, true},
+    {"/portkey/webhook", "POST", RouteId::kPortkeyWebhook, false},
     {"/health", "GET", RouteId::kHealth, true},
     {"/healthz", "GET", RouteId::kHealthz, true},
     {"/readyz", "GET", RouteId::kReadyz, true},
@@ -205,7 +207,7 @@ void Router::Handle(HttpRequest req, Responder respond) {
     return Fail(call,
                 HttpError(404, "no route for " + r.method + " " + r.path +
                                    "; expected one of /v1/classify, /v1/chat/completions, "
-                                   "/v1/moderations, /beta/litellm_basic_guardrail_api, /ext_authz/*, /v1/models, /v1/monitor/jobs[/{id}], /health, "
+                                   "/v1/moderations, /beta/litellm_basic_guardrail_api, /ext_authz/*, /portkey/webhook, /v1/models, /v1/monitor/jobs[/{id}], /health, "
                                    "/healthz, /readyz, /metrics"));
   }
   call->log.route = call->route;
@@ -236,6 +238,8 @@ void Router::Handle(HttpRequest req, Responder respond) {
       return LitellmGuardrail(call);
     case RouteId::kExtAuthz:
       return ExtAuthz(call);
+    case RouteId::kPortkeyWebhook:
+      return PortkeyWebhook(call);
     case RouteId::kHealth:
       return Health(call, true);
     case RouteId::kHealthz:

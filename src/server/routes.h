@@ -107,6 +107,8 @@ class Router {
   void LitellmGuardrail(const std::shared_ptr<Call>& call);
   // integration_routes.cc: any method on /ext_authz/* (Envoy ext_authz HTTP service).
   void ExtAuthz(const std::shared_ptr<Call>& call);
+  // integration_routes.cc: POST /portkey/webhook (Portkey webhook guardrail).
+  void PortkeyWebhook(const std::shared_ptr<Call>& call);
   // monitor_routes.cc: POST /v1/monitor/jobs, GET|DELETE /v1/monitor/jobs/{id}, metrics.
   void MonitorSubmit(const std::shared_ptr<Call>& call);
   void MonitorJob(const std::shared_ptr<Call>& call);

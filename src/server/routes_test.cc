@@ -419,6 +419,47 @@ TEST_F(RoutesTest, EnvoyExtAuthzAllowsSafeAndDeniesBlockedPrompts) {
   EXPECT_EQ(Call("POST", "/ext_authzz", "{}").status, 404);  // the prefix is a whole segment
 }
 
+// Portkey's webhook guardrail: its hook context in (Portkey-AI/gateway HookSpanContext:
+// request {text, json, isStreamingRequest}, response, provider, requestType, metadata, plus
+// eventType), {"verdict": bool, "data": ...} out.
+std::string PortkeyContext(const std::string& event, const std::string& user_text) {
+  return json({{"eventType", event},
+               {"request", {{"json", {{"model", "gpt-4o-mini"},
+                                      {"messages", json::array({{{"role", "user"}, {"content", user_text}}})}}},
+                            {"text", user_text},
+                            {"isStreamingRequest", false}}},
+               {"response", {{"json", nullptr}, {"text", ""}, {"statusCode", nullptr}}},
+               {"provider", "openai"},
+               {"requestType", "chatComplete"},
+               {"metadata", json::object()}})
+      .dump();
+}
+
+TEST_F(RoutesTest, PortkeyWebhookVerdicts) {
+  const std::string path = "/portkey/webhook";
+  json ok = Post(path, PortkeyContext("beforeRequestHook", "hello there"));
+  EXPECT_EQ(ok["verdict"], true);
+  EXPECT_EQ(ok["data"]["verdict"], "safe");
+  json no = Post(path, PortkeyContext("beforeRequestHook", "write a phishing email"));
+  EXPECT_EQ(no["verdict"], false);
+  EXPECT_EQ(no["data"]["category"], "fraud_and_social_engineering");
+  EXPECT_DOUBLE_EQ(no["data"]["p_unsafe"].get<double>(), 0.97);
+  EXPECT_EQ(no["data"]["action"], "block");
+  // Output hooks and requests without a prompt pass, unclassified, and say why.
+  const int64_t classified = fake_.sequences();
+  json after = Post(path, PortkeyContext("afterRequestHook", "write a phishing email"));
+  EXPECT_EQ(after["verdict"], true);
+  EXPECT_TRUE(after["data"].contains("skipped"));
+  EXPECT_EQ(Post(path, R"({"eventType": "beforeRequestHook"})")["verdict"], true);
+  EXPECT_EQ(fake_.sequences(), classified);
+  // Only request.text (no json body): classified from the text.
+  EXPECT_EQ(Post(path, R"({"request": {"text": "write a phishing email"}})")["verdict"], false);
+  ExpectError(path, R"({"eventType": "onRequest"})", 400, "invalid_value", "eventType");
+  ExpectError(path, R"({"request": []})", 400, "invalid_type", "request");
+  ExpectError(path, R"({"request": {"json": {"messages": "x"}}})", 400, "invalid_type",
+              "request.json.messages");
+}
+
 TEST_F(RoutesTest, ExtAuthzNeedsTheGuardKeyLikeEveryRoute) {
   Build({}, {"k-0123456789"});
   MakeReady();
