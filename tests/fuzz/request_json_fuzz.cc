@@ -7,7 +7,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "server/api.h"
 #include "server/integrations.h"
@@ -24,6 +26,20 @@ void CheckError(const std::optional<s::ApiError>& e) {
   if (e) Require(e->status >= 400 && e->status < 500 && !e->message.empty());
 }
 
+// Every text a parser accepted is within the per-text limit.
+void RequireWithinLimit(const std::vector<std::string>& texts, const s::ApiLimits& limits) {
+  for (const auto& t : texts) Require(static_cast<int64_t>(t.size()) <= limits.max_input_bytes);
+}
+
+// Runs one parser: it must either fail with a 4xx message or fill a `Call` that `check` accepts.
+template <class Call, class Parse, class Check>
+void FuzzParser(const std::string& body, const s::ApiLimits& limits, Parse parse, Check check) {
+  Call c;
+  const std::optional<s::ApiError> e = parse(body, limits, &c);
+  CheckError(e);
+  if (!e) check(c);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -32,60 +48,41 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   s::ApiLimits limits;
   limits.max_input_bytes = 4096;  // small, so the limit is reached too
   switch (data[0] % 6) {
-    case 0: {
-      s::ClassifyCall c;
-      const auto e = s::ParseClassify(body, limits, &c);
-      CheckError(e);
-      if (!e) {
+    case 0:
+      FuzzParser<s::ClassifyCall>(body, limits, s::ParseClassify, [&](const s::ClassifyCall& c) {
         Require(!c.texts.empty());
-        for (const auto& t : c.texts) Require(static_cast<int64_t>(t.size()) <= limits.max_input_bytes);
-      }
+        RequireWithinLimit(c.texts, limits);
+      });
       break;
-    }
-    case 1: {
-      s::ChatCall c;
-      const auto e = s::ParseChat(body, limits, &c);
-      CheckError(e);
-      if (!e) Require(!c.text.empty() && static_cast<int64_t>(c.text.size()) <= limits.max_input_bytes);
+    case 1:
+      FuzzParser<s::ChatCall>(body, limits, s::ParseChat, [&](const s::ChatCall& c) {
+        Require(!c.text.empty() && static_cast<int64_t>(c.text.size()) <= limits.max_input_bytes);
+      });
       break;
-    }
-    case 5: {
-      s::PortkeyWebhookCall c;
-      const auto e = s::ParsePortkeyWebhook(body, limits, &c);
-      CheckError(e);
-      if (!e) {
-        Require(!c.after_request || c.texts.empty());
-        for (const auto& t : c.texts) Require(static_cast<int64_t>(t.size()) <= limits.max_input_bytes);
-      }
+    case 3:
+      FuzzParser<s::LitellmGuardrailCall>(
+          body, limits, s::ParseLitellmGuardrail, [&](const s::LitellmGuardrailCall& c) {
+            Require(static_cast<int64_t>(c.texts.size()) <= limits.max_inputs);
+            RequireWithinLimit(c.texts, limits);
+          });
       break;
-    }
-    case 4: {
-      s::PromptTexts p;
-      const auto e = s::ExtractPromptTexts(body, limits, &p);
-      CheckError(e);
-      if (!e) {
+    case 4:
+      FuzzParser<s::PromptTexts>(body, limits, s::ExtractPromptTexts, [&](const s::PromptTexts& p) {
         Require(p.found || p.texts.empty());
-        for (const auto& t : p.texts) Require(static_cast<int64_t>(t.size()) <= limits.max_input_bytes);
-      }
+        RequireWithinLimit(p.texts, limits);
+      });
       break;
-    }
-    case 3: {
-      s::LitellmGuardrailCall c;
-      const auto e = s::ParseLitellmGuardrail(body, limits, &c);
-      CheckError(e);
-      if (!e) {
-        Require(static_cast<int64_t>(c.texts.size()) <= limits.max_inputs);
-        for (const auto& t : c.texts) Require(static_cast<int64_t>(t.size()) <= limits.max_input_bytes);
-      }
+    case 5:
+      FuzzParser<s::PortkeyWebhookCall>(
+          body, limits, s::ParsePortkeyWebhook, [&](const s::PortkeyWebhookCall& c) {
+            Require(!c.after_request || c.texts.empty());
+            RequireWithinLimit(c.texts, limits);
+          });
       break;
-    }
-    default: {
-      s::ModerationCall c;
-      const auto e = s::ParseModeration(body, limits, &c);
-      CheckError(e);
-      if (!e) for (const auto& t : c.texts) Require(static_cast<int64_t>(t.size()) <= limits.max_input_bytes);
+    default:
+      FuzzParser<s::ModerationCall>(body, limits, s::ParseModeration,
+                                    [&](const s::ModerationCall& c) { RequireWithinLimit(c.texts, limits); });
       break;
-    }
   }
   return 0;
 }
