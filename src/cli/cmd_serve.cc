@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "cli/flags.h"
 #include "cli/guard_flags.h"
+#include "cli/proxy_flags.h"
 #include "core/log.h"
 #include "guard/guard.h"
 #include "hub/hub.h"
@@ -17,6 +18,7 @@ namespace {
 
 struct ServeFlags {
   GuardFlags guard;
+  ProxyFlags proxy;
   server::ServerOptions server;
   int64_t port = 8000, queue_size = 256, concurrency = 1;
   int64_t http_threads = 2, max_connections = 512, max_body_bytes = 1 << 20;
@@ -85,6 +87,7 @@ void Declare(FlagSet& f, ServeFlags& s) {
   f.Bool("no-ui", &s.no_ui, "turn off the web console at GET / (docs/CONSOLE.md)");
   f.String("served-model-name", &o.router.served_model_name, "model name listed by /v1/models");
   AddGuardFlags(f, &s.guard);
+  AddProxyFlags(f, &s.proxy);
 }
 
 void Finalize(ServeFlags& s) {
@@ -117,6 +120,8 @@ int RunServe(int argc, char** argv) {
   int code = 0;
   if (!ParseOrExit(flags, argc, argv, &code)) return code;
   Finalize(s);
+  if (const Status st = FinishProxyFlags(&s.proxy); !st.ok()) return ReportError("serve", st, 2);
+  s.server.router.proxy = s.proxy.options;
   if (s.guard.guard.model.empty()) {
     std::fprintf(stderr, "haloguard serve: --model is required (or HALOGUARD_MODEL)\n");
     return 2;
@@ -133,7 +138,9 @@ int RunServe(int argc, char** argv) {
 
 }  // namespace
 
-HG_REGISTER_COMMAND("serve", "HTTP guard server (classify, OpenAI chat/moderations, metrics)",
+HG_REGISTER_COMMAND("serve",
+                    "HTTP guard server (classify, OpenAI chat/moderations, metrics; guard proxy "
+                    "in front of an LLM with --upstream)",
                     RunServe);
 
 }  // namespace haloguard::cli

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -43,10 +44,15 @@ constexpr auto kSweepInterval = std::chrono::milliseconds(100);
 // which just connected (a readiness probe) gets to send its request and see the 503.
 constexpr auto kDrainIdleGrace = std::chrono::milliseconds(250);
 
+// Bytes of a streamed body moved to a connection's output buffer at a time: the stream keeps
+// the rest (and tells its producer to pause) while the client is slower than the producer.
+constexpr size_t kStreamSlice = 64 * 1024;
+
 struct Completion {
   uint64_t conn_id;
   uint64_t seq;
   HttpResponse response;
+  bool stream_ready = false;  // not a response: the connection's BodyStream has bytes or ended
 };
 
 // Outlives the server: a Responder called after Stop() finds wake_fd == -1 and drops its
@@ -57,8 +63,12 @@ struct CompletionQueue {
   int wake_fd = -1;
 
   void Push(Completion c) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (wake_fd < 0) return;
+    std::unique_lock<std::mutex> lock(mu);
+    if (wake_fd < 0) {  // stopped: a streamed body has no client any more
+      lock.unlock();
+      if (c.response.stream) c.response.stream->MarkClosed();
+      return;
+    }
     items.push_back(std::move(c));
     uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(wake_fd, &one, sizeof(one));
@@ -66,7 +76,7 @@ struct CompletionQueue {
 };
 
 struct Conn {
-  enum class Phase { kReading, kHandling, kWriting, kLingering };
+  enum class Phase { kReading, kHandling, kStreaming, kWriting, kLingering };
   Conn(uint64_t i, int f, std::string r, std::string a, const HttpLimits& limits)
       : id(i), fd(f), remote(std::move(r)), address(std::move(a)), parser(limits) {
     parser.set_stop_after_headers(true);
@@ -90,6 +100,9 @@ struct Conn {
   bool counted = false;  // counted in active_ (dispatched, response not yet fully written)
   bool headers_checked = false;  // HeaderCheck ran for the current request
   int64_t reserved = 0;          // body bytes reserved against max_inflight_body_bytes
+  std::shared_ptr<BodyStream> stream;  // kStreaming: the body being relayed
+  bool chunked = false;                // kStreaming: chunked framing (HTTP/1.1 clients)
+  bool http10 = false;                 // the request being handled is HTTP/1.0
   size_t lingered = 0;
   uint32_t interest = 0;
 };
@@ -122,15 +135,31 @@ void SendAndClose(int fd, const std::string& bytes) {
 
 std::string ErrnoText(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
-// Serialises the status line, framing headers, extra headers and (unless HEAD) the body.
-void AppendResponse(const HttpResponse& r, bool close, bool head, std::string& out) {
+// Serialises the status line, framing headers, extra headers and (unless HEAD) the body. A
+// streamed response (r.stream) gets "Transfer-Encoding: chunked" when `chunked`, else no length
+// (the body ends at close); its body follows later.
+void AppendResponse(const HttpResponse& r, bool close, bool head, std::string& out,
+                    bool chunked = false) {
   out += "HTTP/1.1 " + std::to_string(r.status) + " " + HttpReason(r.status) + "\r\n";
   if (!r.content_type.empty()) out += "Content-Type: " + r.content_type + "\r\n";
-  out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+  if (!r.stream) {
+    out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+  } else if (chunked) {
+    out += "Transfer-Encoding: chunked\r\n";
+  }
   out += close ? "Connection: close\r\n" : "Connection: keep-alive\r\n";
   for (const auto& [k, v] : r.headers) out += k + ": " + v + "\r\n";
   out += "\r\n";
-  if (!head) out += r.body;
+  if (!head && !r.stream) out += r.body;
+}
+
+// One piece of a streamed body in chunked framing: "<hex length>\r\n<bytes>\r\n".
+void AppendChunk(std::string_view bytes, std::string& out) {
+  char len[24];
+  std::snprintf(len, sizeof(len), "%zx\r\n", bytes.size());
+  out += len;
+  out += bytes;
+  out += "\r\n";
 }
 
 StatusOr<int> BindListener(const HttpServerOptions& o) {
@@ -202,6 +231,9 @@ class HttpServer::Impl {
   void FinalClose(Conn& c, Clock::time_point write_until);
   bool HasUnreadBytes(const Conn& c) const;  void Dispatch(Conn& c, HttpRequest req);
   void SendResponse(Conn& c, const HttpResponse& r);
+  void StartStream(Conn& c, const HttpResponse& r, bool close);
+  bool StreamOut(Conn& c);
+  bool SendPending(Conn& c);
   bool Flush(Conn& c);
   void AfterWrite(Conn& c);
   void StartLinger(Conn& c);
@@ -302,9 +334,14 @@ void HttpServer::Impl::Stop() {
   }
   pool_.Shutdown();
   {
-    std::lock_guard<std::mutex> lock(done_->mu);
-    done_->wake_fd = -1;
-    done_->items.clear();
+    std::vector<Completion> dropped;
+    {
+      std::lock_guard<std::mutex> lock(done_->mu);
+      done_->wake_fd = -1;
+      dropped.swap(done_->items);
+    }
+    for (Completion& d : dropped)
+      if (d.response.stream) d.response.stream->MarkClosed();
   }
   for (int* fd : {&listen_fd_, &epoll_fd_, &wake_fd_}) {
     if (*fd >= 0) ::close(*fd);
@@ -369,6 +406,9 @@ void HttpServer::Impl::OnEvent(uint64_t id, uint32_t events) {
   auto it = conns_.find(id);
   if (it == conns_.end()) return;
   Conn& c = *it->second;
+  if (c.phase == Conn::Phase::kStreaming && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+    return Close(c);  // the client went away mid-stream: Close marks the stream closed
+  }
   if ((events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLIN)) return Close(c);
   if (events & EPOLLOUT) {
     if (!Flush(c)) return;
@@ -491,6 +531,7 @@ void HttpServer::Impl::Dispatch(Conn& c, HttpRequest req) {
   c.headers_checked = false;
   c.keep_alive = req.keep_alive;
   c.head = req.method == "HEAD";
+  c.http10 = req.version_minor == 0;
   const uint64_t seq = ++c.seq;
   req.remote = c.remote;
   req.received = Clock::now();
@@ -512,6 +553,7 @@ void HttpServer::Impl::Dispatch(Conn& c, HttpRequest req) {
 
 void HttpServer::Impl::SendResponse(Conn& c, const HttpResponse& r) {
   const bool close = r.close || !c.keep_alive || draining_.load() || stop_.load();
+  if (r.stream) return StartStream(c, r, close);
   AppendResponse(r, close, c.head, c.out);
   c.close_after_write = close;
   c.phase = Conn::Phase::kWriting;
@@ -519,8 +561,92 @@ void HttpServer::Impl::SendResponse(Conn& c, const HttpResponse& r) {
   Flush(c);
 }
 
+// Headers now, body from r.stream as it is written. HEAD gets the headers alone.
+void HttpServer::Impl::StartStream(Conn& c, const HttpResponse& r, bool close) {
+  c.chunked = !c.http10;
+  const bool until_close = close || c.http10;
+  AppendResponse(r, until_close, c.head, c.out, c.chunked);
+  c.close_after_write = until_close;
+  if (c.head) {
+    r.stream->MarkClosed();
+    c.phase = Conn::Phase::kWriting;
+    c.deadline = Clock::now() + std::chrono::milliseconds(opts_.client_timeout_ms);
+    Flush(c);
+    return;
+  }
+  c.phase = Conn::Phase::kStreaming;
+  c.stream = r.stream;
+  c.deadline = Clock::now() + std::chrono::milliseconds(opts_.client_timeout_ms);
+  const uint64_t id = c.id, seq = c.seq;
+  c.stream->Attach([q = done_, id, seq] { q->Push({id, seq, HttpResponse{}, true}); });
+  StreamOut(c);
+}
+
+// Sends c.out from out_off; false when the connection was closed. Leaves bytes pending (and
+// EPOLLOUT on) when the socket is full. Progress pushes the write deadline.
+bool HttpServer::Impl::SendPending(Conn& c) {
+  bool progress = false;
+  while (c.out_off < c.out.size()) {
+    const ssize_t n =
+        ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
+    if (n > 0) {
+      c.out_off += static_cast<size_t>(n);
+      progress = true;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (progress) c.deadline = Clock::now() + std::chrono::milliseconds(opts_.client_timeout_ms);
+      UpdateInterest(c);
+      return true;
+    } else {
+      Close(c);
+      return false;
+    }
+  }
+  c.out.clear();
+  c.out_off = 0;
+  return true;
+}
+
+// kStreaming: moves the stream's bytes to the socket while the socket takes them; at the
+// stream's end writes the last chunk and goes on as an ordinary written response. Returns
+// false when the connection was closed.
+bool HttpServer::Impl::StreamOut(Conn& c) {
+  for (;;) {
+    if (!SendPending(c)) return false;
+    if (c.out_off < c.out.size()) return true;  // the client is slower than the producer
+    BodyStream::Piece p = c.stream->Take(kStreamSlice);
+    if (!p.bytes.empty()) {
+      if (c.chunked) {
+        AppendChunk(p.bytes, c.out);
+      } else {
+        c.out += p.bytes;
+      }
+      c.deadline = Clock::now() + std::chrono::milliseconds(opts_.client_timeout_ms);
+    }
+    if (p.aborted) {
+      SendPending(c);  // best effort: what came before the failure
+      if (conns_.count(c.id) > 0) Close(c);
+      return false;
+    }
+    if (p.finished) {
+      if (c.chunked) c.out += "0\r\n\r\n";
+      c.stream.reset();
+      c.phase = Conn::Phase::kWriting;
+      c.deadline = Clock::now() + std::chrono::milliseconds(opts_.client_timeout_ms);
+      return Flush(c);
+    }
+    if (p.bytes.empty()) {  // waiting for the producer: no client deadline meanwhile
+      c.deadline = Clock::time_point::max();
+      UpdateInterest(c);
+      return true;
+    }
+  }
+}
+
 // Sends what the socket takes; returns false when the connection was closed.
 bool HttpServer::Impl::Flush(Conn& c) {
+  if (c.phase == Conn::Phase::kStreaming) return StreamOut(c);
   const uint64_t id = c.id;  // AfterWrite may close (destroy) `c`
   while (c.out_off < c.out.size()) {
     const ssize_t n =
@@ -571,6 +697,7 @@ void HttpServer::Impl::StartLinger(Conn& c) {
 void HttpServer::Impl::UpdateInterest(Conn& c) {
   uint32_t want = 0;
   if (c.phase == Conn::Phase::kReading || c.phase == Conn::Phase::kLingering) want |= EPOLLIN;
+  if (c.phase == Conn::Phase::kStreaming) want |= EPOLLRDHUP;  // learn that the client left
   if (c.out_off < c.out.size()) want |= EPOLLOUT;
   if (want == c.interest) return;
   epoll_event ev{};
@@ -581,6 +708,7 @@ void HttpServer::Impl::UpdateInterest(Conn& c) {
 }
 
 void HttpServer::Impl::Close(Conn& c) {
+  if (c.stream) c.stream->MarkClosed();  // the producer stops (cancels its upstream transfer)
   if (c.counted) active_.fetch_sub(1);
   ReleaseBody(c);
   if (auto it = per_client_.find(c.address); it != per_client_.end() && --it->second <= 0) {
@@ -600,10 +728,17 @@ void HttpServer::Impl::DrainCompletions() {
   }
   for (Completion& d : items) {
     auto it = conns_.find(d.conn_id);
-    if (it == conns_.end()) continue;  // the client went away while we worked
-    Conn& c = *it->second;
-    if (c.phase != Conn::Phase::kHandling || c.seq != d.seq) continue;  // duplicate respond()
-    SendResponse(c, d.response);
+    Conn* c = it == conns_.end() ? nullptr : it->second.get();
+    if (d.stream_ready) {
+      if (c != nullptr && c->phase == Conn::Phase::kStreaming && c->seq == d.seq) StreamOut(*c);
+      continue;
+    }
+    // The client went away while we worked, or a duplicate respond(): a stream has no reader.
+    if (c == nullptr || c->phase != Conn::Phase::kHandling || c->seq != d.seq) {
+      if (d.response.stream) d.response.stream->MarkClosed();
+      continue;
+    }
+    SendResponse(*c, d.response);
   }
 }
 
@@ -624,6 +759,10 @@ void HttpServer::Impl::Sweep() {
   }
   for (uint64_t id : expired) {
     Conn& c = *conns_.at(id);
+    if (c.phase == Conn::Phase::kStreaming) {
+      HG_LOG(WARNING) << "serve: " << c.remote << " read nothing of a streamed response for "
+                      << opts_.client_timeout_ms << " ms; dropping the connection";
+    }
     if (c.phase != Conn::Phase::kReading || !c.parser.started()) {
       Close(c);
       continue;
@@ -742,6 +881,8 @@ const char* HttpReason(int status) {
       return "Internal Server Error";
     case 501:
       return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
     case 503:
       return "Service Unavailable";
     case 504:

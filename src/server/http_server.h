@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "server/body_stream.h"
 #include "server/http_parser.h"
 
 namespace haloguard::server {
@@ -24,6 +25,12 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers, sent as given
   std::string body;
   bool close = false;  // close the connection after this response
+  // When set, `body` is ignored: the status line and headers go out at once and the body
+  // follows from the stream as the handler writes it (Transfer-Encoding: chunked on HTTP/1.1;
+  // on HTTP/1.0 raw bytes, then close). While it streams, the server watches the socket: a
+  // client that closes (FIN/RST) or stops reading for client_timeout_ms with bytes pending is
+  // dropped and the stream marked Closed(). A half-closed client counts as gone.
+  std::shared_ptr<BodyStream> stream;
 };
 
 // Completes one request. Call exactly once, from any thread; calls after the server stopped or

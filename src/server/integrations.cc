@@ -21,18 +21,6 @@ std::string Fixed4(double p) {
 using Json = nlohmann::json;
 using internal::BadRequest;
 
-// The highest-p_unsafe result (first on ties), among those whose policy action is "block" when
-// `blocked_only`; null when there is none.
-const guard::GuardResult* Riskiest(const std::vector<guard::GuardResult>& results,
-                                   bool blocked_only) {
-  const guard::GuardResult* worst = nullptr;
-  for (const guard::GuardResult& r : results) {
-    if (blocked_only && r.action != "block") continue;
-    if (worst == nullptr || r.p_unsafe > worst->p_unsafe) worst = &r;
-  }
-  return worst;
-}
-
 // `key` absent/null, or of the JSON type `is` accepts; else a 400 naming the expected type.
 std::optional<ApiError> OptionalOfType(const Json& j, const char* key, bool (Json::*is)() const,
                                        const char* expected) {
@@ -92,6 +80,16 @@ std::string Dump(const nlohmann::ordered_json& j) {
 }
 
 }  // namespace
+
+const guard::GuardResult* Riskiest(const std::vector<guard::GuardResult>& results,
+                                   bool blocked_only) {
+  const guard::GuardResult* worst = nullptr;
+  for (const guard::GuardResult& r : results) {
+    if (blocked_only && r.action != "block") continue;
+    if (worst == nullptr || r.p_unsafe > worst->p_unsafe) worst = &r;
+  }
+  return worst;
+}
 
 std::optional<ApiError> ParseLitellmGuardrail(const std::string& body, const ApiLimits& limits,
                                               LitellmGuardrailCall* out) {

@@ -14,6 +14,11 @@
 
 namespace haloguard::server {
 
+// The highest-p_unsafe result (first on ties), among those whose policy action is "block" when
+// `blocked_only`; null when there is none. Shared by the gateway contracts and the proxy.
+const guard::GuardResult* Riskiest(const std::vector<guard::GuardResult>& results,
+                                   bool blocked_only);
+
 // LiteLLM Generic Guardrail API request (BerriAI/litellm
 // docs/my-website/docs/adding_provider/generic_guardrail_api.md): `texts` (required array of
 // strings), `input_type` ("request" | "response", default "request"); `images`, `tools`,

@@ -13,6 +13,8 @@ namespace {
 enum class RouteId {
   kClassify,
   kChat,
+  kCompletions,  // proxy mode only
+  kResponses,    // proxy mode only
   kModerations,
   kLitellmGuardrail,
   kExtAuthz,
@@ -41,6 +43,8 @@ struct RouteDef {
 constexpr RouteDef kRoutes[] = {
     {"/v1/classify", "POST", RouteId::kClassify, false},
     {"/v1/chat/completions", "POST", RouteId::kChat, false},
+    {"/v1/completions", "POST", RouteId::kCompletions, false},
+    {"/v1/responses", "POST", RouteId::kResponses, false},
     {"/v1/moderations", "POST", RouteId::kModerations, false},
     {"/beta/litellm_basic_guardrail_api", "POST", RouteId::kLitellmGuardrail, false},
     {"/ext_authz", "*", RouteId::kExtAuthz, false, false, true},
@@ -207,7 +211,7 @@ void Router::Handle(HttpRequest req, Responder respond) {
     return Fail(call,
                 HttpError(404, "no route for " + r.method + " " + r.path +
                                    "; expected one of /v1/classify, /v1/chat/completions, "
-                                   "/v1/moderations, /beta/litellm_basic_guardrail_api, /ext_authz/*, /portkey/webhook, /v1/models, /v1/monitor/jobs[/{id}], /health, "
+                                   "/v1/moderations, /v1/completions and /v1/responses (proxy mode), /beta/litellm_basic_guardrail_api, /ext_authz/*, /portkey/webhook, /v1/models, /v1/monitor/jobs[/{id}], /health, "
                                    "/healthz, /readyz, /metrics"));
   }
   call->log.route = call->route;
@@ -231,7 +235,16 @@ void Router::Handle(HttpRequest req, Responder respond) {
     case RouteId::kClassify:
       return Classify(call);
     case RouteId::kChat:
+      if (upstream_ != nullptr) return Proxy(call, proxy::ProxyRoute::kChat);
       return Chat(call);
+    case RouteId::kCompletions:
+    case RouteId::kResponses:
+      if (upstream_ != nullptr) {
+        return Proxy(call, def->id == RouteId::kCompletions ? proxy::ProxyRoute::kCompletions
+                                                            : proxy::ProxyRoute::kResponses);
+      }
+      return Fail(call, HttpError(404, r.path + " is served in guard proxy mode only (serve "
+                                                "--upstream URL; docs/INTEGRATIONS.md)"));
     case RouteId::kModerations:
       return Moderate(call);
     case RouteId::kLitellmGuardrail:
@@ -366,16 +379,22 @@ void Router::CountVerdicts(const std::shared_ptr<Call>& call,
   }
 }
 
-void Router::Submit(const std::shared_ptr<Call>& call, std::vector<std::string> texts,
-                    bool generate,
-                    std::function<HttpResponse(const std::vector<guard::GuardResult>&)> render) {
-  if (!RequireReady(call)) return;
+Status Router::Enqueue(const std::shared_ptr<Call>& call, std::vector<std::string> texts,
+                       bool generate,
+                       std::function<void(std::vector<StatusOr<guard::GuardResult>>)> done) {
   call->log.num_inputs = static_cast<int>(texts.size());
   if (opts_.log_prompts) call->log.prompts = texts;
   std::vector<guard::ClassifyRequest> requests;
   for (std::string& t : texts) requests.push_back({std::move(t), generate});
   const Clock::time_point deadline =
       call->start + std::chrono::milliseconds(opts_.request_timeout_ms);
+  return scheduler_.load()->Submit(std::move(requests), deadline, std::move(done));
+}
+
+void Router::Submit(const std::shared_ptr<Call>& call, std::vector<std::string> texts,
+                    bool generate,
+                    std::function<HttpResponse(const std::vector<guard::GuardResult>&)> render) {
+  if (!RequireReady(call)) return;
   auto done = [this, call,
                render = std::move(render)](std::vector<StatusOr<guard::GuardResult>> out) {
     std::vector<guard::GuardResult> ok;
@@ -390,7 +409,7 @@ void Router::Submit(const std::shared_ptr<Call>& call, std::vector<std::string> 
     CountVerdicts(call, ok);
     Finish(call, render(ok));
   };
-  Status s = scheduler_.load()->Submit(std::move(requests), deadline, std::move(done));
+  Status s = Enqueue(call, std::move(texts), generate, std::move(done));
   if (!s.ok()) {
     const bool full = s.code() == StatusCode::kResourceExhausted;
     metrics_->rejected.With({full ? "queue_full" : "unavailable"}).Inc();

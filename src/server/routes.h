@@ -18,6 +18,10 @@
 #include "server/auth.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
+#include "server/proxy/prompt.h"
+#include "server/proxy/proxy_metrics.h"
+#include "server/proxy/proxy_options.h"
+#include "server/proxy/upstream.h"
 #include "server/scheduler.h"
 #include "server/stats.h"
 
@@ -32,6 +36,7 @@ struct RouterOptions {
   bool log_prompts = false;           // put input texts in the access log
   monitor::JobLimits monitor_limits;  // POST /v1/monitor/jobs bodies
   bool ui = true;                     // the web console at GET / and /ui/* (--no-ui: 404)
+  proxy::ProxyOptions proxy;          // guard proxy mode (--upstream); off when no base URL
 };
 
 enum class ServingState { kLoading, kReady, kDraining };
@@ -70,6 +75,10 @@ class Router {
   // Enables /v1/monitor/jobs on `queue` (must outlive the router). Call once, before or after
   // SetBackend; until then monitor requests get 503. New jobs are accepted only when ready.
   void SetMonitor(monitor::JobQueue* queue);
+  // Guard proxy mode: POST /v1/chat/completions, /v1/completions and /v1/responses are
+  // classified, then blocked or forwarded through `pool` (must outlive the router). Registers
+  // the proxy metrics. Call once, before serving.
+  void SetUpstream(proxy::UpstreamPool* pool);
   // Ready/loading -> draining: new classification requests get 503, /readyz 503.
   void SetDraining();
   ServingState state() const { return state_.load(); }
@@ -109,6 +118,21 @@ class Router {
   void ExtAuthz(const std::shared_ptr<Call>& call);
   // integration_routes.cc: POST /portkey/webhook (Portkey webhook guardrail).
   void PortkeyWebhook(const std::shared_ptr<Call>& call);
+  // proxy_routes.cc (src/server/proxy/): guard proxy mode. Classify the user turns, then block
+  // (Block), forward and relay (Forward), or answer a guard failure (GuardFailed).
+  void Proxy(const std::shared_ptr<Call>& call, proxy::ProxyRoute route);
+  void ProxyJudge(const std::shared_ptr<Call>& call, proxy::ProxyRoute route,
+                  std::shared_ptr<proxy::ProxyPrompt> prompt,
+                  std::vector<StatusOr<guard::GuardResult>> results);
+  void Block(const std::shared_ptr<Call>& call, proxy::ProxyRoute route,
+             const proxy::ProxyPrompt& prompt, const guard::GuardResult& blocked);
+  void Forward(const std::shared_ptr<Call>& call, const char* outcome,
+               std::vector<std::pair<std::string, std::string>> verdict_headers);
+  void GuardFailed(const std::shared_ptr<Call>& call, const Status& why);
+  void UpstreamFailed(const std::shared_ptr<Call>& call, const Status& why,
+                      std::vector<std::pair<std::string, std::string>> verdict_headers);
+  HttpResponse Relay(const proxy::UpstreamHead& head);
+  std::vector<std::string> UpstreamHeaders(const Call& call) const;
   // monitor_routes.cc: POST /v1/monitor/jobs, GET|DELETE /v1/monitor/jobs/{id}, metrics.
   void MonitorSubmit(const std::shared_ptr<Call>& call);
   void MonitorJob(const std::shared_ptr<Call>& call);
@@ -119,6 +143,10 @@ class Router {
   void Stats(const std::shared_ptr<Call>& call);
   void MonitorList(const std::shared_ptr<Call>& call);
   void SnapshotStats();
+  // Submits texts to the scheduler (no readiness check); `done` gets one result per text.
+  // Errors: the scheduler's refusal (queue full, shutting down), `done` then never runs.
+  Status Enqueue(const std::shared_ptr<Call>& call, std::vector<std::string> texts, bool generate,
+                 std::function<void(std::vector<StatusOr<guard::GuardResult>>)> done);
   // Submits texts to the scheduler; `render` builds the 200 response from the results.
   void Submit(const std::shared_ptr<Call>& call, std::vector<std::string> texts, bool generate,
               std::function<HttpResponse(const std::vector<guard::GuardResult>&)> render);
@@ -134,6 +162,8 @@ class Router {
   std::atomic<guard::Classifier*> classifier_{nullptr};
   std::atomic<Scheduler*> scheduler_{nullptr};
   std::atomic<monitor::JobQueue*> monitor_{nullptr};
+  proxy::UpstreamPool* upstream_ = nullptr;  // set once before serving (proxy mode)
+  std::unique_ptr<proxy::ProxyMetrics> proxy_metrics_;
   std::mutex monitor_metrics_mu_;
   Clock::time_point started_ = Clock::now();
   StatsHistory stats_;

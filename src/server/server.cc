@@ -70,6 +70,10 @@ Status ValidateOptions(const ServerOptions& o) {
     redis.url = o.monitor.queue;
     HG_RETURN_IF_ERROR(monitor::ValidateRedisQueueOptions(redis));
   }
+  if (o.router.proxy.enabled()) {
+    proxy::ProxyOptions p = o.router.proxy;
+    HG_RETURN_IF_ERROR(proxy::ValidateProxyOptions(&p));
+  }
   if (o.router.limits.max_inputs > o.scheduler.queue_size) {
     return InvalidArgumentError("--max-inputs: expected <= --queue-size (" +
                                 std::to_string(o.scheduler.queue_size) + "), got " +
@@ -82,13 +86,21 @@ StatusOr<std::unique_ptr<GuardServer>> GuardServer::Start(const ServerOptions& o
   HG_RETURN_IF_ERROR(ValidateOptions(options));
   std::unique_ptr<GuardServer> s(new GuardServer());
   s->opts_ = options;
+  if (s->opts_.router.proxy.enabled()) {
+    HG_RETURN_IF_ERROR(proxy::ValidateProxyOptions(&s->opts_.router.proxy));  // normalises the URL
+  }
   HG_ASSIGN_OR_RETURN(s->keys_, ApiKeys::Load(options.api_keys, options.api_key_file));
   if (!options.access_log.empty()) {
     HG_ASSIGN_OR_RETURN(s->access_log_, AccessLog::Open(options.access_log));
   }
   s->metrics_ = std::make_unique<ServerMetrics>(s->registry_);
-  s->router_ = std::make_unique<Router>(options.router, &s->keys_, &s->registry_, s->metrics_.get(),
-                                        s->access_log_.get());
+  s->router_ = std::make_unique<Router>(s->opts_.router, &s->keys_, &s->registry_,
+                                        s->metrics_.get(), s->access_log_.get());
+  if (s->opts_.router.proxy.enabled()) {
+    HG_ASSIGN_OR_RETURN(s->upstream_, proxy::UpstreamPool::Start(s->opts_.router.proxy.upstream));
+    s->router_->SetUpstream(s->upstream_.get());
+    HG_LOG(INFO) << "serve: guard proxy mode; upstream " << s->opts_.router.proxy.upstream.base_url;
+  }
   if (!options.monitor.queue.empty()) {
     monitor::RedisQueueOptions redis = options.monitor.redis;
     redis.url = options.monitor.queue;
@@ -189,6 +201,7 @@ bool GuardServer::Drain(std::chrono::milliseconds timeout) {
   drain_result_ = !busy();
   if (scheduler_) scheduler_->Stop();
   http_->Stop();
+  if (upstream_) upstream_->Stop();  // transfers of connections the HTTP server just closed
   if (local_monitor_) local_monitor_->Stop();
   return drain_result_;
 }

@@ -87,6 +87,7 @@ class GuardServer {
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<monitor::LocalQueue> local_monitor_;  // in-process lane, or
   std::unique_ptr<monitor::RedisQueue> redis_monitor_;  // the Redis lane's client side
+  std::unique_ptr<proxy::UpstreamPool> upstream_;  // proxy mode (--upstream); stops after http_
   std::unique_ptr<HttpServer> http_;
   std::mutex mu_;  // orders SetClassifier against Drain
   bool drained_ = false;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/flags.h"
+#include "cli/proxy_flags.h"
 #include "server/serve_main.h"
 #include "server/testing/fake_classifier.h"
 
@@ -21,6 +22,7 @@ using haloguard::server::testing::FakeClassifierOptions;
 struct Flags {
   ServeRun run;
   FakeClassifierOptions fake;
+  haloguard::cli::ProxyFlags proxy;
   int64_t port = 0, max_batch = 0, queue_size = 0, concurrency = 0, max_connections = 0;
   int64_t max_body_bytes = 0, drain_timeout_ms = 0, load_delay_ms = 0;
 };
@@ -58,6 +60,7 @@ void Declare(FlagSet& f, Flags& s) {
   f.Double("batch-cost-ms", &s.fake.batch_cost_ms, "fake compute cost per batch");
   f.Double("item-cost-ms", &s.fake.item_cost_ms, "fake compute cost per sequence");
   f.Int("load-delay-ms", &s.load_delay_ms, "fake model load time");
+  haloguard::cli::AddProxyFlags(f, &s.proxy);
 }
 
 void Finalize(Flags& s) {
@@ -81,6 +84,11 @@ int main(int argc, char** argv) {
   int code = 0;
   if (!haloguard::cli::ParseOrExit(flags, argc, argv, &code)) return code;
   Finalize(f);
+  if (const haloguard::Status st = haloguard::cli::FinishProxyFlags(&f.proxy); !st.ok()) {
+    std::fprintf(stderr, "fake-serve: %s\n", st.message().c_str());
+    return 2;
+  }
+  f.run.server.router.proxy = f.proxy.options;
   f.run.on_listening = [](int port) {
     std::printf("LISTENING %d\n", port);
     std::fflush(stdout);
