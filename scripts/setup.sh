@@ -9,6 +9,7 @@ PKGS=(
   librsvg2-bin zlib1g-dev unicode-data
   clang-14 libclang-rt-14-dev  # libFuzzer + ASan/UBSan for scripts/test_fuzz.sh
   chromium  # headless, driven by npm playwright-core in the web-console tests (tests/ui)
+  nginx-light  # reverse proxy in front of the guard proxy mode (tests/proxy/nginx_e2e.mjs)
 )
 # Node.js + npm run the test oracles; a machine may already have a newer Node.js (which bundles
 # npm and conflicts with Debian's npm package), so Debian's are installed only when absent.
