@@ -22,6 +22,7 @@ TOKENIZER="$(ls src/tokenizer/*.cc | grep -v -e _test -e bench | tr '\n' ' ')"
 declare -A SOURCES=(
   [http_parser]="src/server/http_parser.cc"
   [request_json]="src/server/api.cc src/server/integrations.cc src/server/errors.cc
+    src/server/proxy/prompt.cc
     src/guard/result_json.cc $CORE"
   [guard_files]="src/guard/policy.cc src/guard/calibration.cc src/guard/attack.cc
     src/guard/attack_match.cc src/guard/attack_pattern.cc src/guard/attack_rules.cc

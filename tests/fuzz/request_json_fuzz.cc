@@ -1,6 +1,7 @@
 // libFuzzer target: the request-body parsers of the HTTP API (POST /v1/classify,
 // /v1/chat/completions, /v1/moderations, /beta/litellm_basic_guardrail_api, and the prompt that
-// /ext_authz/* reads from a forwarded LLM request, /portkey/webhook) on arbitrary bytes.
+// /ext_authz/* reads from a forwarded LLM request, /portkey/webhook, and the user turns the
+// guard proxy mode classifies in chat/completions/responses bodies) on arbitrary bytes.
 // Byte 0 picks the route; each must
 // fill its call or return a 400-class error with a message, and a parsed call must satisfy the
 // documented limits (non-blank texts of at most max_input_bytes).
@@ -13,8 +14,10 @@
 
 #include "server/api.h"
 #include "server/integrations.h"
+#include "server/proxy/prompt.h"
 
 namespace s = haloguard::server;
+namespace px = haloguard::server::proxy;
 
 namespace {
 
@@ -47,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string body(reinterpret_cast<const char*>(data + 1), size - 1);
   s::ApiLimits limits;
   limits.max_input_bytes = 4096;  // small, so the limit is reached too
-  switch (data[0] % 6) {
+  switch (data[0] % 9) {
     case 0:
       FuzzParser<s::ClassifyCall>(body, limits, s::ParseClassify, [&](const s::ClassifyCall& c) {
         Require(!c.texts.empty());
@@ -79,6 +82,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             RequireWithinLimit(c.texts, limits);
           });
       break;
+    case 6:
+    case 7:
+    case 8: {
+      const auto route = data[0] % 9 == 6   ? px::ProxyRoute::kChat
+                         : data[0] % 9 == 7 ? px::ProxyRoute::kCompletions
+                                            : px::ProxyRoute::kResponses;
+      for (px::ClassifyTurns turns : {px::ClassifyTurns::kLast, px::ClassifyTurns::kAll}) {
+        px::ProxyPrompt p;
+        const std::optional<s::ApiError> e = px::ExtractProxyPrompt(body, route, turns, limits, &p);
+        CheckError(e);
+        if (e) continue;
+        Require(static_cast<int64_t>(p.texts.size()) <= limits.max_inputs);
+        RequireWithinLimit(p.texts, limits);
+        for (const std::string& t : p.texts) Require(t.find_first_not_of(" \t\r\n\f\v") != std::string::npos);
+      }
+      break;
+    }
     default:
       FuzzParser<s::ModerationCall>(body, limits, s::ParseModeration,
                                     [&](const s::ModerationCall& c) { RequireWithinLimit(c.texts, limits); });
