@@ -24,7 +24,10 @@ enum class ClassifyTurns {
   kAll,   // every user turn (riskiest wins)
 };
 
+// (The constructors make these non-aggregates: GCC 12 raises a false -Wmaybe-uninitialized on
+// copies of `RouterOptions{}` temporaries holding them as aggregates.)
 struct UpstreamOptions {
+  UpstreamOptions() {}
   std::string base_url;  // "http://127.0.0.1:8001/v1" ("" = proxy mode off); no trailing '/'
   int64_t connect_timeout_ms = 5000;
   // The longest wait for the response head, and then the longest silence between body bytes
@@ -36,6 +39,7 @@ struct UpstreamOptions {
 };
 
 struct ProxyOptions {
+  ProxyOptions() {}
   UpstreamOptions upstream;
   UpstreamAuth auth = UpstreamAuth::kPassthrough;
   std::string api_key;  // kKey: the upstream's key (from --upstream-api-key or its file)
