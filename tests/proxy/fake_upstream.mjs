@@ -6,7 +6,10 @@
 //
 //   import { startFakeUpstream } from './fake_upstream.mjs';
 //   const up = await startFakeUpstream();   // up.baseURL = http://127.0.0.1:PORT/v1
-//   up.mode = { hang: false, delayMs: 0, chunkDelayMs: 150, chunks: 6 };
+//   up.mode = { hang: false, delayMs: 0, chunkDelayMs: 150, chunks: 6, flood: 0 };
+//     flood: N > 0 streams N bytes of numbered SSE events as fast as the socket takes them
+//     (honouring backpressure); up.flood = {written, events, done} counts what the socket took.
+//   Authorization "Bearer bad-key" gets a 401 OpenAI error (an upstream error to relay).
 //   up.requests  -> [{method, url, headers, body: Buffer, at}]
 //   up.aborts    -> [{url, at}]  (socket closed mid-answer)
 // Standalone: `node fake_upstream.mjs` prints "LISTENING <port>" and serves until killed.
@@ -57,9 +60,37 @@ async function streamChat(res, up, state) {
   res.end('data: [DONE]\n\n');
 }
 
+// Numbered events ({"seq": n, "pad": ...}) as fast as the proxy reads them.
+async function flood(res, up, state) {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  up.flood = { written: 0, events: 0, done: false };
+  const pad = 'x'.repeat(1000);
+  for (let seq = 0; up.flood.written < up.mode.flood && !state.closed; ++seq) {
+    const event = `data: {"seq":${seq},"pad":"${pad}"}\n\n`;
+    up.flood.written += event.length;
+    up.flood.events = seq + 1;
+    if (!res.write(event)) {
+      await new Promise((r) => {
+        const go = () => { res.off('drain', go); res.off('close', go); r(); };
+        res.on('drain', go);
+        res.on('close', go);
+      });
+    }
+  }
+  if (state.closed) return;
+  res.end('data: [DONE]\n\n');
+  up.flood.done = true;
+}
+
 function answer(req, res, body, up, state) {
   const json = (() => { try { return JSON.parse(body.toString('utf8')); } catch { return {}; } })();
+  if (req.headers.authorization === 'Bearer bad-key') {
+    res.writeHead(401, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error',
+                                             param: null, code: 'invalid_api_key' } }));
+  }
   if (req.url.startsWith('/v1/chat/completions')) {
+    if (json.stream && up.mode.flood) return flood(res, up, state);
     if (json.stream) return streamChat(res, up, state);
     res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'upstream-req-1',
                          'openai-processing-ms': '12', 'x-ratelimit-remaining-requests': '99' });

@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { CANNED_CHAT, CANNED_COMPLETION, CANNED_RESPONSE, STREAM_WORDS, startFakeUpstream }
   from './fake_upstream.mjs';
@@ -20,10 +22,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const up = await startFakeUpstream();
 const dead = await closedPort();
+const keyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hg-proxy-')), 'upstream_key');
+fs.writeFileSync(keyFile, 'sk-from-the-key-file-01\n');
 const common = ['--upstream', up.baseURL, '--upstream-timeout-ms', '1500'];
 const [allow, blockErr, blockRef, down, failOpen, failClosed, turnsAll, turnsLast] =
   await Promise.all([
-    startGuard(['--threshold', '1', '--api-key', GUARD_KEY, ...common]),
+    startGuard(['--threshold', '1', '--api-key', GUARD_KEY, '--client-timeout-ms', '2500', ...common]),
     startGuard(['--threshold', '0', ...common]),
     startGuard(['--threshold', '0', '--block-response', 'refusal', '--refusal-message', REFUSAL,
                 ...common]),
@@ -31,7 +35,7 @@ const [allow, blockErr, blockRef, down, failOpen, failClosed, turnsAll, turnsLas
     startFakeGuard(['--load-delay-ms', '600000', '--fail-open', ...common]),
     startFakeGuard(['--load-delay-ms', '600000', ...common]),
     startFakeGuard(['--classify-turns', 'all', ...common]),
-    startFakeGuard([...common]),
+    startFakeGuard(['--upstream-api-key-file', keyFile, ...common]),
   ]);
 await sleep(300);  // hg_fake_serve --classify-turns: its fake model loads right after listening
 
@@ -227,6 +231,92 @@ await check('client disconnect mid-stream cancels the upstream transfer', async 
   up.mode.chunkDelayMs = 150;
   assert.ok(seen !== null, 'the upstream never saw its client (the proxy) go away');
   assert.ok(seen - tAbort < 1000, `upstream closed ${(seen - tAbort).toFixed(0)} ms after the abort`);
+});
+
+await check('upstream errors are relayed as they are (401 -> SDK AuthenticationError)', async () => {
+  await assert.rejects(client(allow, { apiKey: 'bad-key' }).chat.completions.create(chatParams('hi')),
+    (e) => {
+      assert.ok(e instanceof OpenAI.AuthenticationError, `got ${e.constructor.name}`);
+      assert.equal(e.code, 'invalid_api_key');
+      assert.equal(e.headers['x-haloguard-verdict'] ?? e.headers.get?.('x-haloguard-verdict'), 'safe');
+      return true;
+    });
+});
+
+await check("--upstream-api-key-file: the guard's key goes upstream, never the client's", async () => {
+  const before = up.requests.length;
+  await client(turnsLast).chat.completions.create(chatParams('hello there'));
+  assert.equal(up.requests[before].headers.authorization, 'Bearer sk-from-the-key-file-01');
+});
+
+await check('HTTP/1.0 client (nginx default): the stream is sent raw and ends at close', async () => {
+  up.mode.chunkDelayMs = 20;
+  const body = JSON.stringify(chatParams('story', { stream: true }));
+  const sock = net.connect(allow.port, '127.0.0.1');
+  sock.write(`POST /v1/chat/completions HTTP/1.0\r\nHost: x\r\nx-api-key: ${GUARD_KEY}\r\n` +
+             `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  const parts = [];
+  sock.on('data', (d) => parts.push(d));
+  await new Promise((r, j) => { sock.on('end', r); sock.on('error', j); });
+  up.mode.chunkDelayMs = 150;
+  const text = Buffer.concat(parts).toString();
+  const [head, payload] = text.split('\r\n\r\n');
+  assert.match(head, /^HTTP\/1\.1 200 /);
+  assert.doesNotMatch(head, /transfer-encoding/i);
+  assert.match(head, /connection: close/i);
+  assert.ok(payload.startsWith('data: {'));
+  assert.ok(payload.endsWith('data: [DONE]\n\n'));
+});
+
+function rssKiB(pid) {
+  return Number(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]);
+}
+
+await check('slow client: backpressure pauses the upstream (bounded memory), then all bytes arrive in order', async () => {
+  const total = 96 << 20;
+  up.mode.flood = total;
+  const rss0 = rssKiB(allow.proc.pid);
+  const r = await post(allow, '/v1/chat/completions', JSON.stringify(chatParams('flood', { stream: true })),
+                       { authorization: `Bearer ${UPSTREAM_KEY}` });
+  await sleep(1500);  // the client reads nothing meanwhile
+  const written = up.flood.written, rss1 = rssKiB(allow.proc.pid);
+  // Held while the client waits: the proxy's buffer (256 KiB) plus kernel socket buffers on
+  // both loopback hops (a few MiB each); without backpressure the whole 96 MiB would be taken.
+  assert.ok(written < 48 << 20, `the upstream wrote ${written >> 20} MiB while the client read nothing`);
+  assert.ok(rss1 - rss0 < 24 * 1024, `proxy RSS grew by ${(rss1 - rss0) >> 10} MiB`);
+  console.log(`  while stalled: upstream wrote ${(written / 1048576).toFixed(1)} of 96 MiB, ` +
+              `proxy RSS +${((rss1 - rss0) / 1024).toFixed(1)} MiB`);
+  const reader = r.body.getReader();
+  const decoder = new TextDecoder();
+  let rest = '', next = 0, done = false;
+  while (!done) {
+    const { value, done: end } = await reader.read();
+    done = end;
+    rest += decoder.decode(value ?? new Uint8Array(), { stream: !end });
+    let i;
+    while ((i = rest.indexOf('\n\n')) >= 0) {
+      const ev = rest.slice(0, i);
+      rest = rest.slice(i + 2);
+      if (ev === 'data: [DONE]') continue;
+      assert.equal(JSON.parse(ev.slice(6)).seq, next++);
+    }
+  }
+  up.mode.flood = 0;
+  assert.ok(up.flood.done);
+  assert.equal(next, up.flood.events);
+});
+
+await check('slow client: reading nothing for --client-timeout-ms drops it and cancels the upstream', async () => {
+  up.mode.flood = 96 << 20;
+  const abortsBefore = up.aborts.length;
+  const r = await post(allow, '/v1/chat/completions', JSON.stringify(chatParams('flood', { stream: true })),
+                       { authorization: `Bearer ${UPSTREAM_KEY}` });
+  let seen = false;
+  for (let i = 0; i < 120 && !seen; ++i) { await sleep(50); seen = up.aborts.length > abortsBefore; }
+  up.mode.flood = 0;
+  assert.ok(seen, 'the upstream transfer was not cancelled after the client stalled');
+  assert.match(allow.log(), /read nothing of a streamed response for 2500 ms/);
+  await r.body.cancel().catch(() => {});
 });
 
 await check('--fail-open: a guard failure forwards, x-haloguard-verdict: error; default 503', async () => {
