@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "server/client_watch.h"
 
 namespace haloguard::server {
 
@@ -40,6 +41,9 @@ struct HttpRequest {
   // Filled in by the server, not the parser.
   std::string remote;            // "127.0.0.1:51234"
   Clock::time_point received{};  // when the last byte of the request arrived
+  // Fires when the client closes or resets the connection while the request is handled (a
+  // half-close, shutdown(SHUT_WR), counts as gone too). Null outside the server.
+  std::shared_ptr<ClientWatch> client;
 
   // First value of header `lower_name`, or nullptr.
   const std::string* Header(std::string_view lower_name) const;

@@ -20,6 +20,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "core/log.h"
 #include "server/executor.h"
@@ -101,6 +102,7 @@ struct Conn {
   bool headers_checked = false;  // HeaderCheck ran for the current request
   int64_t reserved = 0;          // body bytes reserved against max_inflight_body_bytes
   std::shared_ptr<BodyStream> stream;  // kStreaming: the body being relayed
+  std::shared_ptr<ClientWatch> watch;  // kHandling: told when the client leaves
   bool chunked = false;                // kStreaming: chunked framing (HTTP/1.1 clients)
   bool http10 = false;                 // the request being handled is HTTP/1.0
   size_t lingered = 0;
@@ -409,6 +411,13 @@ void HttpServer::Impl::OnEvent(uint64_t id, uint32_t events) {
   if (c.phase == Conn::Phase::kStreaming && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
     return Close(c);  // the client went away mid-stream: Close marks the stream closed
   }
+  if (c.phase == Conn::Phase::kHandling && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
+      c.watch) {
+    // The handler learns it; the connection stays (a half-closed client still gets its answer).
+    std::shared_ptr<ClientWatch> w = std::move(c.watch);
+    UpdateInterest(c);
+    w->Fire();
+  }
   if ((events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLIN)) return Close(c);
   if (events & EPOLLOUT) {
     if (!Flush(c)) return;
@@ -535,6 +544,8 @@ void HttpServer::Impl::Dispatch(Conn& c, HttpRequest req) {
   const uint64_t seq = ++c.seq;
   req.remote = c.remote;
   req.received = Clock::now();
+  c.watch = std::make_shared<ClientWatch>();
+  req.client = c.watch;
   UpdateInterest(c);
   c.counted = true;
   active_.fetch_add(1);
@@ -552,6 +563,7 @@ void HttpServer::Impl::Dispatch(Conn& c, HttpRequest req) {
 }
 
 void HttpServer::Impl::SendResponse(Conn& c, const HttpResponse& r) {
+  c.watch.reset();  // answered: nothing left to cancel
   const bool close = r.close || !c.keep_alive || draining_.load() || stop_.load();
   if (r.stream) return StartStream(c, r, close);
   AppendResponse(r, close, c.head, c.out);
@@ -697,7 +709,11 @@ void HttpServer::Impl::StartLinger(Conn& c) {
 void HttpServer::Impl::UpdateInterest(Conn& c) {
   uint32_t want = 0;
   if (c.phase == Conn::Phase::kReading || c.phase == Conn::Phase::kLingering) want |= EPOLLIN;
-  if (c.phase == Conn::Phase::kStreaming) want |= EPOLLRDHUP;  // learn that the client left
+  // Learn that the client left: mid-stream (then the stream stops) and while a handler works
+  // (once; then the handler's ClientWatch fires).
+  if (c.phase == Conn::Phase::kStreaming || (c.phase == Conn::Phase::kHandling && c.watch)) {
+    want |= EPOLLRDHUP;
+  }
   if (c.out_off < c.out.size()) want |= EPOLLOUT;
   if (want == c.interest) return;
   epoll_event ev{};
@@ -709,6 +725,7 @@ void HttpServer::Impl::UpdateInterest(Conn& c) {
 
 void HttpServer::Impl::Close(Conn& c) {
   if (c.stream) c.stream->MarkClosed();  // the producer stops (cancels its upstream transfer)
+  if (c.watch) std::exchange(c.watch, nullptr)->Fire();
   if (c.counted) active_.fetch_sub(1);
   ReleaseBody(c);
   if (auto it = per_client_.find(c.address); it != per_client_.end() && --it->second <= 0) {

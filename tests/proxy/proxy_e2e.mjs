@@ -233,6 +233,26 @@ await check('client disconnect mid-stream cancels the upstream transfer', async 
   assert.ok(seen - tAbort < 1000, `upstream closed ${(seen - tAbort).toFixed(0)} ms after the abort`);
 });
 
+await check('client disconnect before the upstream answers (non-streamed) cancels it too', async () => {
+  up.mode.delayMs = 3000;
+  const abortsBefore = up.aborts.length, before = up.requests.length;
+  const ac = new AbortController();
+  const pending = post(allow, '/v1/chat/completions', JSON.stringify(chatParams('long answer')),
+                       { authorization: `Bearer ${UPSTREAM_KEY}` }, ac.signal).catch(() => null);
+  for (let i = 0; i < 100 && up.requests.length === before; ++i) await sleep(10);
+  const tAbort = performance.now();
+  ac.abort();
+  await pending;
+  let seen = null;
+  for (let i = 0; i < 100 && seen === null; ++i) {
+    if (up.aborts.length > abortsBefore) seen = up.aborts.at(-1).at;
+    else await sleep(20);
+  }
+  up.mode.delayMs = 0;
+  assert.ok(seen !== null, 'the upstream never saw the proxy go away');
+  assert.ok(seen - tAbort < 1000, `upstream closed ${(seen - tAbort).toFixed(0)} ms after the abort`);
+});
+
 await check('upstream errors are relayed as they are (401 -> SDK AuthenticationError)', async () => {
   await assert.rejects(client(allow, { apiKey: 'bad-key' }).chat.completions.create(chatParams('hi')),
     (e) => {

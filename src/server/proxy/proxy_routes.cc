@@ -173,6 +173,9 @@ void Router::Forward(const std::shared_ptr<Call>& call, const char* outcome, Hea
                     r.stream = body;
                     Finish(call, std::move(r));
                   });
+  // A client that leaves before the upstream's head (a long non-streamed generation) cancels
+  // the transfer too: the stream closes, which wakes the pool (after Send set its callback).
+  if (call->req.client) call->req.client->OnGone([body] { body->MarkClosed(); });
 }
 
 HttpResponse Router::Relay(const proxy::UpstreamHead& head) {
