@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <random>
 
+#include "server/proxy/block_response.h"
+
 namespace haloguard::server {
 
 namespace {
@@ -260,6 +262,10 @@ void Router::Handle(HttpRequest req, Responder respond) {
     case RouteId::kReadyz:
       return Ready(call);
     case RouteId::kModels:
+      // Proxy mode: LLM clients list the upstream's models (chat UIs, LiteLLM health checks).
+      if (upstream_ != nullptr && r.method == "GET") {
+        return Forward(call, "skipped", proxy::VerdictHeaders(nullptr, "skipped"));
+      }
       return Models(call);
     case RouteId::kMetrics:
       return Metrics(call);

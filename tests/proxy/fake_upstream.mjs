@@ -32,6 +32,7 @@ export const CANNED_RESPONSE = {
   output: [{ type: 'message', id: 'msg_1', status: 'completed', role: 'assistant',
              content: [{ type: 'output_text', text: 'Hello from responses.', annotations: [] }] }],
 };
+export const MODELS = { object: 'list', data: [{ id: 'fake-llm', object: 'model', created: 1700000000, owned_by: 'fake' }] };
 // The pieces of a streamed chat answer, in order.
 export const STREAM_WORDS = ['Once', ' upon', ' a', ' time', ' there', ' was', ' a', ' proxy'];
 
@@ -95,6 +96,10 @@ function answer(req, res, body, up, state) {
     res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'upstream-req-1',
                          'openai-processing-ms': '12', 'x-ratelimit-remaining-requests': '99' });
     return res.end(JSON.stringify(CANNED_CHAT));
+  }
+  if (req.method === 'GET' && req.url === '/v1/models') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify(MODELS));
   }
   if (req.url.startsWith('/v1/completions')) {
     res.writeHead(200, { 'content-type': 'application/json' });

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { CANNED_CHAT, CANNED_COMPLETION, CANNED_RESPONSE, STREAM_WORDS, startFakeUpstream }
+import { CANNED_CHAT, CANNED_COMPLETION, CANNED_RESPONSE, MODELS, STREAM_WORDS, startFakeUpstream }
   from './fake_upstream.mjs';
 import { ROOT, closedPort, loadOpenAI, startFakeGuard, startGuard } from './harness.mjs';
 
@@ -137,6 +137,14 @@ await check('completions and responses: forwarded byte-identical, relayed unchan
   }
   const sdk = await client(allow).responses.create({ model: 'fake-llm', input: 'Say hello' });
   assert.equal(sdk.output_text, CANNED_RESPONSE.output_text);
+});
+
+await check('GET /v1/models lists the upstream models', async () => {
+  const list = [];
+  for await (const m of client(allow).models.list()) list.push(m);
+  assert.deepEqual(list, MODELS.data);
+  assert.equal(up.requests.at(-1).method, 'GET');
+  assert.equal(up.requests.at(-1).body.length, 0);
 });
 
 await check('blocked (error): SDK BadRequestError content_filter, never reaches the upstream', async () => {

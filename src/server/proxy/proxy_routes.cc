@@ -154,10 +154,12 @@ std::vector<std::string> Router::UpstreamHeaders(const Call& call) const {
 }
 
 void Router::Forward(const std::shared_ptr<Call>& call, const char* outcome, Headers verdict) {
-  if (std::string(outcome) == "allowed" || std::string(outcome) == "flagged") {
+  const std::string o(outcome);
+  if (o == "allowed" || o == "flagged" || call->req.method == "GET") {
     proxy_metrics_->requests.With({call->route, outcome}).Inc();
   }
   proxy::UpstreamRequest req;
+  req.get = call->req.method == "GET";
   // call->req.target is "/v1/<rest>[?query]"; the base URL already ends in the API root.
   req.url = opts_.proxy.upstream.base_url + call->req.target.substr(3);
   req.headers = UpstreamHeaders(*call);

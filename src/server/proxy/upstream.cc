@@ -133,9 +133,14 @@ CURL* UpstreamPool::Impl::NewEasy(Transfer& t) {
   for (const std::string& h : t.request.headers) t.headers = curl_slist_append(t.headers, h.c_str());
   t.headers = curl_slist_append(t.headers, "Expect:");  // no 100-continue round trip
   curl_easy_setopt(e, CURLOPT_URL, t.request.url.c_str());
-  curl_easy_setopt(e, CURLOPT_POST, 1L);
-  curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.request.body.data());
-  curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.request.body.size()));
+  if (t.request.get) {
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.request.body.data());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(t.request.body.size()));
+  }
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opts.connect_timeout_ms));

@@ -21,6 +21,7 @@ struct UpstreamRequest {
   std::string url;                   // the full URL
   std::vector<std::string> headers;  // "Name: value" lines, sent as given
   std::string body;                  // POSTed byte for byte
+  bool get = false;                  // GET without a body instead (GET /v1/models)
 };
 
 struct UpstreamHead {
@@ -40,7 +41,7 @@ class UpstreamPool {
   UpstreamPool(const UpstreamPool&) = delete;
   UpstreamPool& operator=(const UpstreamPool&) = delete;
 
-  // POSTs `request`. `on_head` gets the response head as soon as it is complete, after which
+  // POSTs (or GETs) `request`. `on_head` gets the response head as soon as it is complete, after which
   // the body flows into `body` (Finish at the end, Abort on a transfer failure or a silence
   // longer than timeout_ms); or, when no head came, an error: UNAVAILABLE (refused, reset,
   // unresolvable, closed without an answer), DEADLINE_EXCEEDED (no head within timeout_ms, or
