@@ -235,7 +235,7 @@ class HttpServer::Impl {
   void SendResponse(Conn& c, const HttpResponse& r);
   void StartStream(Conn& c, const HttpResponse& r, bool close);
   bool StreamOut(Conn& c);
-  bool SendPending(Conn& c);
+  bool SendPending(Conn& c, bool progress_extends_deadline);
   bool Flush(Conn& c);
   void AfterWrite(Conn& c);
   void StartLinger(Conn& c);
@@ -595,8 +595,9 @@ void HttpServer::Impl::StartStream(Conn& c, const HttpResponse& r, bool close) {
 }
 
 // Sends c.out from out_off; false when the connection was closed. Leaves bytes pending (and
-// EPOLLOUT on) when the socket is full. Progress pushes the write deadline.
-bool HttpServer::Impl::SendPending(Conn& c) {
+// EPOLLOUT on) when the socket is full. With `progress_extends_deadline` (streams, which may
+// run long) bytes taken push the write deadline; a plain response must drain within it.
+bool HttpServer::Impl::SendPending(Conn& c, bool progress_extends_deadline) {
   bool progress = false;
   while (c.out_off < c.out.size()) {
     const ssize_t n =
@@ -607,7 +608,9 @@ bool HttpServer::Impl::SendPending(Conn& c) {
     } else if (n < 0 && errno == EINTR) {
       continue;
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (progress) c.deadline = Clock::now() + std::chrono::milliseconds(opts_.client_timeout_ms);
+      if (progress && progress_extends_deadline) {
+        c.deadline = Clock::now() + std::chrono::milliseconds(opts_.client_timeout_ms);
+      }
       UpdateInterest(c);
       return true;
     } else {
@@ -625,7 +628,7 @@ bool HttpServer::Impl::SendPending(Conn& c) {
 // false when the connection was closed.
 bool HttpServer::Impl::StreamOut(Conn& c) {
   for (;;) {
-    if (!SendPending(c)) return false;
+    if (!SendPending(c, /*progress_extends_deadline=*/true)) return false;
     if (c.out_off < c.out.size()) return true;  // the client is slower than the producer
     BodyStream::Piece p = c.stream->Take(kStreamSlice);
     if (!p.bytes.empty()) {
@@ -637,7 +640,7 @@ bool HttpServer::Impl::StreamOut(Conn& c) {
       c.deadline = Clock::now() + std::chrono::milliseconds(opts_.client_timeout_ms);
     }
     if (p.aborted) {
-      SendPending(c);  // best effort: what came before the failure
+      SendPending(c, false);  // best effort: what came before the failure
       if (conns_.count(c.id) > 0) Close(c);
       return false;
     }
@@ -660,23 +663,8 @@ bool HttpServer::Impl::StreamOut(Conn& c) {
 bool HttpServer::Impl::Flush(Conn& c) {
   if (c.phase == Conn::Phase::kStreaming) return StreamOut(c);
   const uint64_t id = c.id;  // AfterWrite may close (destroy) `c`
-  while (c.out_off < c.out.size()) {
-    const ssize_t n =
-        ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
-    if (n > 0) {
-      c.out_off += static_cast<size_t>(n);
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      UpdateInterest(c);
-      return true;
-    } else {
-      Close(c);
-      return false;
-    }
-  }
-  c.out.clear();
-  c.out_off = 0;
+  if (!SendPending(c, /*progress_extends_deadline=*/false)) return false;
+  if (c.out_off < c.out.size()) return true;
   if (c.phase == Conn::Phase::kWriting)
     AfterWrite(c);
   else
