@@ -54,6 +54,7 @@ export function startServer(binary, args) {
         resolve({
           port, base: `http://127.0.0.1:${port}`, proc, log: () => text,
           stop: async () => {
+            if (proc.exitCode !== null || proc.signalCode !== null) return;
             proc.kill('SIGTERM');
             const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
             await new Promise((r) => proc.once('exit', r));

@@ -414,6 +414,29 @@ await check('metrics: proxy outcomes, upstream errors and latency histogram', as
   assert.match(d, /haloguard_proxy_upstream_errors_total\{reason="unavailable"\} 1/);
 });
 
+await check('SIGTERM drains: a running stream finishes, new requests get 503, exit 0', async () => {
+  up.mode.chunkDelayMs = 100;
+  const c = client(allow);
+  const stream = await c.chat.completions.create(chatParams('last story', { stream: true }));
+  const exited = new Promise((r) => allow.proc.once('exit', (code) => r(code)));
+  const words = [];
+  let signalled = false;
+  for await (const chunk of stream) {
+    words.push(chunk.choices[0]?.delta?.content ?? '');
+    if (!signalled) {
+      signalled = true;
+      allow.proc.kill('SIGTERM');
+      await sleep(50);
+      const late = await post(allow, '/v1/chat/completions', JSON.stringify(chatParams('hi')),
+                              { authorization: `Bearer ${UPSTREAM_KEY}` }).catch(() => null);
+      assert.ok(late === null || late.status === 503, `late request got ${late?.status}`);
+    }
+  }
+  up.mode.chunkDelayMs = 150;
+  assert.equal(words.join(''), STREAM_WORDS.join(''));
+  assert.equal(await exited, 0);
+});
+
 await Promise.all([allow, blockErr, blockRef, down, failOpen, failClosed, turnsAll, turnsLast]
   .map((s) => s.stop()));
 await up.close();
