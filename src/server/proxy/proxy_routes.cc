@@ -33,7 +33,8 @@ constexpr const char* kForwardedRequestHeaders[] = {"content-type", "accept", "u
 
 // Upstream response headers relayed to the client (the framing is ours: chunked).
 bool RelayedResponseHeader(const std::string& name) {
-  static const char* kNames[] = {"cache-control", "openai-model", "openai-organization",
+  // content-encoding: the bytes are relayed as they came (never decoded), so their coding goes too.
+  static const char* kNames[] = {"cache-control", "content-encoding", "openai-model", "openai-organization",
                                  "openai-processing-ms", "openai-project", "openai-version",
                                  "retry-after"};
   if (name.rfind("x-ratelimit-", 0) == 0) return true;
