@@ -220,6 +220,18 @@ await check('upstream slower than --upstream-timeout-ms -> 504', async () => {
   assert.ok(took >= 1400 && took < 4000, `504 after ${took.toFixed(0)} ms; expected ~1500`);
 });
 
+// The fake upstream saw its client (the proxy) close a connection mid-answer, within 1 s of the
+// client's abort at `tAbort`.
+async function upstreamSawAbort(abortsBefore, tAbort) {
+  let seen = null;
+  for (let i = 0; i < 100 && seen === null; ++i) {
+    if (up.aborts.length > abortsBefore) seen = up.aborts.at(-1).at;
+    else await sleep(20);
+  }
+  assert.ok(seen !== null, 'the upstream never saw the proxy go away');
+  assert.ok(seen - tAbort < 1000, `upstream closed ${(seen - tAbort).toFixed(0)} ms after the abort`);
+}
+
 await check('client disconnect mid-stream cancels the upstream transfer', async () => {
   up.mode.chunkDelayMs = 300;
   const abortsBefore = up.aborts.length;
@@ -231,14 +243,8 @@ await check('client disconnect mid-stream cancels the upstream transfer', async 
   assert.ok(!first.done);
   const tAbort = performance.now();
   ac.abort();
-  let seen = null;
-  for (let i = 0; i < 100 && seen === null; ++i) {
-    if (up.aborts.length > abortsBefore) seen = up.aborts.at(-1).at;
-    else await sleep(20);
-  }
   up.mode.chunkDelayMs = 150;
-  assert.ok(seen !== null, 'the upstream never saw its client (the proxy) go away');
-  assert.ok(seen - tAbort < 1000, `upstream closed ${(seen - tAbort).toFixed(0)} ms after the abort`);
+  await upstreamSawAbort(abortsBefore, tAbort);
 });
 
 await check('client disconnect before the upstream answers (non-streamed) cancels it too', async () => {
@@ -251,14 +257,8 @@ await check('client disconnect before the upstream answers (non-streamed) cancel
   const tAbort = performance.now();
   ac.abort();
   await pending;
-  let seen = null;
-  for (let i = 0; i < 100 && seen === null; ++i) {
-    if (up.aborts.length > abortsBefore) seen = up.aborts.at(-1).at;
-    else await sleep(20);
-  }
   up.mode.delayMs = 0;
-  assert.ok(seen !== null, 'the upstream never saw the proxy go away');
-  assert.ok(seen - tAbort < 1000, `upstream closed ${(seen - tAbort).toFixed(0)} ms after the abort`);
+  await upstreamSawAbort(abortsBefore, tAbort);
 });
 
 await check('upstream errors are relayed as they are (401 -> SDK AuthenticationError)', async () => {
