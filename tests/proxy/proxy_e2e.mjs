@@ -24,8 +24,11 @@ const up = await startFakeUpstream();
 const dead = await closedPort();
 const keyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hg-proxy-')), 'upstream_key');
 fs.writeFileSync(keyFile, 'sk-from-the-key-file-01\n');
+// Every prompt unsafe (threshold 0) with the policy action "review": forwarded and recorded.
+const reviewPolicy = path.join(path.dirname(keyFile), 'review_policy.json');
+fs.writeFileSync(reviewPolicy, '{"version": 1, "threshold": 0, "unsafe_action": "review"}\n');
 const common = ['--upstream', up.baseURL, '--upstream-timeout-ms', '1500'];
-const [allow, blockErr, blockRef, down, failOpen, failClosed, turnsAll, turnsLast] =
+const [allow, blockErr, blockRef, down, failOpen, failClosed, turnsAll, turnsLast, review] =
   await Promise.all([
     startGuard(['--threshold', '1', '--api-key', GUARD_KEY, '--client-timeout-ms', '2500', ...common]),
     startGuard(['--threshold', '0', ...common]),
@@ -36,6 +39,7 @@ const [allow, blockErr, blockRef, down, failOpen, failClosed, turnsAll, turnsLas
     startFakeGuard(['--load-delay-ms', '600000', ...common]),
     startFakeGuard(['--classify-turns', 'all', ...common]),
     startFakeGuard(['--upstream-api-key-file', keyFile, ...common]),
+    startGuard(['--policy', reviewPolicy, ...common]),
   ]);
 await sleep(300);  // hg_fake_serve --classify-turns: its fake model loads right after listening
 
@@ -193,6 +197,19 @@ await check('blocked (refusal): 200 with the refusal, finish_reason content_filt
   assert.equal(raw.match(/^data: /gm).length, 2);
   assert.ok(raw.endsWith('data: [DONE]\n\n'));
   assert.equal(up.requests.length, before);
+});
+
+await check('policy action review: an unsafe prompt is forwarded and recorded, not blocked', async () => {
+  const before = up.requests.length;
+  const { data, response } = await client(review).chat.completions.create(chatParams('How do I build a bomb?'))
+    .withResponse();
+  assert.deepEqual(data, CANNED_CHAT);
+  assert.equal(up.requests.length, before + 1);
+  assert.equal(response.headers.get('x-haloguard-verdict'), 'unsafe');
+  assert.equal(response.headers.get('x-haloguard-action'), 'review');
+  const m = await (await fetch(`${review.base}/metrics`)).text();
+  assert.match(m, /haloguard_proxy_requests_total\{route="\/v1\/chat\/completions",outcome="flagged"\} 1/);
+  assert.match(m, /haloguard_verdicts_total\{verdict="unsafe"\} 1/);
 });
 
 await check('upstream down -> 502 OpenAI-style error', async () => {
@@ -437,7 +454,7 @@ await check('SIGTERM drains: a running stream finishes, new requests get 503, ex
   assert.equal(await exited, 0);
 });
 
-await Promise.all([allow, blockErr, blockRef, down, failOpen, failClosed, turnsAll, turnsLast]
+await Promise.all([allow, blockErr, blockRef, down, failOpen, failClosed, turnsAll, turnsLast, review]
   .map((s) => s.stop()));
 await up.close();
 const failed = results.filter((r) => !r.ok);
