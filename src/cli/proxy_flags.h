@@ -52,7 +52,8 @@ inline void AddProxyFlags(FlagSet& f, ProxyFlags* p) {
 // flag. Range checks happen in server::proxy::ValidateProxyOptions.
 inline Status FinishProxyFlags(ProxyFlags* p) {
   server::proxy::ProxyOptions& o = p->options;
-  o.upstream.max_connections = static_cast<int>(std::clamp<int64_t>(p->max_connections, 0, 1 << 20));
+  o.upstream.max_connections =
+      static_cast<int>(std::clamp<int64_t>(p->max_connections, 0, 1 << 20));
   if (!p->api_key_file.empty()) {
     StatusOr<std::string> text = ReadFileToString(p->api_key_file, 64 * 1024);
     if (!text.ok()) {

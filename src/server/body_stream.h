@@ -60,7 +60,7 @@ class BodyStream {
   std::string buf_;
   size_t off_ = 0;  // bytes of buf_ already taken
   bool finished_ = false, aborted_ = false, closed_ = false;
-  bool notified_ = false;     // a notify is on its way to the I/O thread
+  bool notified_ = false;        // a notify is on its way to the I/O thread
   bool wants_writable_ = false;  // Full() said true; call writable_ when it drains
   std::function<void()> notify_, writable_;
 };

@@ -89,9 +89,8 @@ TEST(HttpStream, ChunkedPiecesThenKeepAlive) {
   auto c = TestConnection::Connect(srv.server->port()).value();
   for (int round = 0; round < 2; ++round) {  // the same connection serves a second stream
     ASSERT_TRUE(c.Send(kGet11));
-    const std::string raw = ReadUntil(c.fd(), [](const std::string& b) {
-      return b.find("\r\n0\r\n\r\n") != std::string::npos;
-    });
+    const std::string raw = ReadUntil(
+        c.fd(), [](const std::string& b) { return b.find("\r\n0\r\n\r\n") != std::string::npos; });
     const size_t head_end = raw.find("\r\n\r\n");
     ASSERT_NE(head_end, std::string::npos) << raw;
     const std::string head = raw.substr(0, head_end);
@@ -110,7 +109,8 @@ TEST(HttpStream, Http10GetsRawBytesThenClose) {
   });
   auto c = TestConnection::Connect(srv.server->port()).value();
   ASSERT_TRUE(c.Send("GET /s HTTP/1.0\r\n\r\n"));
-  const std::string raw = ReadUntil(c.fd(), [](const std::string&) { return false; }, 3000);
+  const std::string raw = ReadUntil(
+      c.fd(), [](const std::string&) { return false; }, 3000);
   const size_t head_end = raw.find("\r\n\r\n");
   ASSERT_NE(head_end, std::string::npos) << raw;
   EXPECT_EQ(raw.find("Transfer-Encoding"), std::string::npos);
@@ -125,7 +125,8 @@ TEST(HttpStream, AbortClosesWithoutTheLastChunk) {
   });
   auto c = TestConnection::Connect(srv.server->port()).value();
   ASSERT_TRUE(c.Send(kGet11));
-  const std::string raw = ReadUntil(c.fd(), [](const std::string&) { return false; }, 3000);
+  const std::string raw = ReadUntil(
+      c.fd(), [](const std::string&) { return false; }, 3000);
   EXPECT_NE(raw.find("7\r\npartial\r\n"), std::string::npos) << raw;
   EXPECT_EQ(raw.find("\r\n0\r\n\r\n"), std::string::npos) << raw;  // truncated, not ended
 }

@@ -83,28 +83,36 @@ HttpResponse ChatRefusal(const std::string& model, const std::string& message, b
   const int64_t now = NowUnixSeconds();
   if (!stream) {
     OJson msg = {{"role", "assistant"}, {"content", message}, {"refusal", nullptr}};
-    OJson choice = {{"index", 0}, {"message", msg}, {"logprobs", nullptr},
-                    {"finish_reason", "content_filter"}};
-    return Json200(Dump({{"id", id}, {"object", "chat.completion"}, {"created", now},
-                         {"model", model}, {"choices", OJson::array({choice})},
-                         {"usage", {{"prompt_tokens", 0}, {"completion_tokens", 0},
-                                    {"total_tokens", 0}}}}),
-                   false);
+    OJson choice = {
+        {"index", 0}, {"message", msg}, {"logprobs", nullptr}, {"finish_reason", "content_filter"}};
+    return Json200(
+        Dump({{"id", id},
+              {"object", "chat.completion"},
+              {"created", now},
+              {"model", model},
+              {"choices", OJson::array({choice})},
+              {"usage", {{"prompt_tokens", 0}, {"completion_tokens", 0}, {"total_tokens", 0}}}}),
+        false);
   }
   OJson delta = {{"role", "assistant"}, {"content", message}};
-  OJson choice = {{"index", 0}, {"delta", delta}, {"logprobs", nullptr},
-                  {"finish_reason", "content_filter"}};
-  return Json200(Sse({{"id", id}, {"object", "chat.completion.chunk"}, {"created", now},
-                      {"model", model}, {"choices", OJson::array({choice})}}) +
+  OJson choice = {
+      {"index", 0}, {"delta", delta}, {"logprobs", nullptr}, {"finish_reason", "content_filter"}};
+  return Json200(Sse({{"id", id},
+                      {"object", "chat.completion.chunk"},
+                      {"created", now},
+                      {"model", model},
+                      {"choices", OJson::array({choice})}}) +
                      "data: [DONE]\n\n",
                  true);
 }
 
 HttpResponse CompletionRefusal(const std::string& model, const std::string& message, bool stream) {
-  OJson choice = {{"index", 0}, {"text", message}, {"logprobs", nullptr},
-                  {"finish_reason", "content_filter"}};
-  OJson body = {{"id", NewId("cmpl-")}, {"object", "text_completion"},
-                {"created", NowUnixSeconds()}, {"model", model},
+  OJson choice = {
+      {"index", 0}, {"text", message}, {"logprobs", nullptr}, {"finish_reason", "content_filter"}};
+  OJson body = {{"id", NewId("cmpl-")},
+                {"object", "text_completion"},
+                {"created", NowUnixSeconds()},
+                {"model", model},
                 {"choices", OJson::array({choice})}};
   if (!stream) return Json200(Dump(body), false);
   return Json200(Sse(body) + "data: [DONE]\n\n", true);
@@ -112,17 +120,24 @@ HttpResponse CompletionRefusal(const std::string& model, const std::string& mess
 
 HttpResponse ResponsesRefusal(const std::string& model, const std::string& message, bool stream) {
   OJson content = {{"type", "output_text"}, {"text", message}, {"annotations", OJson::array()}};
-  OJson item = {{"type", "message"}, {"id", NewId("msg_")}, {"status", "completed"},
-                {"role", "assistant"}, {"content", OJson::array({content})}};
-  OJson resp = {{"id", NewId("resp_")}, {"object", "response"},
-                {"created_at", NowUnixSeconds()}, {"status", "incomplete"},
-                {"incomplete_details", {{"reason", "content_filter"}}}, {"model", model},
-                {"output", OJson::array({item})}, {"output_text", message}};
+  OJson item = {{"type", "message"},
+                {"id", NewId("msg_")},
+                {"status", "completed"},
+                {"role", "assistant"},
+                {"content", OJson::array({content})}};
+  OJson resp = {{"id", NewId("resp_")},
+                {"object", "response"},
+                {"created_at", NowUnixSeconds()},
+                {"status", "incomplete"},
+                {"incomplete_details", {{"reason", "content_filter"}}},
+                {"model", model},
+                {"output", OJson::array({item})},
+                {"output_text", message}};
   if (!stream) return Json200(Dump(resp), false);
-  return Json200("event: response.completed\n" +
-                     Sse({{"type", "response.completed"}, {"sequence_number", 0},
-                          {"response", resp}}),
-                 true);
+  return Json200(
+      "event: response.completed\n" +
+          Sse({{"type", "response.completed"}, {"sequence_number", 0}, {"response", resp}}),
+      true);
 }
 
 }  // namespace
@@ -132,7 +147,7 @@ std::vector<std::pair<std::string, std::string>> VerdictHeaders(
   if (r == nullptr) {
     return {{"x-haloguard-verdict", verdict_override}, {"x-haloguard-category", "none"}};
   }
-  const std::string verdict = !verdict_override.empty()       ? verdict_override
+  const std::string verdict = !verdict_override.empty()     ? verdict_override
                               : r->safety_label == "Unsafe" ? "unsafe"
                                                             : "safe";
   return {{"x-haloguard-verdict", verdict},
@@ -142,13 +157,13 @@ std::vector<std::pair<std::string, std::string>> VerdictHeaders(
 }
 
 HttpResponse ContentFilterError(const guard::GuardResult& blocked) {
-  const std::string message =
-      "The prompt was blocked by HaloGuard's content policy (category " + blocked.category +
-      ", p_unsafe " + Fixed4(blocked.p_unsafe) + "). Please modify your prompt and retry.";
+  const std::string message = "The prompt was blocked by HaloGuard's content policy (category " +
+                              blocked.category + ", p_unsafe " + Fixed4(blocked.p_unsafe) +
+                              "). Please modify your prompt and retry.";
   OJson inner = {{"code", "ResponsibleAIPolicyViolation"},
                  {"content_filter_result", FilterResult(blocked)}};
-  OJson error = {{"message", message}, {"type", nullptr},   {"param", "prompt"},
-                 {"code", "content_filter"}, {"status", 400}, {"innererror", inner}};
+  OJson error = {{"message", message},       {"type", nullptr}, {"param", "prompt"},
+                 {"code", "content_filter"}, {"status", 400},   {"innererror", inner}};
   HttpResponse r;
   r.status = 400;
   r.body = Dump({{"error", error}});

@@ -23,15 +23,16 @@ std::optional<ApiError> ContentText(const Json& content, const std::string& para
   }
   if (content.is_null()) return std::nullopt;
   if (!content.is_array()) {
-    return BadRequest(param + ": expected a string or an array of content parts, got " +
-                          content.type_name(),
-                      param, "invalid_type");
+    return BadRequest(
+        param + ": expected a string or an array of content parts, got " + content.type_name(),
+        param, "invalid_type");
   }
   for (const Json& part : content) {
     if (!part.is_object() || !part.contains("type") || !part.contains("text")) continue;
     if (part["type"] != "text" && part["type"] != "input_text") continue;
     if (!part["text"].is_string()) {
-      return BadRequest(param + ": expected a string \"text\" in a text part", param, "invalid_type");
+      return BadRequest(param + ": expected a string \"text\" in a text part", param,
+                        "invalid_type");
     }
     if (!out->empty()) *out += "\n";
     *out += part["text"].get<std::string>();
@@ -65,9 +66,9 @@ std::optional<ApiError> PromptTexts(const Json& prompt, std::vector<std::string>
     return std::nullopt;
   }
   if (!prompt.is_array()) {
-    return BadRequest(std::string("prompt: expected a string or an array of strings, got ") +
-                          prompt.type_name(),
-                      "prompt", "invalid_type");
+    return BadRequest(
+        std::string("prompt: expected a string or an array of strings, got ") + prompt.type_name(),
+        "prompt", "invalid_type");
   }
   for (size_t i = 0; i < prompt.size(); ++i) {
     if (!prompt[i].is_string()) {
@@ -81,8 +82,8 @@ std::optional<ApiError> PromptTexts(const Json& prompt, std::vector<std::string>
   return std::nullopt;
 }
 
-std::optional<ApiError> RouteTexts(const Json& j, ProxyRoute route,
-                                   std::vector<std::string>* texts, bool* per_prompt) {
+std::optional<ApiError> RouteTexts(const Json& j, ProxyRoute route, std::vector<std::string>* texts,
+                                   bool* per_prompt) {
   switch (route) {
     case ProxyRoute::kChat:
       if (!j.contains("messages")) {
@@ -124,8 +125,7 @@ std::optional<ApiError> ExtractProxyPrompt(const std::string& body, ProxyRoute r
     return BadRequest("expected at most " + std::to_string(limits.max_inputs) +
                           " user turns to classify (--max-inputs), got " +
                           std::to_string(texts.size()),
-                      route == ProxyRoute::kCompletions ? "prompt" : "messages",
-                      "too_many_inputs");
+                      route == ProxyRoute::kCompletions ? "prompt" : "messages", "too_many_inputs");
   }
   for (size_t i = 0; i < texts.size(); ++i) {
     if (auto e = internal::CheckText(texts[i], "user turn " + std::to_string(i), limits)) return e;

@@ -48,7 +48,8 @@ Status ValidateProxyOptions(ProxyOptions* o) {
   HG_RETURN_IF_ERROR(AtLeast("--upstream-connect-timeout-ms", o->upstream.connect_timeout_ms, 1));
   HG_RETURN_IF_ERROR(AtLeast("--upstream-timeout-ms", o->upstream.timeout_ms, 1));
   HG_RETURN_IF_ERROR(AtLeast("--upstream-max-connections", o->upstream.max_connections, 1));
-  HG_RETURN_IF_ERROR(AtLeast("--upstream-max-buffered-bytes", o->upstream.max_buffered_bytes, 1024));
+  HG_RETURN_IF_ERROR(
+      AtLeast("--upstream-max-buffered-bytes", o->upstream.max_buffered_bytes, 1024));
   if (o->auth == UpstreamAuth::kKey && o->api_key.empty()) {
     return InvalidArgumentError(
         "--upstream-auth key: expected --upstream-api-key or --upstream-api-key-file, got neither");

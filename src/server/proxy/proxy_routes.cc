@@ -27,16 +27,15 @@ const char* RouteName(proxy::ProxyRoute r) {
 
 // Request headers passed to the upstream as they came (Authorization is decided separately;
 // hop-by-hop, framing, encoding and our own key headers never are).
-constexpr const char* kForwardedRequestHeaders[] = {"content-type", "accept", "user-agent",
-                                                    "openai-organization", "openai-project",
-                                                    "openai-beta"};
+constexpr const char* kForwardedRequestHeaders[] = {
+    "content-type", "accept", "user-agent", "openai-organization", "openai-project", "openai-beta"};
 
 // Upstream response headers relayed to the client (the framing is ours: chunked).
 bool RelayedResponseHeader(const std::string& name) {
   // content-encoding: the bytes are relayed as they came (never decoded), so their coding goes too.
-  static const char* kNames[] = {"cache-control", "content-encoding", "openai-model", "openai-organization",
-                                 "openai-processing-ms", "openai-project", "openai-version",
-                                 "retry-after"};
+  static const char* kNames[] = {"cache-control",       "content-encoding",     "openai-model",
+                                 "openai-organization", "openai-processing-ms", "openai-project",
+                                 "openai-version",      "retry-after"};
   if (name.rfind("x-ratelimit-", 0) == 0) return true;
   return std::any_of(std::begin(kNames), std::end(kNames),
                      [&](const char* n) { return name == n; });
@@ -165,8 +164,8 @@ void Router::Forward(const std::shared_ptr<Call>& call, const char* outcome, Hea
   req.url = opts_.proxy.upstream.base_url + call->req.target.substr(3);
   req.headers = UpstreamHeaders(*call);
   req.body = std::move(call->req.body);  // byte for byte what the client sent
-  auto body = std::make_shared<BodyStream>(
-      static_cast<size_t>(opts_.proxy.upstream.max_buffered_bytes));
+  auto body =
+      std::make_shared<BodyStream>(static_cast<size_t>(opts_.proxy.upstream.max_buffered_bytes));
   upstream_->Send(std::move(req), body,
                   [this, call, body, verdict](StatusOr<proxy::UpstreamHead> head) {
                     if (!head.ok()) return UpstreamFailed(call, head.status(), verdict);
@@ -200,11 +199,15 @@ HttpResponse Router::Relay(const proxy::UpstreamHead& head) {
 void Router::UpstreamFailed(const std::shared_ptr<Call>& call, const Status& why, Headers verdict) {
   const bool timeout = why.code() == StatusCode::kDeadlineExceeded;
   const bool cancelled = why.code() == StatusCode::kCancelled;
-  proxy_metrics_->upstream_errors.With({timeout ? "timeout" : cancelled ? "cancelled" : "unavailable"})
+  proxy_metrics_->upstream_errors
+      .With({timeout     ? "timeout"
+             : cancelled ? "cancelled"
+                         : "unavailable"})
       .Inc();
   HG_LOG(WARNING) << "proxy: " << call->route << ": " << why.message();
-  ApiError e = HttpError(timeout ? 504 : 502, why.message() + " (" + opts_.proxy.upstream.base_url + ")",
-                         timeout ? "upstream_timeout" : "upstream_unavailable");
+  ApiError e =
+      HttpError(timeout ? 504 : 502, why.message() + " (" + opts_.proxy.upstream.base_url + ")",
+                timeout ? "upstream_timeout" : "upstream_unavailable");
   e.type = "server_error";
   HttpResponse r = ErrorResponse(e);
   AddHeaders(r, verdict);

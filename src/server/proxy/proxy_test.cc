@@ -49,20 +49,23 @@ TEST(ExtractProxyPrompt, ChatLastAndAllUserTurns) {
 }
 
 TEST(ExtractProxyPrompt, NoUserTextIsEmptyNotAnError) {
-  EXPECT_TRUE(Texts(R"({"messages":[{"role":"system","content":"s"}]})", ProxyRoute::kChat).empty());
+  EXPECT_TRUE(
+      Texts(R"({"messages":[{"role":"system","content":"s"}]})", ProxyRoute::kChat).empty());
   EXPECT_TRUE(Texts(R"({"model":"m"})", ProxyRoute::kResponses).empty());
 }
 
 TEST(ExtractProxyPrompt, CompletionsJudgeEveryPrompt) {
   EXPECT_EQ(Texts(R"({"prompt":["a","b"]})", ProxyRoute::kCompletions),
             (std::vector<std::string>{"a", "b"}));
-  EXPECT_EQ(Texts(R"({"prompt":"one"})", ProxyRoute::kCompletions), std::vector<std::string>{"one"});
+  EXPECT_EQ(Texts(R"({"prompt":"one"})", ProxyRoute::kCompletions),
+            std::vector<std::string>{"one"});
   EXPECT_NE(ErrorOf(R"({"prompt":[1,2,3]})", ProxyRoute::kCompletions).find("token-id"),
             std::string::npos);
 }
 
 TEST(ExtractProxyPrompt, ResponsesInputStringOrUserItems) {
-  EXPECT_EQ(Texts(R"({"input":"hello"})", ProxyRoute::kResponses), std::vector<std::string>{"hello"});
+  EXPECT_EQ(Texts(R"({"input":"hello"})", ProxyRoute::kResponses),
+            std::vector<std::string>{"hello"});
   EXPECT_EQ(Texts(R"({"input":[{"role":"user","content":[{"type":"input_text","text":"q1"}]},
                                {"type":"function_call_output","call_id":"c","output":"x"},
                                {"type":"message","role":"user","content":"q2"}]})",
@@ -80,9 +83,9 @@ TEST(ExtractProxyPrompt, MalformedFieldsAre400s) {
             std::string::npos);
   ApiLimits small;
   small.max_input_bytes = 4;
-  EXPECT_NE(ErrorOf(R"({"messages":[{"role":"user","content":"too long"}]})", ProxyRoute::kChat,
-                    small),
-            "");
+  EXPECT_NE(
+      ErrorOf(R"({"messages":[{"role":"user","content":"too long"}]})", ProxyRoute::kChat, small),
+      "");
   ApiLimits few;
   few.max_inputs = 1;
   EXPECT_NE(ErrorOf(R"({"prompt":["a","b"]})", ProxyRoute::kCompletions, few).find("--max-inputs"),

@@ -85,7 +85,7 @@ struct UpstreamPool::Impl {
   std::vector<std::unique_ptr<Transfer>> inbox;
   std::vector<uint64_t> wakes;
   bool stopped = false;
-  uint64_t next_id = 1;  // under mu
+  uint64_t next_id = 1;                                          // under mu
   std::unordered_map<uint64_t, std::unique_ptr<Transfer>> live;  // curl thread only
   // Outlives the pool for the streams' writable callbacks (they may fire after Stop()).
   std::shared_ptr<std::pair<std::mutex, Impl*>> self =
@@ -130,7 +130,8 @@ size_t UpstreamPool::Impl::OnBody(char* data, size_t size, size_t n, void* user)
 CURL* UpstreamPool::Impl::NewEasy(Transfer& t) {
   CURL* e = curl_easy_init();
   if (e == nullptr) return nullptr;
-  for (const std::string& h : t.request.headers) t.headers = curl_slist_append(t.headers, h.c_str());
+  for (const std::string& h : t.request.headers)
+    t.headers = curl_slist_append(t.headers, h.c_str());
   t.headers = curl_slist_append(t.headers, "Expect:");  // no 100-continue round trip
   curl_easy_setopt(e, CURLOPT_URL, t.request.url.c_str());
   if (t.request.get) {
@@ -252,8 +253,9 @@ void UpstreamPool::Impl::CheckTimeouts() {
   for (auto& [id, t] : live)
     if (!t->paused && now - t->last_activity > limit) late.push_back(t.get());
   for (Transfer* t : late) {
-    Fail(*t, DeadlineExceededError("upstream: " + std::string(t->head_sent ? "silent" : "no answer") +
-                                   " for " + std::to_string(opts.timeout_ms) + " ms"));
+    Fail(*t,
+         DeadlineExceededError("upstream: " + std::string(t->head_sent ? "silent" : "no answer") +
+                               " for " + std::to_string(opts.timeout_ms) + " ms"));
     Remove(*t);
   }
 }

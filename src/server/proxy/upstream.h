@@ -27,7 +27,7 @@ struct UpstreamRequest {
 struct UpstreamHead {
   int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased, values trimmed
-  double seconds = 0;  // from Send() to the complete head
+  double seconds = 0;                                        // from Send() to the complete head
 };
 
 // Runs exactly once, on the pool's thread (cheap; must not block or call Send).
@@ -41,8 +41,8 @@ class UpstreamPool {
   UpstreamPool(const UpstreamPool&) = delete;
   UpstreamPool& operator=(const UpstreamPool&) = delete;
 
-  // POSTs (or GETs) `request`. `on_head` gets the response head as soon as it is complete, after which
-  // the body flows into `body` (Finish at the end, Abort on a transfer failure or a silence
+  // POSTs (or GETs) `request`. `on_head` gets the response head as soon as it is complete, after
+  // which the body flows into `body` (Finish at the end, Abort on a transfer failure or a silence
   // longer than timeout_ms); or, when no head came, an error: UNAVAILABLE (refused, reset,
   // unresolvable, closed without an answer), DEADLINE_EXCEEDED (no head within timeout_ms, or
   // no connection within connect_timeout_ms), CANCELLED (the client left, or Stop()).
