@@ -60,6 +60,10 @@ export function startServer(binary, args) {
             await new Promise((r) => proc.once('exit', r));
             clearTimeout(t);
             live.delete(proc);
+            // A sanitizer build (preset asan) reports memory errors and leaks at exit.
+            if (/ERROR: (Address|Leak)Sanitizer|runtime error:/.test(text)) {
+              throw new Error(`${path.basename(binary)} sanitizer report:\n${text}`);
+            }
           },
         });
       }
