@@ -12,6 +12,7 @@
 //   Authorization "Bearer bad-key" gets a 401 OpenAI error (an upstream error to relay).
 //   up.requests  -> [{method, url, headers, body: Buffer, at}]
 //   up.aborts    -> [{url, at}]  (socket closed mid-answer)
+//   up.open, up.maxOpen -> client connections open now / at most at once
 // Standalone: `node fake_upstream.mjs` prints "LISTENING <port>" and serves until killed.
 import http from 'node:http';
 
@@ -132,6 +133,13 @@ export async function startFakeUpstream() {
       if (up.mode.delayMs) await sleep(up.mode.delayMs);
       if (!state.closed) answer(req, res, body, up, state);
     });
+  });
+  // Open connections now and the most seen at once (reset maxOpen to measure a phase).
+  up.open = 0;
+  up.maxOpen = 0;
+  server.on('connection', (sock) => {
+    up.maxOpen = Math.max(up.maxOpen, ++up.open);
+    sock.on('close', () => { --up.open; });
   });
   server.keepAliveTimeout = 5000;
   await new Promise((r) => server.listen(0, '127.0.0.1', r));

@@ -39,7 +39,7 @@ const [allow, blockErr, blockRef, down, failOpen, failClosed, turnsAll, turnsLas
     startFakeGuard(['--load-delay-ms', '600000', ...common]),
     startFakeGuard(['--classify-turns', 'all', ...common]),
     startFakeGuard(['--upstream-api-key-file', keyFile, ...common]),
-    startGuard(['--policy', reviewPolicy, ...common]),
+    startGuard(['--policy', reviewPolicy, '--upstream-max-connections', '3', ...common]),
   ]);
 await sleep(300);  // hg_fake_serve --classify-turns: its fake model loads right after listening
 
@@ -210,6 +210,22 @@ await check('policy action review: an unsafe prompt is forwarded and recorded, n
   const m = await (await fetch(`${review.base}/metrics`)).text();
   assert.match(m, /haloguard_proxy_requests_total\{route="\/v1\/chat\/completions",outcome="flagged"\} 1/);
   assert.match(m, /haloguard_verdicts_total\{verdict="unsafe"\} 1/);
+});
+
+await check('--upstream-max-connections caps the pool; waiting requests still complete', async () => {
+  up.mode.delayMs = 300;
+  const baseline = up.open;  // other guards' idle keep-alive connections (they stay idle here)
+  up.maxOpen = baseline;
+  const c = client(review);
+  const t0 = performance.now();
+  const answers = await Promise.all(Array.from({ length: 9 }, (_, i) =>
+    c.chat.completions.create(chatParams(`question ${i}`))));
+  const took = performance.now() - t0;
+  up.mode.delayMs = 0;
+  for (const a of answers) assert.deepEqual(a, CANNED_CHAT);
+  assert.ok(up.maxOpen - baseline <= 3, `${up.maxOpen - baseline} new upstream connections at once; cap 3`);
+  // 9 answers of 300 ms through 3 connections take 3 rounds.
+  assert.ok(took >= 850, `9 requests took ${took.toFixed(0)} ms; through 3 connections expected >= 900`);
 });
 
 await check('upstream down -> 502 OpenAI-style error', async () => {
