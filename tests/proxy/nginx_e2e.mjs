@@ -44,7 +44,7 @@ http {
   }
 }
 `);
-const proc = spawn(nginx, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'inherit' });
+const proc = spawn(nginx, ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', path.join(dir, 'nginx.conf')], { stdio: 'inherit' });
 process.on('exit', () => { try { proc.kill('SIGKILL'); } catch {} });
 let ok = false;
 for (let i = 0; i < 100 && !ok; ++i) {
