@@ -9,6 +9,7 @@
 //   up.mode = { hang: false, delayMs: 0, chunkDelayMs: 150, chunks: 6, flood: 0 };
 //     flood: N > 0 streams N bytes of numbered SSE events as fast as the socket takes them
 //     (honouring backpressure); up.flood = {written, events, done} counts what the socket took.
+//     cutAfter: k destroys the socket after k chunks of a streamed chat answer.
 //   Authorization "Bearer bad-key" gets a 401 OpenAI error (an upstream error to relay).
 //   up.requests  -> [{method, url, headers, body: Buffer, at}]
 //   up.aborts    -> [{url, at}]  (socket closed mid-answer)
@@ -54,6 +55,10 @@ async function streamChat(res, up, state) {
                        'x-request-id': 'upstream-req-stream' });
   const n = Math.min(up.mode.chunks ?? STREAM_WORDS.length, STREAM_WORDS.length);
   for (let i = 0; i < n && !state.closed; ++i) {
+    if (up.mode.cutAfter !== undefined && i === up.mode.cutAfter) {
+      res.socket.destroy();  // the upstream dies mid-answer
+      return;
+    }
     res.write(`data: ${JSON.stringify(chunkOf(i, STREAM_WORDS[i], false))}\n\n`);
     await sleep(up.mode.chunkDelayMs ?? 150);
   }

@@ -294,6 +294,22 @@ await check('client disconnect before the upstream answers (non-streamed) cancel
   await upstreamSawAbort(abortsBefore, tAbort);
 });
 
+await check('upstream dies mid-stream: the client sees a truncated stream, never a clean end', async () => {
+  up.mode.chunkDelayMs = 20;
+  up.mode.cutAfter = 3;
+  const words = [];
+  try {
+    await assert.rejects((async () => {
+      const stream = await client(allow).chat.completions.create(chatParams('story', { stream: true }));
+      for await (const ch of stream) words.push(ch.choices[0]?.delta?.content ?? '');
+    })());
+  } finally {
+    delete up.mode.cutAfter;
+    up.mode.chunkDelayMs = 150;
+  }
+  assert.deepEqual(words, STREAM_WORDS.slice(0, 3));
+});
+
 await check('upstream errors are relayed as they are (401 -> SDK AuthenticationError)', async () => {
   await assert.rejects(client(allow, { apiKey: 'bad-key' }).chat.completions.create(chatParams('hi')),
     (e) => {
@@ -441,6 +457,8 @@ await check('metrics: proxy outcomes, upstream errors and latency histogram', as
   assert.match(m, /haloguard_proxy_requests_total\{route="\/v1\/chat\/completions",outcome="allowed"\} [1-9]/);
   assert.match(m, /haloguard_proxy_upstream_errors_total\{reason="timeout"\} 1/);
   assert.match(m, /haloguard_proxy_upstream_head_seconds_count [1-9]/);
+  assert.match(m, /haloguard_proxy_upstream_errors_total\{reason="cut"\} 1/);
+  assert.match(m, /haloguard_proxy_upstream_errors_total\{reason="client_left"\} [1-9]/);
   const b = await (await fetch(`${blockErr.base}/metrics`)).text();
   assert.match(b, /haloguard_proxy_requests_total\{route="\/v1\/chat\/completions",outcome="blocked"\} [1-9]/);
   const d = await (await fetch(`${down.base}/metrics`)).text();

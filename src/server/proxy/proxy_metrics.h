@@ -14,8 +14,9 @@ struct ProxyMetrics {
             {"route", "outcome"})),
         upstream_errors(reg.AddCounter(
             "haloguard_proxy_upstream_errors_total",
-            "Upstream transfers that failed before a response head, by reason: unavailable "
-            "(502), timeout (504), cancelled (client left or shutdown).",
+            "Upstream transfers that did not complete, by reason: before the response head "
+            "unavailable (502), timeout (504), cancelled (client left or shutdown); after it "
+            "cut (upstream failed or went silent mid-body) or client_left.",
             {"reason"})),
         upstream_seconds(reg.AddHistogram(
             "haloguard_proxy_upstream_head_seconds",

@@ -174,6 +174,11 @@ void Router::Forward(const std::shared_ptr<Call>& call, const char* outcome, Hea
                     AddHeaders(r, verdict);
                     r.stream = body;
                     Finish(call, std::move(r));
+                  },
+                  [this](const Status& end) {
+                    if (end.ok()) return;
+                    const bool left = end.code() == StatusCode::kCancelled;
+                    proxy_metrics_->upstream_errors.With({left ? "client_left" : "cut"}).Inc();
                   });
   // A client that leaves before the upstream's head (a long non-streamed generation) cancels
   // the transfer too: the stream closes, which wakes the pool (after Send set its callback).

@@ -32,6 +32,7 @@ struct Transfer {
   UpstreamRequest request;
   std::shared_ptr<BodyStream> body;
   HeadCallback on_head;
+  EndCallback on_end;  // may be null
   UpstreamHead head;
   bool head_sent = false;
   bool paused = false;
@@ -186,8 +187,11 @@ void UpstreamPool::Impl::AddNew() {
 // A transfer that failed or was cancelled: the head callback gets `s`, or the body is aborted.
 void UpstreamPool::Impl::Fail(Transfer& t, Status s) {
   if (t.head_sent) {
-    HG_LOG(WARNING) << "proxy: upstream stream cut off: " << s.message();
+    if (s.code() != StatusCode::kCancelled) {
+      HG_LOG(WARNING) << "proxy: upstream stream cut off: " << s.message();
+    }
     t.body->Abort();
+    if (t.on_end) t.on_end(s);
   } else {
     t.head_sent = true;
     t.on_head(std::move(s));
@@ -233,6 +237,7 @@ void UpstreamPool::Impl::ReapDone() {
     const CURLcode code = m->data.result;
     if (code == CURLE_OK && t->head_sent) {
       t->body->Finish();
+      if (t->on_end) t->on_end(OkStatus());
     } else if (code == CURLE_OK) {
       Fail(*t, UnavailableError("upstream: the response had no head"));
     } else if (code == CURLE_WRITE_ERROR && t->body->Closed()) {
@@ -318,11 +323,12 @@ UpstreamPool::~UpstreamPool() { Stop(); }
 void UpstreamPool::Stop() { impl_->Stop(); }
 
 void UpstreamPool::Send(UpstreamRequest request, std::shared_ptr<BodyStream> body,
-                        HeadCallback on_head) {
+                        HeadCallback on_head, EndCallback on_end) {
   auto t = std::make_unique<Transfer>();
   t->request = std::move(request);
   t->body = std::move(body);
   t->on_head = std::move(on_head);
+  t->on_end = std::move(on_end);
   t->start = t->last_activity = Clock::now();
   std::unique_lock<std::mutex> lock(impl_->mu);
   if (impl_->stopped) {

@@ -32,6 +32,10 @@ struct UpstreamHead {
 
 // Runs exactly once, on the pool's thread (cheap; must not block or call Send).
 using HeadCallback = std::function<void(StatusOr<UpstreamHead>)>;
+// Runs once on the pool's thread when a body whose head was delivered ended: OK (complete),
+// CANCELLED (the client left or Stop()), DEADLINE_EXCEEDED (silent too long), else the transfer
+// failure. Same rules as HeadCallback.
+using EndCallback = std::function<void(const Status&)>;
 
 class UpstreamPool {
  public:
@@ -47,7 +51,8 @@ class UpstreamPool {
   // unresolvable, closed without an answer), DEADLINE_EXCEEDED (no head within timeout_ms, or
   // no connection within connect_timeout_ms), CANCELLED (the client left, or Stop()).
   // Thread-safe.
-  void Send(UpstreamRequest request, std::shared_ptr<BodyStream> body, HeadCallback on_head);
+  void Send(UpstreamRequest request, std::shared_ptr<BodyStream> body, HeadCallback on_head,
+            EndCallback on_end = nullptr);
 
   // Cancels every transfer (heads not yet delivered get CANCELLED; bodies are aborted) and
   // joins the thread. Idempotent.
