@@ -126,6 +126,7 @@ class Router {
                   std::vector<StatusOr<guard::GuardResult>> results);
   void Block(const std::shared_ptr<Call>& call, proxy::ProxyRoute route,
              const proxy::ProxyPrompt& prompt, const guard::GuardResult& blocked);
+  // Counts `outcome` (allowed, flagged, skipped, fail_open) and relays the request upstream.
   void Forward(const std::shared_ptr<Call>& call, const char* outcome,
                std::vector<std::pair<std::string, std::string>> verdict_headers);
   void GuardFailed(const std::shared_ptr<Call>& call, const Status& why);

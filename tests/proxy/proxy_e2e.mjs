@@ -403,6 +403,8 @@ await check('--fail-open: a guard failure forwards, x-haloguard-verdict: error; 
   assert.deepEqual(data, CANNED_CHAT);
   assert.equal(response.headers.get('x-haloguard-verdict'), 'error');
   assert.equal(up.requests.length, before + 1);
+  assert.match(await (await fetch(`${failOpen.base}/metrics`)).text(),
+               /haloguard_proxy_requests_total\{route="\/v1\/chat\/completions",outcome="fail_open"\} 1/);
   before = up.requests.length;
   await assert.rejects(client(failClosed).chat.completions.create(chatParams('hi')), (e) => {
     assert.equal(e.status, 503);

@@ -66,7 +66,6 @@ void Router::Proxy(const std::shared_ptr<Call>& call, proxy::ProxyRoute route) {
     return;
   }
   if (prompt->texts.empty()) {
-    proxy_metrics_->requests.With({route_name, "skipped"}).Inc();
     return Forward(call, "skipped", proxy::VerdictHeaders(nullptr, "skipped"));
   }
   if (state == ServingState::kLoading) {
@@ -121,7 +120,6 @@ void Router::GuardFailed(const std::shared_ptr<Call>& call, const Status& why) {
   HG_LOG(WARNING) << "proxy: guard failure on " << route << ": " << why.message()
                   << (opts_.proxy.fail_open ? "; forwarding unjudged (--fail-open)" : "");
   if (opts_.proxy.fail_open) {
-    proxy_metrics_->requests.With({route, "fail_open"}).Inc();
     return Forward(call, "fail_open", proxy::VerdictHeaders(nullptr, "error"));
   }
   proxy_metrics_->requests.With({route, "guard_error"}).Inc();
@@ -154,10 +152,7 @@ std::vector<std::string> Router::UpstreamHeaders(const Call& call) const {
 }
 
 void Router::Forward(const std::shared_ptr<Call>& call, const char* outcome, Headers verdict) {
-  const std::string o(outcome);
-  if (o == "allowed" || o == "flagged" || call->req.method == "GET") {
-    proxy_metrics_->requests.With({call->route, outcome}).Inc();
-  }
+  proxy_metrics_->requests.With({call->route, outcome}).Inc();
   proxy::UpstreamRequest req;
   req.get = call->req.method == "GET";
   // call->req.target is "/v1/<rest>[?query]"; the base URL already ends in the API root.
