@@ -53,6 +53,14 @@ struct TaskGrid {
   }
 };
 
+// Column-block width of the fp32 GEMM's tasks: the packed width `nc`, halved (down to 64) while
+// there are fewer blocks than 4 per thread. Every task then packs its weight block once for all
+// T rows, instead of TaskGrid splitting the rows and packing the same block once per part.
+int64_t GemmColumnBlock(int64_t N, int64_t nc, int threads) {
+  while (nc > 64 && (N + nc - 1) / nc < 4 * static_cast<int64_t>(threads)) nc /= 2;
+  return nc;
+}
+
 void MatMulInt8(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix& w, float* y) {
   const cpu::OpTable& ops = cpu::Ops();
   const QuantizedMatrix& q = *w.int8;
@@ -141,7 +149,7 @@ void MatMul(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix& w, 
     });
     return;
   }
-  const TaskGrid grid(T, N, ops.gemm_mr, ops.gemm_nc, pool.num_threads());
+  const TaskGrid grid(T, N, ops.gemm_mr, GemmColumnBlock(N, ops.gemm_nc, pool.num_threads()), pool.num_threads());
   const size_t scratch = static_cast<size_t>(ops.gemm_scratch_floats + K) * sizeof(float);
   pool.Run(grid.num_tasks(), [&](int i, int) {
     int64_t t0, t1, n0, n1;
