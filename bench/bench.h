@@ -35,6 +35,8 @@ struct BenchOptions {
   // llama.cpp's llama-bench binary and a GGUF of the same model: when set, the llama_bench section
   // runs it (same prompt length and threads) next to our prefill and reports the ratio.
   std::string llama_bench, gguf;
+  // guard_latency input classes to run (short, medium, long1200, long5000); empty = all.
+  std::vector<std::string> latency_inputs;
 };
 
 // One measurement: section, a dotted key ("exact.t600.tokens_per_s"), value and unit.

@@ -1,6 +1,7 @@
 // The bench's section list, in run order: machine peaks, kernels, the decoder alone (exact,
-// batching, memory, int8, bf16, llama.cpp's llama-bench), then the guard as `haloguard classify` / `serve` run it (tokenizer,
-// latency, scheduler throughput, int8 verdict agreement).
+// batching, memory, int8, bf16, llama.cpp's llama-bench), then the guard as `haloguard classify`
+// / `serve` run it (tokenizer, latency, scheduler throughput, int8 verdict agreement), and a
+// summary of the weight modes side by side.
 #include "bench/workload.h"
 
 namespace haloguard::bench {
@@ -8,6 +9,7 @@ namespace haloguard::bench {
 Status Int8AccuracySection(BenchEnv& env, Report& r);
 Status KernelsSection(BenchEnv& env, Report& r);
 Status LlamaBenchSection(BenchEnv& env, Report& r);
+Status SummarySection(BenchEnv& env, Report& r);
 
 const std::vector<Section>& Sections() {
   static const std::vector<Section> sections = {
@@ -30,6 +32,8 @@ const std::vector<Section>& Sections() {
        GuardThroughputSection},
       {"guard_int8_accuracy", "int8 vs exact through the guard: p_unsafe difference, verdict agreement (--prompts)",
        GuardInt8AccuracySection},
+      {"summary", "the weight modes side by side: prefill T=600 (vs exact, vs llama.cpp), short p50/p95, decode",
+       SummarySection},
   };
   return sections;
 }

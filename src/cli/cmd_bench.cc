@@ -26,7 +26,7 @@ std::vector<std::string> SplitCommas(const std::string& s) {
 int RunBench(int argc, char** argv) {
   bench::BenchOptions o;
   std::string sections;
-  std::string weights = "all", json_out;
+  std::string weights = "all", json_out, latency_inputs;
   bool json = false, list = false, no_int8 = false, offline = false;
   int64_t threads = 0, repeats = 3;
   FlagSet flags("bench", "--model DIR [--json] [--quick] [--sections a,b] [--weights all|both|exact|int8|bf16] [--threads N]");
@@ -49,6 +49,8 @@ int RunBench(int argc, char** argv) {
                "llama.cpp's llama-bench binary: also run it (-p 600 -n 0, same threads, -o json) and print our "
                "prefill tok/s over its (section llama_bench; needs --gguf)");
   flags.String("gguf", &o.gguf, "GGUF file of the same model for --llama-bench");
+  flags.String("latency-inputs", &latency_inputs,
+               "guard_latency input classes, comma-separated: short, medium, long1200, long5000 (default: all)");
   flags.Int("threads", &threads, "compute threads (0 = all cores)");
   flags.Bool("offline", &offline, "never touch the network when resolving --model");
   flags.Int("repeats", &repeats, "timed runs per measurement; the median is reported");
@@ -66,6 +68,14 @@ int RunBench(int argc, char** argv) {
                  "--weights all|both|exact|int8|bf16 (got '%s')\n%s",
                  weights.c_str(), flags.UsageHint().c_str());
     return 2;
+  }
+  o.latency_inputs = SplitCommas(latency_inputs);
+  for (const std::string& in : o.latency_inputs) {
+    if (in != "short" && in != "medium" && in != "long1200" && in != "long5000") {
+      std::fprintf(stderr, "haloguard bench: --latency-inputs: expected short, medium, long1200 or long5000, got '%s'\n",
+                   in.c_str());
+      return 2;
+    }
   }
   if (!o.llama_bench.empty() || !o.gguf.empty()) {
     const Status st = o.llama_bench.empty() ? InvalidArgumentError("--gguf is only used with --llama-bench PATH")
