@@ -94,11 +94,9 @@ void MatMulBf16(ThreadPool& pool, cpu::Bf16GemmFn gemm, const float* x, int64_t 
                 const WeightMatrix& w, float* y) {
   const int64_t K = w.cols, N = w.rows, K32 = cpu::RoundUp(K, 32);
   auto* xb = static_cast<uint16_t*>(Scratch(kActivations, static_cast<size_t>(T * K32) * 2));
+  const cpu::Bf16RoundFn round = cpu::Bf16RoundRow();
   pool.ParallelFor(0, T, 16, [&](int64_t t0, int64_t t1, int) {
-    for (int64_t t = t0; t < t1; ++t) {
-      for (int64_t k = 0; k < K; ++k) xb[t * K32 + k] = F32ToBf16(x[t * K + k]);
-      std::fill(xb + t * K32 + K, xb + (t + 1) * K32, uint16_t{0});
-    }
+    for (int64_t t = t0; t < t1; ++t) round(x + t * K, K, xb + t * K32, K32);
   });
   const cpu::Bf16Args a{xb, K32, static_cast<const uint16_t*>(w.data), K, y, N};
   const TaskGrid grid(T, N, 4, 64, pool.num_threads());
