@@ -14,24 +14,37 @@ namespace {
 // 30 shuffles and 15 adds for 16 sums instead of ~10 instructions per sum. Zero accumulators
 // padding a smaller tile leave the others' bits unchanged, so a result does not depend on the
 // tile it was computed in (batch invariance).
-inline __m512 HalvesSum(__m512 a, __m512 b, int lo, int hi) {
+#define HG_INLINE inline __attribute__((always_inline))
+
+HG_INLINE __m512 HalvesSum(__m512 a, __m512 b, int lo, int hi) {
   return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, lo), _mm512_shuffle_f32x4(a, b, hi));
 }
 
 // acc[4 i + j] -> lane 4 i + j of the result.
-inline __m512 Sum16(const __m512 acc[16]) {
+HG_INLINE __m512 Sum16(const __m512 acc[16]) {
   // Fed in transposed order (input 4 p + q is acc[4 q + p]) because the tree leaves input m's
   // sum in lane 4 (m % 4) + m / 4.
   __m512 w[8], x[4], y[2];
+#pragma GCC unroll 8
   for (int i = 0; i < 8; ++i) {  // level 1: inputs 2i, 2i+1 -> 256-bit halves
     const int m0 = 2 * i, m1 = 2 * i + 1;
     w[i] = HalvesSum(acc[4 * (m0 % 4) + m0 / 4], acc[4 * (m1 % 4) + m1 / 4], 0x44, 0xEE);
   }
+#pragma GCC unroll 4
   for (int i = 0; i < 4; ++i) x[i] = HalvesSum(w[2 * i], w[2 * i + 1], 0x88, 0xDD);  // 128-bit quarters
+#pragma GCC unroll 2
   for (int i = 0; i < 2; ++i) {  // level 3: pairs within each 128-bit lane
     y[i] = _mm512_add_ps(_mm512_shuffle_ps(x[2 * i], x[2 * i + 1], 0x44), _mm512_shuffle_ps(x[2 * i], x[2 * i + 1], 0xEE));
   }
   return _mm512_add_ps(_mm512_shuffle_ps(y[0], y[1], 0x88), _mm512_shuffle_ps(y[0], y[1], 0xDD));
+}
+
+// acc += the pairwise products of x and w (vdpbf16ps). Inline asm ties the accumulator to its
+// register: with the intrinsic, GCC 12 stores every accumulator to the stack on each k step
+// (as with vpdpbusd, gemm_int8_vnni.cc).
+HG_INLINE __m512 Dot2(__m512 acc, __m512i x, __m512i w) {
+  asm("vdpbf16ps %[w], %[x], %[acc]" : [acc] "+v"(acc) : [x] "v"(x), [w] "v"(w));
+  return acc;
 }
 
 // ---- Tiles ----
@@ -41,15 +54,19 @@ inline __m512 Sum16(const __m512 acc[16]) {
 template <int MT, int NT>
 void Tile(const Bf16Args& a, int64_t t, int64_t n) {
   __m512 acc[16];
+#pragma GCC unroll 16
   for (int i = 0; i < 16; ++i) acc[i] = _mm512_setzero_ps();
   const int64_t K = a.K;
   for (int64_t k = 0; k < K; k += 32) {
     const __mmask32 m = K - k >= 32 ? ~__mmask32{0} : (__mmask32{1} << (K - k)) - 1;
     __m512i wv[NT];
+#pragma GCC unroll 4
     for (int j = 0; j < NT; ++j) wv[j] = _mm512_maskz_loadu_epi16(m, a.w + (n + j) * K + k);
+#pragma GCC unroll 4
     for (int i = 0; i < MT; ++i) {
       const __m512i xv = _mm512_load_si512(a.xb + (t + i) * a.K32 + k);
-      for (int j = 0; j < NT; ++j) acc[4 * i + j] = _mm512_dpbf16_ps(acc[4 * i + j], (__m512bh)xv, (__m512bh)wv[j]);
+#pragma GCC unroll 4
+      for (int j = 0; j < NT; ++j) acc[4 * i + j] = Dot2(acc[4 * i + j], xv, wv[j]);
     }
   }
   alignas(64) float sums[16];
@@ -99,5 +116,7 @@ void RoundRowBf16Avx512(const float* x, int64_t K, uint16_t* xb, int64_t K32) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(xb + k), _mm512_cvtepi32_epi16(h));
   }
 }
+
+#undef HG_INLINE
 
 }  // namespace haloguard::kernels::cpu
