@@ -8,6 +8,7 @@
 #include "core/tolerance.h"
 #include "guard/label_trie.h"
 #include "guard/model_scorer.h"
+#include "guard/priority_gate.h"
 #include "guard/windows.h"
 #include "model/test_util.h"
 
@@ -219,6 +220,27 @@ TEST(ModelScorer, FoldedChainEqualsBruteForceAndUnfoldedScoring) {
   ASSERT_TRUE((*single)->Score(std::span<const WindowRequest>(&req[2], 1), &alone).ok());
   EXPECT_EQ(alone[0].logit_unsafe, got[2].logit_unsafe);
   EXPECT_EQ(alone[0].category_probs, got[2].category_probs);
+}
+
+// The monitor lane's piecewise scoring reads the same logits (root and folded chain from its last
+// piece) as one pass, with and without a foldable chain.
+TEST(ModelScorer, ScoreInPiecesEqualsOnePass) {
+  ScorerFixture f;
+  PriorityGate gate;
+  const std::vector<int32_t> content(30, 42);
+  for (const GuardPromptIds& ids : {ChainIds(), SyntheticIds()}) {
+    auto scorer = ModelScorer::Create(*f.model, f.pool, ids, {});
+    ASSERT_TRUE(scorer.ok());
+    std::vector<WindowRequest> req = {{content, false}};
+    std::vector<WindowScore> one;
+    WindowScore pieces;
+    ASSERT_TRUE((*scorer)->Score(req, &one).ok());
+    ASSERT_TRUE((*scorer)->ScoreInPieces(req[0], 7, [&] { return gate.AcquireLow(); }, nullptr, &pieces).ok());
+    EXPECT_NEAR(pieces.logit_unsafe, one[0].logit_unsafe, Tol(std::fabs(one[0].logit_unsafe)));
+    EXPECT_EQ(pieces.tokens_processed, one[0].tokens_processed);
+    ASSERT_EQ(pieces.category_probs.size(), 29u);
+    for (int l = 0; l < 29; ++l) EXPECT_NEAR(pieces.category_probs[l], one[0].category_probs[l], Tol(1.0)) << l;
+  }
 }
 
 TEST(ModelScorer, RejectsIdsOutsideTheVocabulary) {
