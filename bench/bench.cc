@@ -29,6 +29,13 @@ double Report::Get(const std::string& section, const std::string& key) const {
   return NAN;
 }
 
+std::vector<std::string> Report::Notes(const std::string& section) const {
+  std::vector<std::string> out;
+  for (const auto& [s, text] : notes_)
+    if (s == section) out.push_back(text);
+  return out;
+}
+
 std::string Report::Table() const {
   std::ostringstream os;
   std::string section;
@@ -109,6 +116,12 @@ double Percentile(std::vector<double> samples, double q) {
   const size_t lo = static_cast<size_t>(pos);
   const size_t hi = std::min(lo + 1, samples.size() - 1);
   return samples[lo] + (pos - double(lo)) * (samples[hi] - samples[lo]);
+}
+
+std::string ShellQuote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
 }
 
 const char* ModeName(model::WeightMode mode) {

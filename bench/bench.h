@@ -32,6 +32,11 @@ struct BenchOptions {
   // tools/tokenizer/bench_hf.js: when set, the tokenizer section runs the HF oracle (node) on
   // the same corpus for a side-by-side MB/s; "" = ours only.
   std::string hf_tokenizer_bench;
+  // llama.cpp's llama-bench binary and a GGUF of the same model: when set, the llama_bench section
+  // runs it (same prompt length and threads) next to our prefill and reports the ratio.
+  std::string llama_bench, gguf;
+  // guard_latency input classes to run (short, medium, long1200, long5000); empty = all.
+  std::vector<std::string> latency_inputs;
 };
 
 // One measurement: section, a dotted key ("exact.t600.tokens_per_s"), value and unit.
@@ -47,6 +52,8 @@ class Report {
   void Note(const std::string& section, const std::string& text);
   // Last value added under section/key; NaN if none.
   double Get(const std::string& section, const std::string& key) const;
+  // The notes of `section` in the order added (a failed section's is "failed: <status>").
+  std::vector<std::string> Notes(const std::string& section) const;
   // Human-readable: one block per section, aligned key / value / unit columns.
   std::string Table() const;
   // {"section": {"key": {"nested": value}}, ..., "notes": {"section": [..]}} (dots nest).
@@ -101,6 +108,8 @@ double MedianSeconds(int runs, Fn&& fn);
 // The q-quantile (0..1) of `samples`, linearly interpolated between order statistics; NaN if
 // empty.
 double Percentile(std::vector<double> samples, double q);
+// `s` single-quoted for /bin/sh (embedded quotes escaped).
+std::string ShellQuote(const std::string& s);
 // "exact", "int8" or "bf16", the metric-key spelling of a weight mode.
 const char* ModeName(model::WeightMode mode);
 // CPU time of the calling thread (seconds). Single-threaded measurements timed with it are

@@ -22,12 +22,6 @@ namespace {
 
 using model::WeightMode;
 
-std::string ShellQuote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 // Writes `corpus` as JSONL strings to a fresh temporary file; returns its path.
 StatusOr<std::string> WriteCorpus(const std::vector<std::string>& corpus) {
   std::string path = (std::filesystem::temp_directory_path() / "hg-bench-corpus-XXXXXX").string();

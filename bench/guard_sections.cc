@@ -2,6 +2,7 @@
 // `haloguard classify` builds: tokenize, windows, prefix-cached scoring, categories, policy) and
 // "guard_throughput" (classifications/s with 1, 4 and 16 concurrent clients through the server's
 // batching Scheduler, in process, no sockets).
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <future>
@@ -99,7 +100,9 @@ Status LatencyForMode(BenchEnv& env, Report& r, WeightMode mode) {
   Samples ignored;
   HG_RETURN_IF_ERROR(TimeClassify(*cached, warm, {1, 1, 0}, &ignored));
   HG_RETURN_IF_ERROR(TimeClassify(*uncached, warm, {1, 1, 0}, &ignored));
+  const std::vector<std::string>& only = env.options().latency_inputs;
   for (const InputClass& in : kInputs) {
+    if (!only.empty() && std::find(only.begin(), only.end(), in.name) == only.end()) continue;
     HG_ASSIGN_OR_RETURN(std::string text, TextOfTokens(*cached, in.tokens));
     const RunPlan plan = PlanFor(env.options(), in.tokens);
     Samples on, off;

@@ -2,6 +2,7 @@
 // config), side by side with their alternatives: fp32 GEMM vs int8 GEMM vs the GEMV path, the
 // recurrent delta rule (fast) vs the chunked form (reference), attention over a cached prefix,
 // and the thread pool's dispatch cost.
+#include <algorithm>
 #include <cmath>
 
 #include "bench/workload.h"
@@ -42,6 +43,41 @@ void MatmulKernels(BenchEnv& env, Report& r, const model::TextConfig& c) {
   }
 }
 
+// The model's own MLP matrices (gate, up, down of every layer: 528 MB for the 0.8B shape, more
+// than any L3) multiplied in sequence like a forward pass does, so the weights stream from
+// memory: at T <= 4 the bytes per second that reach the GEMV (the small-T target: >= 20 GB/s
+// for bf16 weights), at 32-600 rows GFLOP/s and the fraction of the fp32 peak. `tag` names the
+// weight mode; `m` must be loaded in it.
+void StreamedMlp(BenchEnv& env, Report& r, const model::Model& m, const std::string& tag) {
+  const model::TextConfig& c = m.config();
+  std::vector<const kernels::WeightMatrix*> mats;
+  for (const model::LayerWeights& l : m.weights().layers) mats.insert(mats.end(), {&l.gate_proj, &l.up_proj, &l.down_proj});
+  double bytes = 0, macs = 0;
+  for (const kernels::WeightMatrix* w : mats) {
+    bytes += double(w->rows) * w->cols * DTypeSize(w->dtype);
+    macs += double(w->rows) * w->cols;
+  }
+  const double fp32_peak = r.Get("machine", "fp32_fma.gflops"), bf16_peak = r.Get("machine", "bf16_dot.gflops");
+  const int64_t W = std::max(c.intermediate_size, c.hidden_size);
+  const std::vector<int64_t> rows = env.options().quick ? std::vector<int64_t>{1, 32}
+                                                        : std::vector<int64_t>{1, 2, 4, 32, 57, 128, 600};
+  for (int64_t T : rows) {
+    const std::vector<float> x = Noise(T * W, 8, 1.0f);
+    std::vector<float> y(T * W);
+    auto pass = [&] {
+      for (const kernels::WeightMatrix* w : mats) kernels::MatMul(env.pool(), x.data(), T, *w, y.data());
+    };
+    pass();  // fault the pages in
+    const double s = MedianSeconds(T >= 128 ? 1 : env.options().repeats, pass);
+    const std::string k = "mlp_stream_" + tag + ".t" + std::to_string(T);
+    if (T <= 4) r.Add("kernels", k + ".weight_gbs", bytes / s / 1e9, "GB/s");
+    r.Add("kernels", k + ".gflops", 2 * macs * T / s / 1e9, "GFLOP/s");
+    const double peak = tag == "bf16" ? bf16_peak : fp32_peak;
+    if (T >= 32 && std::isfinite(peak)) r.Add("kernels", k + ".fraction_of_" + (tag == "bf16" ? "bf16" : "fp32") + "_peak",
+                                              2 * macs * T / s / 1e9 / peak, "");
+  }
+}
+
 void SequenceKernels(BenchEnv& env, Report& r, const model::TextConfig& c) {
   const int64_t T = env.options().quick ? 64 : 600, Hk = c.linear_num_key_heads, Hv = c.linear_num_value_heads;
   const int64_t Dk = c.linear_key_head_dim, Dv = c.linear_value_head_dim;
@@ -77,6 +113,11 @@ Status KernelsSection(BenchEnv& env, Report& r) {
   HG_ASSIGN_OR_RETURN(const model::Model* m, env.GetModel(model::WeightMode::kExact, r));
   r.Add("kernels", "isa_avx512", kernels::ActiveIsa() == kernels::Isa::kAvx512, "bool");
   MatmulKernels(env, r, m->config());
+  StreamedMlp(env, r, *m, "exact");
+  if (env.options().bf16 && kernels::Bf16ComputeSupported()) {
+    HG_ASSIGN_OR_RETURN(const model::Model* mb, env.GetModel(model::WeightMode::kBf16, r));
+    StreamedMlp(env, r, *mb, "bf16");
+  }
   SequenceKernels(env, r, m->config());
   // Dispatch cost: one pool job of num_threads empty tasks.
   const double s = MedianSeconds(5, [&] {

@@ -56,6 +56,13 @@ TEST(BenchSmoke, QuickRunOnTinyCheckpointReportsEverySection) {
   EXPECT_EQ(r.Get("guard_int8_accuracy", "failed"), 0.0);
   EXPECT_GE(r.Get("guard_int8_accuracy", "verdict_agreement"), 0.0);
   EXPECT_LE(r.Get("guard_int8_accuracy", "verdict_agreement"), 1.0);
+  // The modes side by side; llama.cpp only with --llama-bench.
+  for (const char* key : {"exact.prefill_t256.tokens_per_s", "int8.prefill_t256.vs_exact", "exact.short_cached.p50_ms",
+                          "int8.short_cached.p95_ms"}) {
+    EXPECT_GT(r.Get("summary", key), 0.0) << key;
+  }
+  ASSERT_FALSE(r.Notes("llama_bench").empty());
+  EXPECT_NE(r.Notes("llama_bench")[0].find("skipped"), std::string::npos);
   EXPECT_EQ(r.Json().find("failed:"), std::string::npos) << r.Json();
 }
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "bench/bench.h"
+#include "bench/llama_bench.h"
 #include "cli/command.h"
 #include "cli/flags.h"
 #include "hub/hub.h"
@@ -25,7 +26,7 @@ std::vector<std::string> SplitCommas(const std::string& s) {
 int RunBench(int argc, char** argv) {
   bench::BenchOptions o;
   std::string sections;
-  std::string weights = "all", json_out;
+  std::string weights = "all", json_out, latency_inputs;
   bool json = false, list = false, no_int8 = false, offline = false;
   int64_t threads = 0, repeats = 3;
   FlagSet flags("bench", "--model DIR [--json] [--quick] [--sections a,b] [--weights all|both|exact|int8|bf16] [--threads N]");
@@ -44,6 +45,12 @@ int RunBench(int argc, char** argv) {
   flags.Int("prompts-limit", &o.prompts_limit, "prompts read from --prompts (the first N)");
   flags.String("hf-tokenizer-bench", &o.hf_tokenizer_bench,
                "tools/tokenizer/bench_hf.js: also time the HF tokenizers oracle (node) on the same corpus");
+  flags.String("llama-bench", &o.llama_bench,
+               "llama.cpp's llama-bench binary: also run it (-p 600 -n 0, same threads, -o json) and print our "
+               "prefill tok/s over its (section llama_bench; needs --gguf)");
+  flags.String("gguf", &o.gguf, "GGUF file of the same model for --llama-bench");
+  flags.String("latency-inputs", &latency_inputs,
+               "guard_latency input classes, comma-separated: short, medium, long1200, long5000 (default: all)");
   flags.Int("threads", &threads, "compute threads (0 = all cores)");
   flags.Bool("offline", &offline, "never touch the network when resolving --model");
   flags.Int("repeats", &repeats, "timed runs per measurement; the median is reported");
@@ -61,6 +68,22 @@ int RunBench(int argc, char** argv) {
                  "--weights all|both|exact|int8|bf16 (got '%s')\n%s",
                  weights.c_str(), flags.UsageHint().c_str());
     return 2;
+  }
+  o.latency_inputs = SplitCommas(latency_inputs);
+  for (const std::string& in : o.latency_inputs) {
+    if (in != "short" && in != "medium" && in != "long1200" && in != "long5000") {
+      std::fprintf(stderr, "haloguard bench: --latency-inputs: expected short, medium, long1200 or long5000, got '%s'\n",
+                   in.c_str());
+      return 2;
+    }
+  }
+  if (!o.llama_bench.empty() || !o.gguf.empty()) {
+    const Status st = o.llama_bench.empty() ? InvalidArgumentError("--gguf is only used with --llama-bench PATH")
+                                            : bench::CheckLlamaBenchArgs(o.llama_bench, o.gguf);
+    if (!st.ok()) {
+      std::fprintf(stderr, "haloguard bench: %s\n", st.message().c_str());
+      return 2;
+    }
   }
   hub::PullOptions pull;
   pull.offline = offline;
@@ -80,6 +103,12 @@ int RunBench(int argc, char** argv) {
   const Status s = bench::RunBench(o, report);
   if (!s.ok()) return ReportError("bench", s, 2);
   std::printf("%s\n", json ? report.Json().c_str() : report.Table().c_str());
+  for (const std::string& note : report.Notes("llama_bench")) {
+    if (!o.llama_bench.empty() && note.rfind("failed: ", 0) == 0) {
+      std::fprintf(stderr, "haloguard bench: --llama-bench %s\n", note.c_str());
+      return 1;
+    }
+  }
   if (!json_out.empty()) {
     std::ofstream f(json_out);
     f << report.Json() << "\n";

@@ -1,6 +1,7 @@
 // LabelTrie implementation.
 #include "guard/label_trie.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace haloguard::guard {
@@ -42,6 +43,20 @@ StatusOr<LabelTrie> LabelTrie::Build(const std::vector<std::vector<int32_t>>& se
   for (size_t n = 0; n < t.nodes_.size(); ++n)
     if (t.nodes_[n].child_tokens.size() >= 2) t.branching_.push_back(static_cast<int>(n));
   return t;
+}
+
+std::vector<int32_t> LabelTrie::BranchingChain(size_t max_tokens) const {
+  int deepest = -1;
+  for (int b : branching_)
+    if (b != 0 && (deepest < 0 || nodes_[b].path.size() > nodes_[deepest].path.size())) deepest = b;
+  if (deepest < 0) return {};
+  const std::vector<int32_t>& chain = nodes_[deepest].path;
+  if (chain.size() > max_tokens) return {};
+  for (int b : branching_) {  // each must be a prefix of the chain
+    const std::vector<int32_t>& p = nodes_[b].path;
+    if (!std::equal(p.begin(), p.end(), chain.begin())) return {};
+  }
+  return chain;
 }
 
 std::vector<double> LabelTrie::LabelProbabilities(

@@ -31,6 +31,13 @@ class LabelTrie {
   const std::vector<int>& branching_nodes() const { return branching_; }
   int num_labels() const { return num_labels_; }
 
+  // The path of the deepest branching node if every branching node other than the root lies on
+  // it (the root, then a single chain of branching nodes: true of the card's 29 categories, whose
+  // only non-root branching node is one token deep), and it has at most `max_tokens` tokens;
+  // empty otherwise (also when only the root branches). Appending it to the category prefix
+  // makes one sequence reach every branching node, so their logits come from one forward pass.
+  std::vector<int32_t> BranchingChain(size_t max_tokens) const;
+
   // P(label) for every label, given for each branching node the logits of its child_tokens
   // (logits_at(node) returns child_tokens.size() values). Computed in double.
   std::vector<double> LabelProbabilities(const std::function<const float*(int node)>& logits_at) const;

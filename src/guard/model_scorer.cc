@@ -22,6 +22,10 @@ Status CheckIds(const std::vector<int32_t>& ids, int64_t vocab, const char* what
   return OkStatus();
 }
 
+// Longest category-trie chain folded into the main pass: each token is one more row of a pass
+// that already has ~50 (a few ms each), against a separate pass that must stream all weights.
+constexpr size_t kMaxChainTokens = 8;
+
 int32_t Argmax(const float* v, int64_t n) {
   return static_cast<int32_t>(std::max_element(v, v + n) - v);
 }
@@ -32,9 +36,35 @@ ModelScorer::ModelScorer(const model::Model& model, ThreadPool& pool, GuardPromp
                          LabelTrie trie, const ModelScorerOptions& options)
     : model_(model), pool_(pool), ids_(std::move(ids)), trie_(std::move(trie)), options_(options),
       prefix_state_(model.NewState()) {
-  root_rows_ = {ids_.safe_id, ids_.unsafe_id};
-  const auto& root = trie_.nodes()[0];
-  root_rows_.insert(root_rows_.end(), root.child_tokens.begin(), root.child_tokens.end());
+  main_rows_ = {ids_.safe_id, ids_.unsafe_id};
+  const auto& nodes = trie_.nodes();
+  main_rows_.insert(main_rows_.end(), nodes[0].child_tokens.begin(), nodes[0].child_tokens.end());
+  chain_ = trie_.BranchingChain(kMaxChainTokens);
+  int node = 0;
+  for (size_t d = 0; d < chain_.size(); ++d) {
+    const auto& n = nodes[node];
+    node = n.child_nodes[std::find(n.child_tokens.begin(), n.child_tokens.end(), chain_[d]) - n.child_tokens.begin()];
+    if (nodes[node].child_tokens.size() < 2) continue;
+    folded_.push_back({node, d + 1, main_rows_.size()});
+    main_rows_.insert(main_rows_.end(), nodes[node].child_tokens.begin(), nodes[node].child_tokens.end());
+  }
+}
+
+void ModelScorer::AppendCategoryTokens(std::vector<int32_t>& t, std::vector<int32_t>& positions) const {
+  t.insert(t.end(), ids_.category_prefix.begin(), ids_.category_prefix.end());
+  const int32_t root = static_cast<int32_t>(t.size()) - 1;
+  positions.push_back(root);
+  t.insert(t.end(), chain_.begin(), chain_.end());
+  for (const Folded& f : folded_) positions.push_back(root + static_cast<int32_t>(f.depth));
+}
+
+const float* ModelScorer::MainLogitsOf(const std::vector<float>& main, int node) const {
+  // Positions: the cue, the root, then the folded nodes; each has main_rows_.size() values.
+  const size_t R = main_rows_.size();
+  if (node == 0) return main.data() + R + 2;
+  for (size_t j = 0; j < folded_.size(); ++j)
+    if (folded_[j].node == node) return main.data() + (2 + j) * R + folded_[j].row_offset;
+  return nullptr;
 }
 
 StatusOr<std::unique_ptr<ModelScorer>> ModelScorer::Create(const model::Model& model,
@@ -87,10 +117,9 @@ Status ModelScorer::ScoreGroup(std::span<const WindowRequest> windows, WindowSco
     in.state = &states[i];
     in.logits = &logits[i];
     in.logit_positions = {cue};
-    if (!windows[i].generate) {  // category prefix in the same pass; root of the trie at the end
-      t.insert(t.end(), ids_.category_prefix.begin(), ids_.category_prefix.end());
-      in.logit_positions.push_back(static_cast<int32_t>(t.size()) - 1);
-      in.logit_rows = root_rows_;
+    if (!windows[i].generate) {  // category prefix (and chain_) in the same pass
+      AppendCategoryTokens(t, in.logit_positions);
+      in.logit_rows = main_rows_;
     }
     in.tokens = t;
     out[i].tokens_processed = static_cast<int64_t>(t.size());
@@ -125,9 +154,10 @@ Status ModelScorer::ScoreInPieces(const WindowRequest& window, int64_t chunk_tok
   t.insert(t.end(), window.content.begin(), window.content.end());
   t.insert(t.end(), ids_.suffix.begin(), ids_.suffix.end());
   const int64_t cue = static_cast<int64_t>(t.size()) - 1;
-  t.insert(t.end(), ids_.category_prefix.begin(), ids_.category_prefix.end());
+  std::vector<int32_t> positions = {static_cast<int32_t>(cue)};
+  AppendCategoryTokens(t, positions);
   const int64_t n = static_cast<int64_t>(t.size());
-  // The last piece holds the cue and the category prefix, so both logit rows come from it.
+  // The last piece holds the cue and the category tokens, so every logit row comes from it.
   const int64_t last_begin = std::max<int64_t>(0, std::min(n - chunk_tokens, cue));
   auto stop_check = [&](int64_t done) {
     if (should_stop && should_stop()) {
@@ -146,8 +176,8 @@ Status ModelScorer::ScoreInPieces(const WindowRequest& window, int64_t chunk_tok
   }
   std::vector<std::vector<float>> logits(1);
   SequenceInput in{&states[0], std::span<const int32_t>(t.data() + last_begin, n - last_begin)};
-  in.logit_positions = {static_cast<int32_t>(cue - last_begin), static_cast<int32_t>(n - 1 - last_begin)};
-  in.logit_rows = root_rows_;
+  for (int32_t p : positions) in.logit_positions.push_back(p - static_cast<int32_t>(last_begin));
+  in.logit_rows = main_rows_;
   in.logits = &logits[0];
   std::span<SequenceInput> batch(&in, 1);
   HG_RETURN_IF_ERROR(stop_check(last_begin));
@@ -175,7 +205,7 @@ Status ModelScorer::ScoreCategories(std::vector<InferenceState>& states,
   std::vector<std::vector<int32_t>> tokens;
   for (size_t i = 0; i < states.size(); ++i) {
     for (int node : trie_.branching_nodes()) {
-      if (node == 0 && prefix_done[i]) continue;  // the main pass produced the root's logits
+      if (prefix_done[i] && (node == 0 || MainLogitsOf(main_logits[i], node) != nullptr)) continue;
       std::vector<int32_t> t;
       if (!prefix_done[i]) t = ids_.category_prefix;
       t.insert(t.end(), nodes[node].path.begin(), nodes[node].path.end());
@@ -197,10 +227,10 @@ Status ModelScorer::ScoreCategories(std::vector<InferenceState>& states,
   if (!batch.empty()) HG_RETURN_IF_ERROR(model_.Forward(pool_, batch));
   std::map<std::pair<size_t, int>, const float*> at;
   for (size_t j = 0; j < jobs.size(); ++j) at[{jobs[j].window, jobs[j].node}] = logits[j].data();
-  const size_t root_offset = root_rows_.size() + 2;  // second position, after safe/unsafe
   for (size_t i = 0; i < states.size(); ++i) {
     out[i].category_probs = trie_.LabelProbabilities([&](int node) -> const float* {
-      if (node == 0 && prefix_done[i]) return main_logits[i].data() + root_offset;
+      if (prefix_done[i])
+        if (const float* l = MainLogitsOf(main_logits[i], node)) return l;
       return at.at({i, node});
     });
     for (const Job& job : jobs)

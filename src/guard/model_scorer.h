@@ -40,8 +40,8 @@ class ModelScorer : public Scorer {
   ModelScorer(const model::Model& model, ThreadPool& pool, GuardPromptIds ids, LabelTrie trie,
               const ModelScorerOptions& options);
   Status ScoreGroup(std::span<const WindowRequest> windows, WindowScore* out);
-  // Category distribution per window. prefix_done[i]: the category prefix is already in
-  // states[i] and main_logits[i] holds the trie root's logits (second position).
+  // Category distribution per window. prefix_done[i]: the category prefix and chain_ are already
+  // in states[i] and main_logits[i] holds the logits of the root and of the folded nodes.
   Status ScoreCategories(std::vector<model::InferenceState>& states,
                          const std::vector<std::vector<float>>& main_logits,
                          const std::vector<bool>& prefix_done, std::span<WindowScore> out);
@@ -54,7 +54,23 @@ class ModelScorer : public Scorer {
   LabelTrie trie_;
   ModelScorerOptions options_;
   model::InferenceState prefix_state_;
-  std::vector<int32_t> root_rows_;  // safe, unsafe, then the root's child tokens
+  // Logit rows of the main pass: safe, unsafe, the root's child tokens, then the child tokens
+  // of each node on chain_ (in chain order).
+  std::vector<int32_t> main_rows_;
+  // Category-prefix continuation run inside the main pass (LabelTrie::BranchingChain), so that
+  // no second, memory-bound pass is needed for the branching nodes on it; empty = none.
+  std::vector<int32_t> chain_;
+  struct Folded {
+    int node;           // branching node reached after `depth` chain tokens
+    size_t depth;       // 1..chain_.size()
+    size_t row_offset;  // its first logit row in main_rows_
+  };
+  std::vector<Folded> folded_;
+  // Appends the category prefix and chain_ to `t` and the logit positions of the trie root and
+  // the folded nodes to `positions` (indices into t).
+  void AppendCategoryTokens(std::vector<int32_t>& t, std::vector<int32_t>& positions) const;
+  // The logits of branching node `node` in a main-pass logit buffer, or nullptr if not folded.
+  const float* MainLogitsOf(const std::vector<float>& main, int node) const;
 };
 
 }  // namespace haloguard::guard

@@ -8,6 +8,7 @@
 #include "core/tolerance.h"
 #include "guard/label_trie.h"
 #include "guard/model_scorer.h"
+#include "guard/priority_gate.h"
 #include "guard/windows.h"
 #include "model/test_util.h"
 
@@ -55,6 +56,22 @@ TEST(LabelTrie, ProbabilitiesMultiplyAlongPaths) {
   EXPECT_FALSE(LabelTrie::Build({{1}, {1, 2}}).ok());
   EXPECT_FALSE(LabelTrie::Build({{1, 2}, {1, 2}}).ok());
   EXPECT_FALSE(LabelTrie::Build({{}}).ok());
+}
+
+TEST(LabelTrie, BranchingChainReachesEveryBranchingNodeOrIsEmpty) {
+  // root {1, 5}, [1] {2, 3}, [1, 3] {4, 6}: one chain [1, 3].
+  auto chain = LabelTrie::Build({{1, 2}, {1, 3, 4}, {1, 3, 6}, {5}});
+  ASSERT_TRUE(chain.ok());
+  EXPECT_EQ(chain->BranchingChain(8), (std::vector<int32_t>{1, 3}));
+  EXPECT_TRUE(chain->BranchingChain(1).empty());  // longer than allowed
+  // [1] and [5] both branch: no single chain.
+  auto two = LabelTrie::Build({{1, 2}, {1, 3}, {5, 6}, {5, 7}});
+  ASSERT_TRUE(two.ok());
+  EXPECT_TRUE(two->BranchingChain(8).empty());
+  // Only the root branches: nothing to fold.
+  auto flat = LabelTrie::Build({{1}, {2}, {3, 4}});
+  ASSERT_TRUE(flat.ok());
+  EXPECT_TRUE(flat->BranchingChain(8).empty());
 }
 
 // Synthetic prompt ids for the tiny vocabulary (the real ones come from the tokenizer).
@@ -164,6 +181,66 @@ TEST(ModelScorer, CategoriesEqualBruteForceLabelScoring) {
   EXPECT_TRUE(got[0].generated.empty());
   EXPECT_LE(got[1].generated.size(), 32u);
   EXPECT_FALSE(got[1].generated.empty());
+}
+
+// Labels whose branching nodes form one chain (like the card's 29 categories): root, [600],
+// [600, 602]. The chain is run inside the main pass (2 extra tokens, no category pass).
+GuardPromptIds ChainIds() {
+  GuardPromptIds ids = SyntheticIds();
+  ids.category_labels.clear();
+  for (int l = 0; l < 26; ++l) ids.category_labels.push_back({500 + l});
+  ids.category_labels.push_back({600, 601});
+  ids.category_labels.push_back({600, 602, 700});
+  ids.category_labels.push_back({600, 602, 701, 5});
+  return ids;
+}
+
+TEST(ModelScorer, FoldedChainEqualsBruteForceAndUnfoldedScoring) {
+  ScorerFixture f;
+  const GuardPromptIds ids = ChainIds();
+  ModelScorerOptions one;
+  one.max_batch = 1;
+  auto scorer = ModelScorer::Create(*f.model, f.pool, ids, {});
+  auto single = ModelScorer::Create(*f.model, f.pool, ids, one);
+  ASSERT_TRUE(scorer.ok() && single.ok());
+  auto trie = LabelTrie::Build(ids.category_labels);
+  const std::vector<int32_t> content = {5, 6, 7, 8}, other = {9, 9};
+  // Folded (no generate) and unfolded (generate: categories from the read-only pass).
+  std::vector<WindowRequest> req = {{content, false}, {content, true}, {other, false}};
+  std::vector<WindowScore> got, alone(1);
+  ASSERT_TRUE((*scorer)->Score(req, &got).ok());
+  const int64_t main_tokens = int64_t(content.size() + ids.suffix.size() + ids.category_prefix.size());
+  EXPECT_EQ(got[0].tokens_processed, main_tokens + 2);  // the chain [600, 602], nothing else
+  const auto want = BruteForceCategories(f, ids, content, *trie);
+  for (int l = 0; l < 29; ++l) {
+    EXPECT_NEAR(got[0].category_probs[l], want[l], Tol(1.0)) << l;
+    EXPECT_NEAR(got[1].category_probs[l], want[l], Tol(1.0)) << l;
+  }
+  // Batch invariance holds for the folded path: the third window alone gives the same bits.
+  ASSERT_TRUE((*single)->Score(std::span<const WindowRequest>(&req[2], 1), &alone).ok());
+  EXPECT_EQ(alone[0].logit_unsafe, got[2].logit_unsafe);
+  EXPECT_EQ(alone[0].category_probs, got[2].category_probs);
+}
+
+// The monitor lane's piecewise scoring reads the same logits (root and folded chain from its last
+// piece) as one pass, with and without a foldable chain.
+TEST(ModelScorer, ScoreInPiecesEqualsOnePass) {
+  ScorerFixture f;
+  PriorityGate gate;
+  const std::vector<int32_t> content(30, 42);
+  for (const GuardPromptIds& ids : {ChainIds(), SyntheticIds()}) {
+    auto scorer = ModelScorer::Create(*f.model, f.pool, ids, {});
+    ASSERT_TRUE(scorer.ok());
+    std::vector<WindowRequest> req = {{content, false}};
+    std::vector<WindowScore> one;
+    WindowScore pieces;
+    ASSERT_TRUE((*scorer)->Score(req, &one).ok());
+    ASSERT_TRUE((*scorer)->ScoreInPieces(req[0], 7, [&] { return gate.AcquireLow(); }, nullptr, &pieces).ok());
+    EXPECT_NEAR(pieces.logit_unsafe, one[0].logit_unsafe, Tol(std::fabs(one[0].logit_unsafe)));
+    EXPECT_EQ(pieces.tokens_processed, one[0].tokens_processed);
+    ASSERT_EQ(pieces.category_probs.size(), 29u);
+    for (int l = 0; l < 29; ++l) EXPECT_NEAR(pieces.category_probs[l], one[0].category_probs[l], Tol(1.0)) << l;
+  }
 }
 
 TEST(ModelScorer, RejectsIdsOutsideTheVocabulary) {

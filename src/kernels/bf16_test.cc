@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "core/bf16.h"
 #include "core/tolerance.h"
+#include "kernels/cpu/ops.h"
 #include "kernels/kernels.h"
 #include "kernels/reference/reference.h"
 #include "kernels/test_util.h"
@@ -42,7 +44,8 @@ TEST(Bf16Compute, MatchesItsReferenceAcrossEdges) {
   ThreadPool pool(2);
   struct Shape { int64_t T, N, K; };
   for (const Shape& s : {Shape{1, 41, 67}, Shape{3, 17, 300}, Shape{4, 64, 256}, Shape{5, 33, 1},
-                         Shape{13, 300, 33}, Shape{15, 257, 513}, Shape{40, 130, 1024}}) {
+                         Shape{13, 300, 33}, Shape{15, 257, 513}, Shape{40, 130, 1024}, Shape{2, 3, 64},
+                         Shape{7, 6, 95}, Shape{130, 5, 40}}) {
     Bf16Weights bw(s.N, s.K, 7);
     std::vector<float> xbuf = Random(s.T * s.K + 1, 8);
     const float* x = xbuf.data() + 1;  // misaligned start
@@ -83,23 +86,50 @@ TEST(Bf16Compute, DiffersFromExact) {
 }
 
 // A row's logits-to-be must not depend on the batch: any rows [t0, t0 + n) alone equal the same
-// rows of one 40-row call, bit for bit, with 1 or 2 threads.
+// rows of one 130-row call, bit for bit, with 1 or 2 threads.
 TEST(Bf16Compute, RowsAreBitIdenticalWhateverTheBatch) {
   REQUIRE_BF16();
-  const int64_t N = 300, K = 600, T = 40;
+  const int64_t N = 301, K = 600, T = 130;
   Bf16Weights bw(N, K, 51);
   std::vector<float> x = Random(T * K, 52), all(T * N);
   ThreadPool pool2(2), pool1(1);
   MatMul(pool2, x.data(), T, bw.w, all.data());
   for (ThreadPool* pool : {&pool1, &pool2})
-    for (int64_t t0 : {0, 3, 17, 36})
-      for (int64_t n : {1, 2, 3, 4, 5, 14, 15}) {
+    for (int64_t t0 : {0, 3, 17, 36, 61})
+      for (int64_t n : {1, 2, 3, 4, 5, 14, 15, 57, 69}) {
         if (t0 + n > T) continue;
         std::vector<float> part(n * N);
         MatMul(*pool, x.data() + t0 * K, n, bw.w, part.data());
         for (int64_t i = 0; i < n * N; ++i)
           ASSERT_EQ(part[i], all[t0 * N + i]) << "rows " << t0 << "+" << n << " i=" << i;
       }
+}
+
+// The vector rounding of activations equals F32ToBf16 bit for bit: ties to even both ways, the
+// largest finite values (rounding up to inf), inf, NaN (made quiet), subnormals (not flushed),
+// signed zeros; row tails of every length up to 32 and the zero padding to K32.
+TEST(Bf16Compute, VectorRoundingEqualsTheScalarOne) {
+  REQUIRE_BF16();
+  const cpu::Bf16RoundFn round = cpu::Bf16RoundRow();
+  ASSERT_NE(round, nullptr);
+  std::vector<uint32_t> bits = {0x3f808000u, 0x3f818000u, 0x3f80c000u, 0x7f7fffffu, 0xff7fffffu, 0x7f800000u,
+                                0xff800000u, 0x7fc00001u, 0x7f800001u, 0xffa00000u, 0x00000001u, 0x807fffffu,
+                                0x00008000u, 0x00018000u, 0x80000000u, 0u};
+  for (float v : Random(200, 9, 1e3f)) {
+    uint32_t u;
+    std::memcpy(&u, &v, 4);
+    bits.push_back(u);
+  }
+  std::vector<float> x(bits.size());
+  std::memcpy(x.data(), bits.data(), bits.size() * 4);
+  for (int64_t K : {int64_t{1}, int64_t{15}, int64_t{16}, int64_t{17}, int64_t{31}, int64_t{32}, int64_t{33},
+                    static_cast<int64_t>(x.size())}) {
+    const int64_t K32 = cpu::RoundUp(K, 32);
+    std::vector<uint16_t> got(K32, 0xbeef);
+    round(x.data(), K, got.data(), K32);
+    for (int64_t k = 0; k < K32; ++k)
+      ASSERT_EQ(got[k], k < K ? F32ToBf16(x[k]) : 0) << "K=" << K << " k=" << k << " bits=" << std::hex << bits[k % bits.size()];
+  }
 }
 
 // Where the mode does not run (portable/avx2 ISA, or a CPU without AVX512_BF16), a bf16_compute

@@ -16,6 +16,7 @@ cpu::OpTable MakeTable(bool has_vnni, const cpu::OpTable& fallback);
 }
 namespace haloguard::kernels::cpu {
 void GemmBf16Avx512(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1);
+void RoundRowBf16Avx512(const float* x, int64_t K, uint16_t* xb, int64_t K32);
 }
 namespace haloguard::kernels::avx2 {
 cpu::OpTable MakeTable(const cpu::OpTable& fallback);
@@ -98,6 +99,13 @@ Bf16GemmFn Bf16Gemm() {
 #if HG_HAVE_X86_TARGETS
   static const bool cpu_has = CpuRunsBf16();
   if (cpu_has && Ops().isa == Isa::kAvx512) return &GemmBf16Avx512;
+#endif
+  return nullptr;
+}
+
+Bf16RoundFn Bf16RoundRow() {
+#if HG_HAVE_X86_TARGETS
+  if (Bf16Gemm() != nullptr) return &RoundRowBf16Avx512;
 #endif
   return nullptr;
 }

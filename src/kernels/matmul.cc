@@ -53,6 +53,14 @@ struct TaskGrid {
   }
 };
 
+// Column-block width of the fp32 GEMM's tasks: the packed width `nc`, halved (down to 64) while
+// there are fewer blocks than 4 per thread. Every task then packs its weight block once for all
+// T rows, instead of TaskGrid splitting the rows and packing the same block once per part.
+int64_t GemmColumnBlock(int64_t N, int64_t nc, int threads) {
+  while (nc > 64 && (N + nc - 1) / nc < 4 * static_cast<int64_t>(threads)) nc /= 2;
+  return nc;
+}
+
 void MatMulInt8(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix& w, float* y) {
   const cpu::OpTable& ops = cpu::Ops();
   const QuantizedMatrix& q = *w.int8;
@@ -86,11 +94,9 @@ void MatMulBf16(ThreadPool& pool, cpu::Bf16GemmFn gemm, const float* x, int64_t 
                 const WeightMatrix& w, float* y) {
   const int64_t K = w.cols, N = w.rows, K32 = cpu::RoundUp(K, 32);
   auto* xb = static_cast<uint16_t*>(Scratch(kActivations, static_cast<size_t>(T * K32) * 2));
+  const cpu::Bf16RoundFn round = cpu::Bf16RoundRow();
   pool.ParallelFor(0, T, 16, [&](int64_t t0, int64_t t1, int) {
-    for (int64_t t = t0; t < t1; ++t) {
-      for (int64_t k = 0; k < K; ++k) xb[t * K32 + k] = F32ToBf16(x[t * K + k]);
-      std::fill(xb + t * K32 + K, xb + (t + 1) * K32, uint16_t{0});
-    }
+    for (int64_t t = t0; t < t1; ++t) round(x + t * K, K, xb + t * K32, K32);
   });
   const cpu::Bf16Args a{xb, K32, static_cast<const uint16_t*>(w.data), K, y, N};
   const TaskGrid grid(T, N, 4, 64, pool.num_threads());
@@ -141,7 +147,7 @@ void MatMul(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix& w, 
     });
     return;
   }
-  const TaskGrid grid(T, N, ops.gemm_mr, ops.gemm_nc, pool.num_threads());
+  const TaskGrid grid(T, N, ops.gemm_mr, GemmColumnBlock(N, ops.gemm_nc, pool.num_threads()), pool.num_threads());
   const size_t scratch = static_cast<size_t>(ops.gemm_scratch_floats + K) * sizeof(float);
   pool.Run(grid.num_tasks(), [&](int i, int) {
     int64_t t0, t1, n0, n1;

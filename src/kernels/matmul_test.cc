@@ -55,7 +55,9 @@ INSTANTIATE_TEST_SUITE_P(Isas, MatMulTest, ::testing::ValuesIn(SupportedIsas()),
 // the summation order (blocked, FMA or not), Higham §3.1.
 TEST_P(MatMulTest, Fp32MatchesFloat64AcrossBlockingEdges) {
   const Shape shapes[] = {{1, 41, 67},  {3, 17, 300},  {4, 64, 256}, {5, 33, 1},   {13, 300, 33},
-                          {14, 32, 16}, {15, 257, 513}, {29, 16, 64}, {33, 520, 100}, {2, 1, 7}};
+                          {14, 32, 16}, {15, 257, 513}, {29, 16, 64}, {33, 520, 100}, {2, 1, 7},
+                          // both GEMM loop orders (tasks of <= 64 rows and larger), row tails
+                          {57, 130, 300}, {64, 70, 513}, {65, 33, 256}, {130, 64, 40}, {71, 200, 37}};
   for (DType dt : {DType::kF32, DType::kBF16, DType::kF16}) {
     for (const Shape& s : shapes) {
       StoredWeights sw(dt, s.N, s.K, 12);
@@ -79,15 +81,16 @@ TEST_P(MatMulTest, Fp32MatchesFloat64AcrossBlockingEdges) {
 }
 
 // Batch invariance: a row's result must not depend on how many rows share the call (GEMV for
-// T <= 4, GEMM row tiles of any height, row ranges split across tasks) — bit for bit.
+// T <= 4, GEMM row tiles of any height, row ranges split across tasks, the small- and the
+// large-task loop orders) — bit for bit.
 TEST_P(MatMulTest, RowsAreBitIdenticalWhateverTheBatch) {
   for (DType dt : {DType::kBF16, DType::kF32}) {
-    const int64_t N = 300, K = 600, T = 40;
+    const int64_t N = 300, K = 600, T = 130;
     StoredWeights sw(dt, N, K, 51);
     std::vector<float> x = Random(T * K, 52), all(T * N);
     MatMul(pool_, x.data(), T, sw.w, all.data());
-    for (int64_t t0 : {0, 3, 17, 36}) {
-      for (int64_t n : {1, 2, 3, 4, 5, 14, 15}) {
+    for (int64_t t0 : {0, 3, 17, 36, 60}) {
+      for (int64_t n : {1, 2, 3, 4, 5, 14, 15, 29, 57, 64, 65, 70}) {
         if (t0 + n > T) continue;
         std::vector<float> part(n * N);
         MatMul(pool_, x.data() + t0 * K, n, sw.w, part.data());

@@ -46,6 +46,10 @@ struct Bf16Args {
 using Bf16GemmFn = void (*)(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1);
 // The AVX512_BF16 kernel if this build and CPU have it and the active ISA is avx512, else nullptr.
 Bf16GemmFn Bf16Gemm();
+// xb[0, K32) = F32ToBf16(x[k]) for k < K, then zeros (bit-identical to the scalar rounding).
+using Bf16RoundFn = void (*)(const float* x, int64_t K, uint16_t* xb, int64_t K32);
+// Its AVX-512 version under the same conditions as Bf16Gemm(), else nullptr.
+Bf16RoundFn Bf16RoundRow();
 inline constexpr int64_t kInt8PanelRows = 32;  // QuantizedMatrix panel height
 
 // Gated delta rule operands (kernels.h GatedDeltaRule); one call covers head n, value columns
