@@ -149,9 +149,21 @@ StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const LoadO
   HG_ASSIGN_OR_RETURN(m->config_, LoadConfig(dir));
   HG_ASSIGN_OR_RETURN(m->store_, TensorStore::Open(dir));
   HG_ASSIGN_OR_RETURN(m->weights_, LoadWeights(*m->store_, m->config_));
-  if (options.weights == WeightMode::kInt8) HG_RETURN_IF_ERROR(m->QuantizeMatrices(options.quantize_threads));
+  // bf16 compute is decided on the base; merged matrices are fp32 and computed exactly.
   if (options.weights == WeightMode::kBf16) m->EnableBf16Compute();
+  if (!options.adapter_dir.empty()) HG_RETURN_IF_ERROR(m->ApplyAdapter(options.adapter_dir, options.quantize_threads));
+  if (options.weights == WeightMode::kInt8) HG_RETURN_IF_ERROR(m->QuantizeMatrices(options.quantize_threads));
   return m;
+}
+
+Status Model::ApplyAdapter(const std::string& dir, int threads) {
+  HG_ASSIGN_OR_RETURN(LoraAdapter ad, LoadLoraAdapter(dir, config_, &weights_));
+  adapter_ = std::make_unique<LoraAdapter>(std::move(ad));
+  ThreadPool pool(threads);
+  adapter_bytes_ = MergeLoraAdapter(pool, *adapter_, &merged_);
+  HG_LOG(INFO) << "adapter: merged " << adapter_->modules.size() << " matrices (r = " << adapter_->config.r
+               << ", scale " << adapter_->config.scale() << ", " << adapter_bytes_ / 1024 << " KiB fp32)";
+  return OkStatus();
 }
 
 Status Model::QuantizeMatrices(int threads) {
@@ -162,6 +174,13 @@ Status Model::QuantizeMatrices(int threads) {
     int8_bytes_ += int8_.back()->Bytes();
     ReleasePages(m);
   });
+  // The merged fp32 copies were only the input of their int8 copies.
+  if (adapter_) {
+    for (const LoraModule& mod : adapter_->modules) mod.base->data = nullptr;
+    merged_.clear();
+    merged_.shrink_to_fit();
+    adapter_bytes_ = 0;
+  }
   weight_mode_ = WeightMode::kInt8;
   return OkStatus();
 }

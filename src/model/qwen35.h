@@ -15,6 +15,7 @@
 #include "core/thread_pool.h"
 #include "kernels/kernels.h"
 #include "model/config.h"
+#include "model/lora.h"
 #include "model/safetensors.h"
 #include "model/state.h"
 #include "model/weights.h"
@@ -70,6 +71,10 @@ enum class WeightMode { kExact, kInt8, kBf16 };
 struct LoadOptions {
   WeightMode weights = WeightMode::kExact;
   int quantize_threads = 0;  // threads for int8 quantisation at load (0 = all cores)
+  // A PEFT LoRA adapter directory ("" = none): validated against the base (LoadLoraAdapter) and
+  // merged into private fp32 copies of only the matrices it targets (docs/LORA.md); in kInt8
+  // mode the merged matrices are what gets quantised (their fp32 copies are then freed).
+  std::string adapter_dir;
 };
 
 class Model {
@@ -82,6 +87,10 @@ class Model {
   WeightMode weight_mode() const { return weight_mode_; }
   // Bytes of the int8 weight copies (0 in kExact mode).
   size_t int8_bytes() const { return int8_bytes_; }
+  // The adapter applied at load (nullptr if none) and the bytes of its merged fp32 copies (0 in
+  // kInt8 mode, where only their int8 copies remain, counted in int8_bytes()).
+  const LoraAdapter* adapter() const { return adapter_.get(); }
+  size_t adapter_bytes() const { return adapter_bytes_; }
   // Bytes of the forward workspace for a batch of `rows` tokens in total (fp32 activations and
   // block scratch, ~80 KiB per token for the 0.8B shape). Up to 64 MiB it is kept per calling
   // thread and reused; a larger batch allocates its own for the call.
@@ -104,6 +113,7 @@ class Model {
   Model() = default;
   Status QuantizeMatrices(int threads);
   void EnableBf16Compute();
+  Status ApplyAdapter(const std::string& dir, int threads);
 
   TextConfig config_;
   std::unique_ptr<TensorStore> store_;
@@ -111,6 +121,9 @@ class Model {
   WeightMode weight_mode_ = WeightMode::kExact;
   std::vector<std::unique_ptr<kernels::QuantizedMatrix>> int8_;
   size_t int8_bytes_ = 0;
+  std::unique_ptr<LoraAdapter> adapter_;
+  std::vector<std::vector<float>> merged_;  // the adapter's merged matrices [out, in] f32
+  size_t adapter_bytes_ = 0;
 };
 
 }  // namespace haloguard::model

@@ -1,0 +1,67 @@
+// A PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors) validated against a loaded
+// base model, and the merged private copies of only the matrices it targets:
+//   W'[out, in] = W + scale * B[out, r] · A[r, in], computed and stored in fp32.
+// Not the tuning or saving side; only plain LoRA on the decoder's linear projections.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/thread_pool.h"
+#include "model/config.h"
+#include "model/lora_config.h"
+#include "model/safetensors.h"
+#include "model/weights.h"
+
+namespace haloguard::model {
+
+// One targeted projection: its base tensor and the adapter's two factors (mapped, stored dtype).
+struct LoraModule {
+  std::string base_name;      // base tensor, e.g. "model.language_model.layers.3.self_attn.q_proj.weight"
+  WeightMatrix* base = nullptr;  // the base model's matrix [out, in] (replaced by the merge)
+  const TensorInfo* a = nullptr;  // lora_A [r, in], in the adapter file's mapping
+  const TensorInfo* b = nullptr;  // lora_B [out, r]
+};
+
+// An adapter bound to one base model. The safetensors mapping lives as long as this object.
+struct LoraAdapter {
+  std::string dir;
+  LoraConfig config;
+  std::unique_ptr<SafetensorsFile> file;  // adapter_model.safetensors
+  std::vector<LoraModule> modules;        // base-table order (layers ascending)
+  int64_t ignored_tensors = 0;            // model.visual.* / mtp.* factors (not in the text model)
+};
+
+// Reads DIR/adapter_config.json and DIR/adapter_model.safetensors and binds every module to
+// `weights` (the base's linear projections). Accepted module prefixes: the base's own
+// ("model.language_model." or "model.") and the other layout's (remapped). Refused
+// (INVALID_ARGUMENT, naming the module and what was expected and found):
+//  - a config error (ParseLoraConfig) or a key that is not PEFT's `...lora_A.weight` / `lora_B`;
+//  - a module with only one of A / B, or a factor in a dtype other than BF16 / F16 / F32;
+//  - a module that is the embedding or the LM head (unsupported targets), or no decoder
+//    projection of the base at all (e.g. a layer index past num_hidden_layers, a norm);
+//  - shapes that do not fit: A must be [r, in], B [out, r], with r from the config and
+//    [out, in] the base matrix's shape;
+//  - target_modules selecting a base projection the file has no factors for (truncated file),
+//    or a factor for a module target_modules does not select; target_modules naming the
+//    embedding or LM head.
+// NOT_FOUND / DATA_LOSS: a missing or corrupt file. `weights` must outlive the adapter.
+StatusOr<LoraAdapter> LoadLoraAdapter(const std::string& dir, const TextConfig& c,
+                                      ModelWeights* weights);
+
+// Replaces each targeted base matrix by an owned fp32 [out, in] copy of W + scale * B A (every
+// element: base value widened to fp32 plus scale * the r-term fp32 dot product, a fixed order, so
+// the result is deterministic). The copies are appended to `owned`; returns their bytes.
+// Other matrices stay mapped. The bf16_compute flag of a merged matrix is cleared (fp32 data).
+size_t MergeLoraAdapter(ThreadPool& pool, const LoraAdapter& adapter,
+                        std::vector<std::vector<float>>* owned);
+
+// Base tensor names of every decoder projection an adapter may target ("<prefix>layers.N.…weight")
+// mapped to its matrix in `w`.
+std::vector<std::pair<std::string, WeightMatrix*>> LinearModules(const TextConfig& c,
+                                                                 ModelWeights* w);
+
+}  // namespace haloguard::model
