@@ -19,6 +19,10 @@ inline constexpr const char* kWeightsHelp =
     "faster prefill, approximate: docs/PERFORMANCE.md) or bf16 (activations rounded to bf16, bf16 "
     "dot products with fp32 accumulation; AVX512_BF16 CPUs, else exact)";
 
+inline constexpr const char* kAdapterHelp =
+    "PEFT LoRA adapter: directory or Hub repo id with adapter_config.json + "
+    "adapter_model.safetensors, merged into copies of only the matrices it targets (docs/LORA.md)";
+
 // Saturates instead of wrapping, so an absurd flag value fails validation rather than turning
 // into a small valid one.
 inline int SaturateInt(int64_t v) {
@@ -48,7 +52,7 @@ struct GuardFlags {
 
 // Declares --model, --threshold, --window-length, --window-stride, --policy, --calibration,
 // --attack-rules, --guard-prompt, --threads, --max-batch, --max-input-tokens, --background-chunk-tokens,
-// --offline and --weights on `f`, writing into `g`.
+// --offline, --weights and --adapter on `f`, writing into `g`.
 inline void AddGuardFlags(FlagSet& f, GuardFlags* g) {
   guard::GuardOptions& o = g->guard;
   f.String("model", &o.model,
@@ -70,6 +74,7 @@ inline void AddGuardFlags(FlagSet& f, GuardFlags* g) {
         "monitor-lane prefill piece: the most background work a request can wait behind");
   f.Bool("offline", &o.offline, "never touch the network when resolving --model");
   f.String("weights", &g->weights, kWeightsHelp);
+  f.String("adapter", &o.adapter, kAdapterHelp);
 }
 
 // The options for guard::LoadClassifier: --weights parsed, integers saturated, ranges checked

@@ -202,7 +202,7 @@ StatusOr<LoraAdapter> LoadLoraAdapter(const std::string& dir, const TextConfig& 
   LoraAdapter ad;
   ad.dir = dir;
   HG_ASSIGN_OR_RETURN(ad.config, LoadLoraConfig(dir));
-  HG_ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::Open(dir + "/adapter_model.safetensors"));
+  HG_ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::Open(dir + "/" + kLoraWeightsFile));
   ad.file = std::make_unique<SafetensorsFile>(std::move(file));
   const auto modules = LinearModules(c, weights);
   std::map<std::string, WeightMatrix*> linear;

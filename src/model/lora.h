@@ -18,6 +18,9 @@
 
 namespace haloguard::model {
 
+inline constexpr const char* kLoraConfigFile = "adapter_config.json";
+inline constexpr const char* kLoraWeightsFile = "adapter_model.safetensors";
+
 // One targeted projection: its base tensor and the adapter's two factors (mapped, stored dtype).
 struct LoraModule {
   std::string base_name;      // base tensor, e.g. "model.language_model.layers.3.self_attn.q_proj.weight"
