@@ -206,12 +206,16 @@ TEST(GoldenBf16, Bf16ModeMatchesTheBf16RoundedReference) {
 // tiny_qwen35 (VLM layout, BF16 base, F32 factors, every projection kind targeted, r 4) and
 // tiny_flat_f32 (text layout "model.", F32 base, BF16 factors, rsLoRA, r 8). The bound is the
 // golden one with the merge's rounding added as c^2 (r + 2) more terms per reduction.
+// Both ways of applying it: merged copies and the low-rank side path.
 struct LoraFixture {
   const char* base;  // model directory under tests/data
   const char* adapter;  // adapter directory under tests/data/lora
+  bool side_path;
 };
-const LoraFixture kLoraFixtures[] = {{"tiny_qwen35", "tiny_qwen35_adapter"},
-                                     {"golden/tiny_flat_f32", "tiny_flat_adapter"}};
+const LoraFixture kLoraFixtures[] = {{"tiny_qwen35", "tiny_qwen35_adapter", false},
+                                     {"golden/tiny_flat_f32", "tiny_flat_adapter", false},
+                                     {"tiny_qwen35", "tiny_qwen35_adapter", true},
+                                     {"golden/tiny_flat_f32", "tiny_flat_adapter", true}};
 
 std::string DataDir(const std::string& rel) { return std::string(HG_SOURCE_DIR) + "/tests/data/" + rel; }
 
@@ -230,13 +234,15 @@ std::vector<float> AllLogits(const model::Model& m, const std::vector<int32_t>& 
 
 class GoldenLora : public ::testing::TestWithParam<LoraFixture> {};
 
-TEST_P(GoldenLora, MergedAdapterLogitsMatchTheFloat64Merge) {
+TEST_P(GoldenLora, AdapterLogitsMatchTheFloat64Merge) {
   const LoraFixture f = GetParam();
   model::LoadOptions lo;
   lo.adapter_dir = DataDir(std::string("lora/") + f.adapter);
+  lo.adapter_side_path = f.side_path;
   auto m = model::Model::Load(DataDir(f.base), lo);
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   ASSERT_NE((*m)->adapter(), nullptr);
+  EXPECT_EQ((*m)->adapter_side_path() != nullptr, f.side_path);
   auto s = model::TensorStore::Open(lo.adapter_dir + "/golden.safetensors");
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   Golden g;
@@ -262,8 +268,8 @@ TEST_P(GoldenLora, MergedAdapterLogitsMatchTheFloat64Merge) {
     moved = std::max(moved, double(std::fabs(plain[i] - want[i])));
     err = std::max(err, double(std::fabs(got[i] - want[i])));
   }
-  std::printf("lora golden %s: max|engine - ref| %.3e, bound %.3e (extra terms %.1f), base vs "
-              "adapter reference %.3e\n", f.adapter, err, tol, extra, moved);
+  std::printf("lora golden %s (%s): max|engine - ref| %.3e, bound %.3e (extra terms %.1f), base vs "
+              "adapter reference %.3e\n", f.adapter, f.side_path ? "side path" : "merged", err, tol, extra, moved);
   EXPECT_GT(moved, 100 * tol);
 }
 

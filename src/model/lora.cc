@@ -250,4 +250,44 @@ size_t MergeLoraAdapter(ThreadPool& pool, const LoraAdapter& adapter,
   return bytes;
 }
 
+namespace {
+
+WeightMatrix F32View(const std::vector<float>& v, int64_t rows, int64_t cols) {
+  WeightMatrix m;
+  m.data = v.data();
+  m.dtype = DType::kF32;
+  m.rows = rows;
+  m.cols = cols;
+  return m;
+}
+
+}  // namespace
+
+LoraSidePath::LoraSidePath(const LoraAdapter& adapter) {
+  const int64_t r = adapter.config.r;
+  const float scale = static_cast<float>(adapter.config.scale());
+  for (const LoraModule& m : adapter.modules) {
+    Factors& f = by_matrix_[m.base];
+    f.a = ToF32(*m.a);
+    f.b = ToF32(*m.b);
+    for (float& v : f.b) v *= scale;
+    f.a_view = F32View(f.a, r, m.base->cols);
+    f.b_view = F32View(f.b, m.base->rows, r);
+    bytes_ += (f.a.size() + f.b.size()) * sizeof(float);
+  }
+}
+
+void LoraSidePath::Apply(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t T,
+                         float* y) const {
+  auto it = by_matrix_.find(&w);
+  if (it == by_matrix_.end()) return;
+  const Factors& f = it->second;
+  thread_local std::vector<float> low, high;
+  low.resize(static_cast<size_t>(T * f.a_view.rows));    // [T, r]
+  high.resize(static_cast<size_t>(T * f.b_view.rows));   // [T, out]
+  kernels::MatMul(pool, x, T, f.a_view, low.data());
+  kernels::MatMul(pool, low.data(), T, f.b_view, high.data());
+  for (size_t i = 0; i < high.size(); ++i) y[i] += high[i];
+}
+
 }  // namespace haloguard::model

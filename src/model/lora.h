@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
@@ -61,6 +62,27 @@ StatusOr<LoraAdapter> LoadLoraAdapter(const std::string& dir, const TextConfig& 
 // Other matrices stay mapped. The bf16_compute flag of a merged matrix is cleared (fp32 data).
 size_t MergeLoraAdapter(ThreadPool& pool, const LoraAdapter& adapter,
                         std::vector<std::vector<float>>* owned);
+
+// The low-rank side path: the targeted matrices stay as they are (mapped) and each projection
+// through one adds y[T, out] += (x[T, in] · A^T) · (scale B)^T, both products fp32 MatMuls (each
+// output element in one fixed order, so batch invariance holds). Owns fp32 copies of A [r, in]
+// and scale * B [out, r]: r (in + out) floats per module.
+class LoraSidePath {
+ public:
+  explicit LoraSidePath(const LoraAdapter& adapter);
+  // Adds the adapter's term for base matrix `w` (by address) to y [T, w.rows]; a no-op when the
+  // adapter does not target `w`. x is [T, w.cols] f32. Thread-compatible (scratch per thread).
+  void Apply(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t T, float* y) const;
+  size_t bytes() const { return bytes_; }
+
+ private:
+  struct Factors {
+    std::vector<float> a, b;  // A [r, in], scale * B [out, r]
+    WeightMatrix a_view, b_view;
+  };
+  std::unordered_map<const WeightMatrix*, Factors> by_matrix_;
+  size_t bytes_ = 0;
+};
 
 // Base tensor names of every decoder projection an adapter may target ("<prefix>layers.N.…weight")
 // mapped to its matrix in `w`.

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 
@@ -58,10 +59,12 @@ std::vector<Factor> QProjFactors() {
           {std::string(kL3) + "q_proj.lora_A.weight", {4, 64}}, {std::string(kL3) + "q_proj.lora_B.weight", {128, 4}}};
 }
 
-StatusOr<std::unique_ptr<Model>> LoadWith(const std::string& adapter, WeightMode mode = WeightMode::kExact) {
+StatusOr<std::unique_ptr<Model>> LoadWith(const std::string& adapter, WeightMode mode = WeightMode::kExact,
+                                          bool side_path = false) {
   LoadOptions o;
   o.adapter_dir = adapter;
   o.weights = mode;
+  o.adapter_side_path = side_path;
   return Model::Load(kBase, o);
 }
 
@@ -161,9 +164,22 @@ TEST(Lora, MissingOrCorruptFilesAreErrors) {
   EXPECT_FALSE(LoadWith(dir).ok());
 }
 
-// Logits of one sequence alone and the same sequence batched with another: bit-identical.
-TEST(Lora, MergedModelIsBatchInvariant) {
-  auto m = LoadWith(kFixture);
+// The side path copies no matrix: its memory is the fp32 factors, r (in + out) floats each.
+TEST(Lora, SidePathKeepsEveryMatrixMapped) {
+  auto m = LoadWith(WriteAdapter(QProjFactors()), WeightMode::kExact, /*side_path=*/true);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ((*m)->adapter_bytes(), 2u * 4 * (64 + 128) * 4);
+  const auto& q = (*m)->weights().layers[1].full.q_proj;
+  EXPECT_EQ(q.dtype, DType::kBF16);
+  EXPECT_EQ(q.data, (*m)->store().Find("model.language_model.layers.1.self_attn.q_proj.weight")->data);
+}
+
+// Logits of one sequence alone and the same sequence batched with another: bit-identical, for
+// both ways of applying the adapter.
+class LoraModes : public ::testing::TestWithParam<bool> {};
+
+TEST_P(LoraModes, AdapterModelIsBatchInvariant) {
+  auto m = LoadWith(kFixture, WeightMode::kExact, GetParam());
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   ThreadPool pool(2);
   const std::vector<int32_t> a = {5, 17, 300, 2, 999, 41, 7}, b = {8, 9, 10, 11};
@@ -180,6 +196,8 @@ TEST(Lora, MergedModelIsBatchInvariant) {
   ASSERT_EQ(alone.size(), batched.size());
   EXPECT_EQ(std::memcmp(alone.data(), batched.data(), alone.size() * sizeof(float)), 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(MergedAndSidePath, LoraModes, ::testing::Bool());
 
 // In int8 mode each merged matrix is quantised exactly as the exact mode's merged fp32 matrix
 // would be, and the fp32 copies are freed.
@@ -200,6 +218,39 @@ TEST(Lora, Int8QuantisesTheMergedMatrix) {
   auto base = Model::Load(kBase, LoadOptions{WeightMode::kInt8});
   ASSERT_TRUE(base.ok());
   EXPECT_NE(base->get()->weights().layers[1].full.q_proj.int8->packed, want.packed);
+  // With the side path the unmerged base is quantised and the fp32 factors stay.
+  auto side = LoadWith(kFixture, WeightMode::kInt8, /*side_path=*/true);
+  ASSERT_TRUE(side.ok()) << side.status().ToString();
+  EXPECT_EQ(side->get()->weights().layers[1].full.q_proj.int8->packed,
+            base->get()->weights().layers[1].full.q_proj.int8->packed);
+  EXPECT_GT(side->get()->adapter_bytes(), 0u);
+}
+
+// int8 with the adapter (either way) stays near the exact adapter model and far from the base:
+// the sanity bound of the int8 mode (docs/TOLERANCES.md, relative RMS < 0.25).
+TEST_P(LoraModes, Int8LogitsStayNearTheExactAdapterModel) {
+  auto exact = LoadWith(kFixture);
+  auto int8 = LoadWith(kFixture, WeightMode::kInt8, GetParam());
+  auto base = Model::Load(kBase);
+  ASSERT_TRUE(exact.ok() && int8.ok() && base.ok());
+  ThreadPool pool(2);
+  const std::vector<int32_t> ids = {5, 17, 300, 2, 999, 41, 7, 64, 128, 3};
+  auto logits = [&](const Model& m) {
+    InferenceState st = m.NewState();
+    std::vector<float> out;
+    std::vector<SequenceInput> batch{{&st, ids, true, {9}, {}, &out}};
+    HG_CHECK(m.Forward(pool, batch).ok());
+    return out;
+  };
+  const auto e = logits(**exact), q = logits(**int8), b = logits(**base);
+  double d_q = 0, d_b = 0, n = 0;
+  for (size_t i = 0; i < e.size(); ++i) {
+    d_q += (q[i] - e[i]) * (q[i] - e[i]);
+    d_b += (b[i] - e[i]) * (b[i] - e[i]);
+    n += e[i] * e[i];
+  }
+  EXPECT_LT(std::sqrt(d_q / n), 0.25);
+  EXPECT_GT(std::sqrt(d_b / n), 4 * std::sqrt(d_q / n));  // the adapter survives quantisation
 }
 
 }  // namespace

@@ -15,6 +15,8 @@ namespace haloguard::model::testing {
 // scale, one add. Used in a projection, that is r + 2 more rounded terms per weight, weighted by
 // c = max over rows of sum(|W| + |s| |B||A|) / sum|W'| relative to the dot product's own terms; in
 // the probabilistic bound (errors add in quadrature) the reduction length grows by c^2 (r + 2).
+// With the side path instead, y = W x + (x A^T)(s B)^T: the added term is an in-term then an
+// r-term fp32 reduction plus one add, so the growth is c^2 (in + r + 2) with the largest `in`.
 // Returns that growth (0 without an adapter). Reads W from the mapped base, so call it on a
 // kExact / kBf16 model.
 inline double LoraExtraReductionTerms(const Model& m) {
@@ -23,11 +25,13 @@ inline double LoraExtraReductionTerms(const Model& m) {
   const double s = ad->config.scale();
   const int64_t r = ad->config.r;
   double c = 1;
+  int64_t max_in = 0;
   for (const LoraModule& mod : ad->modules) {
     const TensorInfo* base = m.store().Find(mod.base_name);
     HG_CHECK(base != nullptr) << mod.base_name;
     const std::vector<float> w = ToF32(*base), a = ToF32(*mod.a), b = ToF32(*mod.b);
     const int64_t out = base->shape[0], in = base->shape[1];
+    max_in = std::max(max_in, in);
     for (int64_t o = 0; o < out; ++o) {
       double sum_abs_terms = 0, sum_abs_merged = 0;
       for (int64_t i = 0; i < in; ++i) {
@@ -42,7 +46,7 @@ inline double LoraExtraReductionTerms(const Model& m) {
       if (sum_abs_merged > 0) c = std::max(c, sum_abs_terms / sum_abs_merged);
     }
   }
-  return c * c * double(r + 2);
+  return c * c * double((m.adapter_side_path() ? max_in : 0) + r + 2);
 }
 
 }  // namespace haloguard::model::testing

@@ -151,14 +151,23 @@ StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const LoadO
   HG_ASSIGN_OR_RETURN(m->weights_, LoadWeights(*m->store_, m->config_));
   // bf16 compute is decided on the base; merged matrices are fp32 and computed exactly.
   if (options.weights == WeightMode::kBf16) m->EnableBf16Compute();
-  if (!options.adapter_dir.empty()) HG_RETURN_IF_ERROR(m->ApplyAdapter(options.adapter_dir, options.quantize_threads));
+  if (!options.adapter_dir.empty()) {
+    HG_RETURN_IF_ERROR(m->ApplyAdapter(options.adapter_dir, options.adapter_side_path, options.quantize_threads));
+  }
   if (options.weights == WeightMode::kInt8) HG_RETURN_IF_ERROR(m->QuantizeMatrices(options.quantize_threads));
   return m;
 }
 
-Status Model::ApplyAdapter(const std::string& dir, int threads) {
+Status Model::ApplyAdapter(const std::string& dir, bool side_path, int threads) {
   HG_ASSIGN_OR_RETURN(LoraAdapter ad, LoadLoraAdapter(dir, config_, &weights_));
   adapter_ = std::make_unique<LoraAdapter>(std::move(ad));
+  if (side_path) {
+    side_path_ = std::make_unique<LoraSidePath>(*adapter_);
+    adapter_bytes_ = side_path_->bytes();
+    HG_LOG(INFO) << "adapter: side path on " << adapter_->modules.size() << " matrices (r = "
+                 << adapter_->config.r << ", " << adapter_bytes_ / 1024 << " KiB fp32 factors)";
+    return OkStatus();
+  }
   ThreadPool pool(threads);
   adapter_bytes_ = MergeLoraAdapter(pool, *adapter_, &merged_);
   HG_LOG(INFO) << "adapter: merged " << adapter_->modules.size() << " matrices (r = " << adapter_->config.r
@@ -175,7 +184,7 @@ Status Model::QuantizeMatrices(int threads) {
     ReleasePages(m);
   });
   // The merged fp32 copies were only the input of their int8 copies.
-  if (adapter_) {
+  if (adapter_ && !side_path_) {
     for (const LoraModule& mod : adapter_->modules) mod.base->data = nullptr;
     merged_.clear();
     merged_.shrink_to_fit();
@@ -226,7 +235,7 @@ Status Model::Forward(ThreadPool& pool, std::span<SequenceInput> batch,
   float* x = h + N * D;      // [N, D] normed block input
   float* y = x + N * D;      // [N, D] block output
   float* scratch = y + N * D;
-  const BlockContext bc{pool, c, seqs, N, prof};
+  const BlockContext bc{pool, c, seqs, N, prof, side_path_.get()};
   {
     StageTimer t(prof, &ForwardProfile::other);
     kernels::Embed(weights_.embed_tokens, ids, h);
