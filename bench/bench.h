@@ -32,6 +32,8 @@ struct BenchOptions {
   // tools/tokenizer/bench_hf.js: when set, the tokenizer section runs the HF oracle (node) on
   // the same corpus for a side-by-side MB/s; "" = ours only.
   std::string hf_tokenizer_bench;
+  // Section "lora": a PEFT adapter directory to measure ("" = a random rank-16 one).
+  std::string adapter_dir;
 };
 
 // One measurement: section, a dotted key ("exact.t600.tokens_per_s"), value and unit.

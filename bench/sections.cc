@@ -7,6 +7,7 @@ namespace haloguard::bench {
 
 Status Int8AccuracySection(BenchEnv& env, Report& r);
 Status KernelsSection(BenchEnv& env, Report& r);
+Status LoraSection(BenchEnv& env, Report& r);
 
 const std::vector<Section>& Sections() {
   static const std::vector<Section> sections = {
@@ -19,6 +20,8 @@ const std::vector<Section>& Sections() {
       {"int8", "--weights int8: load, prompt tokens/s, profile, decode", Int8Section},
       {"bf16", "--weights bf16: load, prompt tokens/s, profile, decode (AVX512_BF16 CPUs)", Bf16Section},
       {"int8_accuracy", "int8 vs exact: logit error, top-1 and binary verdict agreement", Int8AccuracySection},
+      {"lora", "LoRA adapter merged vs side path vs none: load s, adapter MiB, prompt tokens/s (--adapter)",
+       LoraSection},
       {"tokenizer", "single-thread tokenizer MB/s (and the HF oracle's with --hf-tokenizer-bench)",
        TokenizerSection},
       {"guard_latency", "classification p50/p95: short/medium/long inputs, prefix cache on/off, exact/int8",

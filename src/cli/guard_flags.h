@@ -48,11 +48,12 @@ struct GuardFlags {
   guard::GuardOptions guard;  // guard.model: the default --model (empty = none)
   int64_t threads = 0, max_batch = 16;
   std::string weights = "exact";
+  std::string adapter_mode = "merged";
 };
 
 // Declares --model, --threshold, --window-length, --window-stride, --policy, --calibration,
 // --attack-rules, --guard-prompt, --threads, --max-batch, --max-input-tokens, --background-chunk-tokens,
-// --offline, --weights and --adapter on `f`, writing into `g`.
+// --offline, --weights, --adapter and --adapter-mode on `f`, writing into `g`.
 inline void AddGuardFlags(FlagSet& f, GuardFlags* g) {
   guard::GuardOptions& o = g->guard;
   f.String("model", &o.model,
@@ -75,13 +76,20 @@ inline void AddGuardFlags(FlagSet& f, GuardFlags* g) {
   f.Bool("offline", &o.offline, "never touch the network when resolving --model");
   f.String("weights", &g->weights, kWeightsHelp);
   f.String("adapter", &o.adapter, kAdapterHelp);
+  f.String("adapter-mode", &g->adapter_mode,
+           "how --adapter is applied: merged (fp32 copies of the targeted matrices, fastest) or "
+           "side-path (y += scale (x A^T) B^T, no copies)");
 }
 
 // The options for guard::LoadClassifier: --weights parsed, integers saturated, ranges checked
 // (guard::ValidateGuardOptions). Errors: INVALID_ARGUMENT naming the flag at fault.
 inline StatusOr<guard::GuardOptions> GuardOptionsFrom(const GuardFlags& g) {
   HG_ASSIGN_OR_RETURN(const model::WeightMode mode, ParseWeightMode(g.weights));
+  if (g.adapter_mode != "merged" && g.adapter_mode != "side-path") {
+    return InvalidArgumentError("--adapter-mode: expected merged or side-path, got '" + g.adapter_mode + "'");
+  }
   guard::GuardOptions o = g.guard;
+  o.adapter_side_path = g.adapter_mode == "side-path";
   o.weights = mode;
   o.threads = SaturateInt(g.threads);
   o.max_batch = SaturateInt(g.max_batch);
