@@ -1,5 +1,6 @@
 // Bench section "lora": a PEFT LoRA adapter applied as merged fp32 copies vs the low-rank side
-// path vs no adapter, side by side: load seconds, adapter memory, prompt tokens/s (exact mode).
+// path vs no adapter, side by side: load seconds, adapter memory, prompt tokens/s (exact mode;
+// the three models are loaded together and timed in alternation).
 // The adapter is --adapter DIR, or a random rank-16 one on every projection written to a
 // temporary directory (timings do not depend on the values).
 #include <stdlib.h>
@@ -55,9 +56,12 @@ StatusOr<std::string> WriteRandomAdapter(const model::Model& m) {
   return tmpl;
 }
 
-// Loads the model with the adapter applied one way ("none", "merged", "side_path") and adds its
-// load time, adapter memory and prompt tokens/s.
-Status MeasureOneWay(BenchEnv& env, Report& r, const std::string& adapter, const std::string& way) {
+constexpr const char* kWays[] = {"none", "merged", "side_path"};
+
+// Loads the model with the adapter applied one way ("none", "merged", "side_path"); adds its load
+// time and adapter memory.
+StatusOr<std::unique_ptr<model::Model>> LoadOneWay(BenchEnv& env, Report& r, const std::string& adapter,
+                                                   const std::string& way) {
   model::LoadOptions lo;
   lo.quantize_threads = env.options().threads;
   if (way != "none") lo.adapter_dir = adapter;
@@ -66,15 +70,25 @@ Status MeasureOneWay(BenchEnv& env, Report& r, const std::string& adapter, const
   HG_ASSIGN_OR_RETURN(std::unique_ptr<model::Model> m, model::Model::Load(env.options().model_dir, lo));
   r.Add("lora", way + ".load_seconds", SecondsSince(t0), "s");
   r.Add("lora", way + ".adapter_mib", double(m->adapter_bytes()) / (1 << 20), "MiB");
-  const int64_t V = m->config().vocab_size;
-  TimePrefill(*m, env.pool(), TokenIds(64, V, 1));  // warm-up: page in, grow scratch
+  TimePrefill(*m, env.pool(), TokenIds(64, m->config().vocab_size, 1));  // warm-up: page in
+  return m;
+}
+
+// Prompt tokens/s of the three models, timed in alternation (run i of each, then run i + 1), so
+// drifting load on a shared machine affects them alike; the median of each is reported.
+void TimeAlternating(BenchEnv& env, Report& r, const std::vector<std::unique_ptr<model::Model>>& models) {
   const std::vector<int64_t> lens = env.options().quick ? std::vector<int64_t>{64} : std::vector<int64_t>{64, 600};
   for (int64_t T : lens) {
-    const std::vector<int32_t> ids = TokenIds(T, V, 2);
-    const double s = MedianSeconds(env.options().repeats, [&] { TimePrefill(*m, env.pool(), ids); });
-    r.Add("lora", way + ".prefill.t" + std::to_string(T) + ".tokens_per_s", double(T) / s, "tok/s");
+    const std::vector<int32_t> ids = TokenIds(T, models[0]->config().vocab_size, 2);
+    std::vector<std::vector<double>> secs(models.size());
+    for (int rep = 0; rep < env.options().repeats; ++rep)
+      for (size_t i = 0; i < models.size(); ++i) secs[i].push_back(TimePrefill(*models[i], env.pool(), ids));
+    for (size_t i = 0; i < models.size(); ++i) {
+      const double median = Percentile(secs[i], 0.5);
+      r.Add("lora", std::string(kWays[i]) + ".prefill.t" + std::to_string(T) + ".tokens_per_s",
+            double(T) / median, "tok/s");
+    }
   }
-  return OkStatus();
 }
 
 }  // namespace
@@ -88,12 +102,19 @@ Status LoraSection(BenchEnv& env, Report& r) {
     temporary = true;
     r.Note("lora", "random adapter: r 16 on every decoder projection (all-linear), F32 factors");
   }
+  env.Unload(model::WeightMode::kExact);
+  std::vector<std::unique_ptr<model::Model>> models;
   Status s = OkStatus();
-  for (const char* way : {"none", "merged", "side_path"}) {
-    s = MeasureOneWay(env, r, adapter, way);
-    if (!s.ok()) break;
+  for (const char* way : kWays) {
+    StatusOr<std::unique_ptr<model::Model>> m = LoadOneWay(env, r, adapter, way);
+    if (!m.ok()) {
+      s = m.status();
+      break;
+    }
+    models.push_back(std::move(*m));
   }
   if (temporary) std::filesystem::remove_all(adapter);
+  if (s.ok()) TimeAlternating(env, r, models);
   return s;
 }
 

@@ -269,11 +269,14 @@ LoraSidePath::LoraSidePath(const LoraAdapter& adapter) {
   for (const LoraModule& m : adapter.modules) {
     Factors& f = by_matrix_[m.base];
     f.a = ToF32(*m.a);
-    f.b = ToF32(*m.b);
-    for (float& v : f.b) v *= scale;
+    const std::vector<float> b = ToF32(*m.b);  // [out, r]
+    const int64_t out = m.base->rows;
+    f.bt.resize(b.size());
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t k = 0; k < r; ++k) f.bt[k * out + o] = scale * b[o * r + k];
+    f.bt_cols = out;
     f.a_view = F32View(f.a, r, m.base->cols);
-    f.b_view = F32View(f.b, m.base->rows, r);
-    bytes_ += (f.a.size() + f.b.size()) * sizeof(float);
+    bytes_ += (f.a.size() + f.bt.size()) * sizeof(float);
   }
 }
 
@@ -282,12 +285,24 @@ void LoraSidePath::Apply(ThreadPool& pool, const WeightMatrix& w, const float* x
   auto it = by_matrix_.find(&w);
   if (it == by_matrix_.end()) return;
   const Factors& f = it->second;
-  thread_local std::vector<float> low, high;
-  low.resize(static_cast<size_t>(T * f.a_view.rows));    // [T, r]
-  high.resize(static_cast<size_t>(T * f.b_view.rows));   // [T, out]
-  kernels::MatMul(pool, x, T, f.a_view, low.data());
-  kernels::MatMul(pool, low.data(), T, f.b_view, high.data());
-  for (size_t i = 0; i < high.size(); ++i) y[i] += high[i];
+  const int64_t r = f.a_view.rows, in = f.a_view.cols, out = f.bt_cols;
+  thread_local std::vector<float> scratch;  // this (calling) thread's; the tasks get a pointer
+  scratch.resize(static_cast<size_t>(T * r));
+  float* low = scratch.data();  // [T, r]
+  // Token rows in chunks, one chunk per task (the MatMul inside a task runs inline): per row,
+  // low = x A^T (r dot products), then y += low (scale B)^T as r axpys over the output row with
+  // (scale B)^T [r, out] contiguous; k ascending, so each element has one fixed order.
+  pool.ParallelFor(0, T, 8, [&](int64_t t0, int64_t t1, int) {
+    kernels::MatMul(pool, x + t0 * in, t1 - t0, f.a_view, low + t0 * r);
+    for (int64_t t = t0; t < t1; ++t) {
+      float* yt = y + t * out;
+      for (int64_t k = 0; k < r; ++k) {
+        const float l = low[t * r + k];
+        const float* bk = f.bt.data() + k * out;
+        for (int64_t o = 0; o < out; ++o) yt[o] += l * bk[o];
+      }
+    }
+  });
 }
 
 }  // namespace haloguard::model

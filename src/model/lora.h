@@ -66,7 +66,7 @@ size_t MergeLoraAdapter(ThreadPool& pool, const LoraAdapter& adapter,
 // The low-rank side path: the targeted matrices stay as they are (mapped) and each projection
 // through one adds y[T, out] += (x[T, in] · A^T) · (scale B)^T, both products fp32 MatMuls (each
 // output element in one fixed order, so batch invariance holds). Owns fp32 copies of A [r, in]
-// and scale * B [out, r]: r (in + out) floats per module.
+// and (scale * B)^T [r, out]: r (in + out) floats per module.
 class LoraSidePath {
  public:
   explicit LoraSidePath(const LoraAdapter& adapter);
@@ -77,8 +77,10 @@ class LoraSidePath {
 
  private:
   struct Factors {
-    std::vector<float> a, b;  // A [r, in], scale * B [out, r]
-    WeightMatrix a_view, b_view;
+    std::vector<float> a;   // A [r, in]
+    std::vector<float> bt;  // (scale * B)^T [r, out]
+    int64_t bt_cols = 0;    // out
+    WeightMatrix a_view;
   };
   std::unordered_map<const WeightMatrix*, Factors> by_matrix_;
   size_t bytes_ = 0;

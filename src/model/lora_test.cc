@@ -182,13 +182,15 @@ TEST_P(LoraModes, AdapterModelIsBatchInvariant) {
   auto m = LoadWith(kFixture, WeightMode::kExact, GetParam());
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   ThreadPool pool(2);
-  const std::vector<int32_t> a = {5, 17, 300, 2, 999, 41, 7}, b = {8, 9, 10, 11};
+  std::vector<int32_t> a = {5, 17, 300, 2, 999, 41, 7};
+  const std::vector<int32_t> b = {8, 9, 10, 11};
+  for (int32_t i = 0; i < 250; ++i) a.push_back((i * 7919 + 13) % 1024);  // chunks on every thread
   auto run = [&](bool with_other) {
     InferenceState sa = (*m)->NewState(), sb = (*m)->NewState();
     std::vector<float> la, lb;
     std::vector<SequenceInput> batch;
     if (with_other) batch.push_back({&sb, b, true, {3}, {}, &lb});
-    batch.push_back({&sa, a, true, {0, 6}, {}, &la});
+    batch.push_back({&sa, a, true, {0, 6, 256}, {}, &la});
     HG_CHECK((*m)->Forward(pool, batch).ok());
     return la;
   };
@@ -198,6 +200,32 @@ TEST_P(LoraModes, AdapterModelIsBatchInvariant) {
 }
 
 INSTANTIATE_TEST_SUITE_P(MergedAndSidePath, LoraModes, ::testing::Bool());
+
+// The two ways compute the same function: over 300 tokens (the side path's row chunks run on
+// every thread) their logits agree to fp32 rounding (relative RMS < 1e-4; a missing or doubled
+// term moves them by ~1, see GoldenLora's base-vs-adapter distance).
+TEST(Lora, SidePathAgreesWithTheMergedCopies) {
+  auto merged = LoadWith(kFixture);
+  auto side = LoadWith(kFixture, WeightMode::kExact, /*side_path=*/true);
+  ASSERT_TRUE(merged.ok() && side.ok());
+  ThreadPool pool(2);
+  std::vector<int32_t> ids;
+  for (int32_t i = 0; i < 300; ++i) ids.push_back((i * 31 + 7) % 1024);
+  auto logits = [&](const Model& m) {
+    InferenceState st = m.NewState();
+    std::vector<float> out;
+    std::vector<SequenceInput> batch{{&st, ids, true, {0, 150, 299}, {}, &out}};
+    HG_CHECK(m.Forward(pool, batch).ok());
+    return out;
+  };
+  const auto x = logits(**merged), y = logits(**side);
+  double d = 0, n = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    d += (x[i] - y[i]) * (x[i] - y[i]);
+    n += x[i] * x[i];
+  }
+  EXPECT_LT(std::sqrt(d / n), 1e-4);
+}
 
 // In int8 mode each merged matrix is quantised exactly as the exact mode's merged fp32 matrix
 // would be, and the fp32 copies are freed.
