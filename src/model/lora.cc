@@ -209,7 +209,7 @@ StatusOr<LoraAdapter> LoadLoraAdapter(const std::string& dir, const TextConfig& 
   for (const auto& [name, m] : modules) linear[RelativeModule(name.substr(0, name.size() - 7))] = m;
   HG_ASSIGN_OR_RETURN(auto found, GroupFactors(*ad.file, linear, c.num_hidden_layers, &ad));
   if (found.empty()) return Bad(dir + "/adapter_model.safetensors: no LoRA factors for the text model");
-  HG_RETURN_IF_ERROR(CheckTargets(ad.config, weights->prefix, modules, found));
+  // Shapes first: an adapter for another base is refused naming a module and its shapes.
   for (const auto& [name, m] : modules) {
     const std::string rel = RelativeModule(name.substr(0, name.size() - 7));
     auto it = found.find(rel);
@@ -217,6 +217,7 @@ StatusOr<LoraAdapter> LoadLoraAdapter(const std::string& dir, const TextConfig& 
     HG_RETURN_IF_ERROR(CheckShapes(it->second.module, it->second, *m, ad.config.r));
     ad.modules.push_back({name, m, it->second.a, it->second.b});
   }
+  HG_RETURN_IF_ERROR(CheckTargets(ad.config, weights->prefix, modules, found));
   if (ad.ignored_tensors > 0) {
     HG_LOG(INFO) << "adapter: " << ad.ignored_tensors
                  << " factors outside the text model (vision tower / MTP) ignored";
