@@ -93,6 +93,8 @@ StatusOr<std::map<std::string, Factors>> GroupFactors(
       return Bad("tensor '" + name + "': expected a 2-D tensor, got shape " + info.ShapeString());
     }
     Factors& f = by_module[rel];
+    if (!f.module.empty() && f.module != key.module)
+      return Bad("module '" + rel + "' appears twice, as '" + f.module + "' and '" + key.module + "'");
     f.module = key.module;
     (key.is_a ? f.a : f.b) = &info;
   }

@@ -117,6 +117,9 @@ TEST(Lora, RefusesMissingFactorsBadDtypesAndUnknownModules) {
   f = QProjFactors();  // layer 0 is a linear-attention layer: it has no q_proj
   f[0].name = "base_model.model.model.language_model.layers.0.self_attn.q_proj.lora_A.weight";
   EXPECT_NE(Refusal(f).find("layers.0.self_attn.q_proj' is not a linear projection"), std::string::npos);
+  f = QProjFactors();  // one module under both layouts' prefixes
+  f.push_back({"base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight", {4, 64}});
+  EXPECT_NE(Refusal(f).find("appears twice"), std::string::npos);
   f = QProjFactors();
   f[0].name = std::string(kL1) + "q_proj.lora_A.default.weight";  // adapter name not stripped
   EXPECT_NE(Refusal(f).find("expected 'base_model.model.<module>.lora_A.weight'"), std::string::npos);
