@@ -1,7 +1,9 @@
 // adapter_config.json parsing (mirrors PEFT's LoraConfig fields) and adapter key splitting.
 // GCC 12 reports a false -Wmaybe-uninitialized inside <regex>'s std::function members at -O1
 // (the sanitizer build); it is about libstdc++'s code, not ours, so it is off for this file.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include "model/lora_config.h"
 
 #include <algorithm>
