@@ -84,7 +84,8 @@ StatusOr<ResolvedModel> ResolveModelArg(const std::string& model_arg, const Pull
 
 // The `--adapter` argument: as ResolveModelArg (a directory used as is, else a repo id pulled or
 // found in the cache), for a PEFT LoRA adapter: adapter_config.json and adapter_model.safetensors
-// are required, and only they are fetched (options.kind is set to kAdapter).
+// are required, and only they are fetched (options.kind is set to kAdapter); a local directory's
+// files are always hashed (hash_large_local_files), so the digest is known.
 StatusOr<ResolvedModel> ResolveAdapterArg(const std::string& adapter_arg, PullOptions options);
 
 }  // namespace haloguard::hub

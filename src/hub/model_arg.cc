@@ -103,6 +103,7 @@ StatusOr<ResolvedModel> ResolveModelArg(const std::string& model_arg, const Pull
 
 StatusOr<ResolvedModel> ResolveAdapterArg(const std::string& adapter_arg, PullOptions options) {
   options.kind = RepoKind::kAdapter;
+  options.hash_large_local_files = true;  // /health reports its sha256 (adapters are small)
   return ResolveModelArg(adapter_arg, options);
 }
 
