@@ -53,6 +53,11 @@ TEST(ClassifyCli, AdapterIsAppliedAndAMismatchIsRefused) {
   EXPECT_EQ(nlohmann::json::parse(base.out)["safety_label"], "Safe");
   EXPECT_EQ(nlohmann::json::parse(with.out)["safety_label"], "Unsafe");
   EXPECT_EQ(nlohmann::json::parse(with.out)["category"], "radiological_nuclear");
+  // The fixture names another base (base_model_name_or_path "haloguard-tiny-random"): a warning.
+  Result warned = haloguard::test_util::RunShell(std::string(HG_BINARY) + " classify --model " + kModel +
+                                                 " --offline --adapter " + lora + "tiny_qwen35_adapter hi 2>&1 >/dev/null");
+  EXPECT_NE(warned.out.find("was trained on 'haloguard-tiny-random' (base_model_name_or_path)"), std::string::npos)
+      << warned.out;
   Result wrong = haloguard::test_util::RunShell(std::string(HG_BINARY) + " classify --model " + kModel +
                                                 " --offline --adapter " + lora + "tiny_flat_adapter hi 2>&1");
   EXPECT_EQ(wrong.code, 1) << wrong.out;
