@@ -43,6 +43,13 @@ inline StatusOr<model::WeightMode> ParseWeightMode(const std::string& name) {
   return InvalidArgumentError("--weights: expected exact, int8 or bf16, got '" + name + "'");
 }
 
+// --adapter-mode: "merged" -> false, "side-path" -> true (GuardOptions::adapter_side_path).
+inline StatusOr<bool> ParseAdapterSidePath(const std::string& mode) {
+  if (mode == "merged") return false;
+  if (mode == "side-path") return true;
+  return InvalidArgumentError("--adapter-mode: expected merged or side-path, got '" + mode + "'");
+}
+
 // The guard flags as parsed; integers stay 64-bit until GuardOptionsFrom saturates them.
 struct GuardFlags {
   guard::GuardOptions guard;  // guard.model: the default --model (empty = none)
@@ -85,11 +92,9 @@ inline void AddGuardFlags(FlagSet& f, GuardFlags* g) {
 // (guard::ValidateGuardOptions). Errors: INVALID_ARGUMENT naming the flag at fault.
 inline StatusOr<guard::GuardOptions> GuardOptionsFrom(const GuardFlags& g) {
   HG_ASSIGN_OR_RETURN(const model::WeightMode mode, ParseWeightMode(g.weights));
-  if (g.adapter_mode != "merged" && g.adapter_mode != "side-path") {
-    return InvalidArgumentError("--adapter-mode: expected merged or side-path, got '" + g.adapter_mode + "'");
-  }
+  HG_ASSIGN_OR_RETURN(const bool side_path, ParseAdapterSidePath(g.adapter_mode));
   guard::GuardOptions o = g.guard;
-  o.adapter_side_path = g.adapter_mode == "side-path";
+  o.adapter_side_path = side_path;
   o.weights = mode;
   o.threads = SaturateInt(g.threads);
   o.max_batch = SaturateInt(g.max_batch);

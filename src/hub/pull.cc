@@ -51,9 +51,11 @@ Status NoModelError(const PullRequest& req, const RepoCache& cache, const Status
                     "  - download " + RequiredFilesText(req.options.kind) + " from " +
                     req.settings.endpoint + "/" + req.repo_id + "/tree/" + rev +
                     " into one directory and pass that directory as " +
-                    (req.options.kind == RepoKind::kAdapter ? "--adapter" : "--model") + ".\n"
-                    "To try HaloGuard without the real model: `haloguard make-checkpoint --preset "
-                    "tiny --out DIR`, then --model DIR (random weights: its verdicts mean nothing).";
+                    (req.options.kind == RepoKind::kAdapter ? "--adapter" : "--model") + ".";
+  if (req.options.kind == RepoKind::kCheckpoint) {
+    msg += "\nTo try HaloGuard without the real model: `haloguard make-checkpoint --preset tiny "
+           "--out DIR`, then --model DIR (random weights: its verdicts mean nothing).";
+  }
   return Status(cause.code() == StatusCode::kUnavailable ? StatusCode::kUnavailable
                                                          : StatusCode::kNotFound,
                 msg);
