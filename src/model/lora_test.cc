@@ -284,5 +284,20 @@ TEST_P(LoraModes, Int8LogitsStayNearTheExactAdapterModel) {
   EXPECT_GT(std::sqrt(d_b / n), 4 * std::sqrt(d_q / n));  // the adapter survives quantisation
 }
 
+// --weights bf16: bf16 compute is decided on the base; the merged matrices are fp32 and computed
+// exactly, the rest in bf16 mode (skipped on a CPU without AVX512_BF16).
+TEST(Lora, Bf16ModeComputesMergedMatricesExactly) {
+  auto m = LoadWith(kFixture, WeightMode::kBf16);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  if ((*m)->weight_mode() != WeightMode::kBf16) GTEST_SKIP() << "no AVX512_BF16 on this CPU";
+  const auto& f = (*m)->weights().layers[1].full;
+  EXPECT_EQ(f.q_proj.dtype, DType::kF32);
+  EXPECT_FALSE(f.q_proj.bf16_compute);
+  auto q = LoadWith(WriteAdapter(QProjFactors()), WeightMode::kBf16);
+  ASSERT_TRUE(q.ok());
+  EXPECT_FALSE((*q)->weights().layers[1].full.q_proj.bf16_compute);
+  EXPECT_TRUE((*q)->weights().layers[1].full.k_proj.bf16_compute);  // untargeted: bf16 mode
+}
+
 }  // namespace
 }  // namespace haloguard::model
