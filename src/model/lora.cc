@@ -227,35 +227,22 @@ StatusOr<LoraAdapter> LoadLoraAdapter(const std::string& dir, const TextConfig& 
   return ad;
 }
 
-size_t MergeLoraAdapter(ThreadPool& pool, const LoraAdapter& adapter,
-                        std::vector<std::vector<float>>* owned) {
+std::vector<float> MergeLoraModule(ThreadPool& pool, const LoraAdapter& adapter, const LoraModule& m) {
   const int64_t r = adapter.config.r;
   const float scale = static_cast<float>(adapter.config.scale());
-  size_t bytes = 0;
-  for (const LoraModule& m : adapter.modules) {
-    WeightMatrix& w = *m.base;
-    const std::vector<float> a = ToF32(*m.a);  // [r, in]
-    const std::vector<float> b = ToF32(*m.b);  // [out, r]
-    std::vector<float>& merged = owned->emplace_back(static_cast<size_t>(w.rows * w.cols));
-    pool.ParallelFor(0, w.rows, 16, [&](int64_t r0, int64_t r1, int) {
-      std::vector<float> acc(static_cast<size_t>(w.cols));
-      for (int64_t row = r0; row < r1; ++row)
-        MergeRow(w, row, b.data() + row * r, a, r, scale, acc, merged.data() + row * w.cols);
-    });
-    WeightMatrix out;
-    out.data = merged.data();
-    out.dtype = DType::kF32;
-    out.rows = w.rows;
-    out.cols = w.cols;
-    w = out;
-    bytes += merged.size() * sizeof(float);
-  }
-  return bytes;
+  const WeightMatrix& w = *m.base;
+  const std::vector<float> a = ToF32(*m.a);  // [r, in]
+  const std::vector<float> b = ToF32(*m.b);  // [out, r]
+  std::vector<float> merged(static_cast<size_t>(w.rows * w.cols));
+  pool.ParallelFor(0, w.rows, 16, [&](int64_t r0, int64_t r1, int) {
+    std::vector<float> acc(static_cast<size_t>(w.cols));
+    for (int64_t row = r0; row < r1; ++row)
+      MergeRow(w, row, b.data() + row * r, a, r, scale, acc, merged.data() + row * w.cols);
+  });
+  return merged;
 }
 
-namespace {
-
-WeightMatrix F32View(const std::vector<float>& v, int64_t rows, int64_t cols) {
+WeightMatrix F32Matrix(const std::vector<float>& v, int64_t rows, int64_t cols) {
   WeightMatrix m;
   m.data = v.data();
   m.dtype = DType::kF32;
@@ -264,7 +251,7 @@ WeightMatrix F32View(const std::vector<float>& v, int64_t rows, int64_t cols) {
   return m;
 }
 
-}  // namespace
+
 
 LoraSidePath::LoraSidePath(const LoraAdapter& adapter) {
   const int64_t r = adapter.config.r;
@@ -278,7 +265,7 @@ LoraSidePath::LoraSidePath(const LoraAdapter& adapter) {
     for (int64_t o = 0; o < out; ++o)
       for (int64_t k = 0; k < r; ++k) f.bt[k * out + o] = scale * b[o * r + k];
     f.bt_cols = out;
-    f.a_view = F32View(f.a, r, m.base->cols);
+    f.a_view = F32Matrix(f.a, r, m.base->cols);
     bytes_ += (f.a.size() + f.bt.size()) * sizeof(float);
   }
 }

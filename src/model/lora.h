@@ -56,16 +56,17 @@ struct LoraAdapter {
 StatusOr<LoraAdapter> LoadLoraAdapter(const std::string& dir, const TextConfig& c,
                                       ModelWeights* weights);
 
-// Replaces each targeted base matrix by an owned fp32 [out, in] copy of W + scale * B A (every
-// element: base value widened to fp32 plus scale * the r-term fp32 dot product, a fixed order, so
-// the result is deterministic). The copies are appended to `owned`; returns their bytes.
-// Other matrices stay mapped. The bf16_compute flag of a merged matrix is cleared (fp32 data).
-size_t MergeLoraAdapter(ThreadPool& pool, const LoraAdapter& adapter,
-                        std::vector<std::vector<float>>* owned);
+// One module's merged matrix W' = W + scale * B A [out, in] f32: every element is the base value
+// widened to fp32 plus scale * the r-term fp32 dot product (k ascending: one fixed order, so the
+// result is deterministic). Model::Load puts it in place of the mapped matrix (bf16_compute off)
+// and releases the base's pages; other matrices stay mapped.
+std::vector<float> MergeLoraModule(ThreadPool& pool, const LoraAdapter& adapter, const LoraModule& m);
+// An F32 matrix view [rows, cols] of `v` (which must outlive it).
+WeightMatrix F32Matrix(const std::vector<float>& v, int64_t rows, int64_t cols);
 
 // The low-rank side path: the targeted matrices stay as they are (mapped) and each projection
-// through one adds y[T, out] += (x[T, in] · A^T) · (scale B)^T, both products fp32 MatMuls (each
-// output element in one fixed order, so batch invariance holds). Owns fp32 copies of A [r, in]
+// through one adds y[T, out] += (x[T, in] · A^T) · (scale B)^T in fp32: the fp32 MatMul, then r
+// axpys per row (each output element in one fixed order, so batch invariance holds). Owns fp32 copies of A [r, in]
 // and (scale * B)^T [r, out]: r (in + out) floats per module.
 class LoraSidePath {
  public:

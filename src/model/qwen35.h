@@ -73,7 +73,7 @@ struct LoadOptions {
   int quantize_threads = 0;  // threads for int8 quantisation at load (0 = all cores)
   // A PEFT LoRA adapter directory ("" = none): validated against the base (LoadLoraAdapter) and
   // merged into private fp32 copies of only the matrices it targets (docs/LORA.md); in kInt8
-  // mode the merged matrices are what gets quantised (their fp32 copies are then freed).
+  // mode the merged matrices are what gets quantised, one at a time (no fp32 copy is kept).
   std::string adapter_dir;
   // How the adapter is applied: merged copies (default) or the low-rank side path (LoraSidePath:
   // no copy of any matrix; in kInt8 mode the unmerged base is quantised and the side path stays
@@ -120,7 +120,8 @@ class Model {
   Model() = default;
   Status QuantizeMatrices(int threads);
   void EnableBf16Compute();
-  Status ApplyAdapter(const std::string& dir, bool side_path, int threads);
+  Status ApplyAdapter(const LoadOptions& options, int threads);
+  void QuantizeOne(ThreadPool& pool, WeightMatrix& m);
 
   TextConfig config_;
   std::unique_ptr<TensorStore> store_;
