@@ -152,13 +152,13 @@ StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const LoadO
   // bf16 compute is decided on the base; merged matrices are fp32 and computed exactly.
   if (options.weights == WeightMode::kBf16) m->EnableBf16Compute();
   if (!options.adapter_dir.empty()) {
-    HG_RETURN_IF_ERROR(m->ApplyAdapter(options, options.quantize_threads));
+    HG_RETURN_IF_ERROR(m->ApplyAdapter(options));
   }
   if (options.weights == WeightMode::kInt8) HG_RETURN_IF_ERROR(m->QuantizeMatrices(options.quantize_threads));
   return m;
 }
 
-Status Model::ApplyAdapter(const LoadOptions& options, int threads) {
+Status Model::ApplyAdapter(const LoadOptions& options) {
   HG_ASSIGN_OR_RETURN(LoraAdapter ad, LoadLoraAdapter(options.adapter_dir, config_, &weights_));
   adapter_ = std::make_unique<LoraAdapter>(std::move(ad));
   if (options.adapter_side_path) {
@@ -168,7 +168,7 @@ Status Model::ApplyAdapter(const LoadOptions& options, int threads) {
                  << adapter_->config.r << ", " << adapter_bytes_ / 1024 << " KiB fp32 factors)";
     return OkStatus();
   }
-  ThreadPool pool(threads);
+  ThreadPool pool(options.quantize_threads);
   const bool int8 = options.weights == WeightMode::kInt8;
   for (const LoraModule& mod : adapter_->modules) {
     const WeightMatrix base = *mod.base;

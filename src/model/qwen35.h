@@ -70,7 +70,7 @@ enum class WeightMode { kExact, kInt8, kBf16 };
 
 struct LoadOptions {
   WeightMode weights = WeightMode::kExact;
-  int quantize_threads = 0;  // threads for int8 quantisation at load (0 = all cores)
+  int quantize_threads = 0;  // threads for int8 quantisation / adapter merge at load (0 = all cores)
   // A PEFT LoRA adapter directory ("" = none): validated against the base (LoadLoraAdapter) and
   // merged into private fp32 copies of only the matrices it targets (docs/LORA.md); in kInt8
   // mode the merged matrices are what gets quantised, one at a time (no fp32 copy is kept).
@@ -120,7 +120,7 @@ class Model {
   Model() = default;
   Status QuantizeMatrices(int threads);
   void EnableBf16Compute();
-  Status ApplyAdapter(const LoadOptions& options, int threads);
+  Status ApplyAdapter(const LoadOptions& options);
   void QuantizeOne(ThreadPool& pool, WeightMatrix& m);
 
   TextConfig config_;
