@@ -66,9 +66,12 @@ StatusOr<std::unique_ptr<model::Model>> LoadOneWay(BenchEnv& env, Report& r, con
   lo.quantize_threads = env.options().threads;
   if (way != "none") lo.adapter_dir = adapter;
   lo.adapter_side_path = way == "side_path";
+  const int64_t rss0 = CurrentRssBytes();
   const Clock::time_point t0 = Clock::now();
   HG_ASSIGN_OR_RETURN(std::unique_ptr<model::Model> m, model::Model::Load(env.options().model_dir, lo));
   r.Add("lora", way + ".load_seconds", SecondsSince(t0), "s");
+  // Resident growth of the load itself (before any forward pages the mapped weights in).
+  r.Add("lora", way + ".load_rss_delta_mib", double(CurrentRssBytes() - rss0) / (1 << 20), "MiB");
   r.Add("lora", way + ".adapter_mib", double(m->adapter_bytes()) / (1 << 20), "MiB");
   TimePrefill(*m, env.pool(), TokenIds(64, m->config().vocab_size, 1));  // warm-up: page in
   return m;

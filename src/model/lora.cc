@@ -284,12 +284,18 @@ void LoraSidePath::Apply(ThreadPool& pool, const WeightMatrix& w, const float* x
   // (scale B)^T [r, out] contiguous; k ascending, so each element has one fixed order.
   pool.ParallelFor(0, T, 8, [&](int64_t t0, int64_t t1, int) {
     kernels::MatMul(pool, x + t0 * in, t1 - t0, f.a_view, low + t0 * r);
-    for (int64_t t = t0; t < t1; ++t) {
-      float* yt = y + t * out;
-      for (int64_t k = 0; k < r; ++k) {
-        const float l = low[t * r + k];
-        const float* bk = f.bt.data() + k * out;
-        for (int64_t o = 0; o < out; ++o) yt[o] += l * bk[o];
+    // Output columns in blocks, so the block of (s B)^T ([r, 256] floats, 16 KiB at r = 16)
+    // stays in L1 across the chunk's rows instead of streaming all of it once per row.
+    constexpr int64_t kBlock = 256;
+    for (int64_t o0 = 0; o0 < out; o0 += kBlock) {
+      const int64_t o1 = std::min(out, o0 + kBlock);
+      for (int64_t t = t0; t < t1; ++t) {
+        float* yt = y + t * out;
+        for (int64_t k = 0; k < r; ++k) {
+          const float l = low[t * r + k];
+          const float* bk = f.bt.data() + k * out;
+          for (int64_t o = o0; o < o1; ++o) yt[o] += l * bk[o];
+        }
       }
     }
   });
