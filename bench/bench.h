@@ -37,6 +37,8 @@ struct BenchOptions {
   std::string llama_bench, gguf;
   // guard_latency input classes to run (short, medium, long1200, long5000); empty = all.
   std::vector<std::string> latency_inputs;
+  // Section "lora": a PEFT adapter directory to measure ("" = a random rank-16 one).
+  std::string adapter_dir;
 };
 
 // One measurement: section, a dotted key ("exact.t600.tokens_per_s"), value and unit.

@@ -10,6 +10,7 @@ Status Int8AccuracySection(BenchEnv& env, Report& r);
 Status KernelsSection(BenchEnv& env, Report& r);
 Status LlamaBenchSection(BenchEnv& env, Report& r);
 Status SummarySection(BenchEnv& env, Report& r);
+Status LoraSection(BenchEnv& env, Report& r);
 
 const std::vector<Section>& Sections() {
   static const std::vector<Section> sections = {
@@ -24,6 +25,8 @@ const std::vector<Section>& Sections() {
       {"llama_bench", "prefill tok/s vs llama.cpp's llama-bench in the same run (--llama-bench PATH --gguf FILE)",
        LlamaBenchSection},
       {"int8_accuracy", "int8 vs exact: logit error, top-1 and binary verdict agreement", Int8AccuracySection},
+      {"lora", "LoRA adapter merged vs side path vs none: load s, adapter MiB, prompt tokens/s (--adapter)",
+       LoraSection},
       {"tokenizer", "single-thread tokenizer MB/s (and the HF oracle's with --hf-tokenizer-bench)",
        TokenizerSection},
       {"guard_latency", "classification p50/p95: short/medium/long inputs, prefix cache on/off, exact/int8",

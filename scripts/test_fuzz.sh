@@ -30,7 +30,8 @@ declare -A SOURCES=(
     $TOKENIZER $CORE"
   [tokenizer]="$TOKENIZER $CORE"
   [monitor_job]="src/monitor/job_json.cc src/monitor/text_span.cc src/monitor/job.cc $CORE"
-  [checkpoint_files]="src/model/config.cc src/model/safetensors.cc src/core/dtype.cc $CORE"
+  [checkpoint_files]="src/model/config.cc src/model/safetensors.cc src/model/lora_config.cc
+    src/core/dtype.cc $CORE"
 )
 declare -A LIBS=([guard_files]="-lutf8proc -licuuc" [tokenizer]="-lutf8proc -licuuc")
 # The built-in attack rules as the function src/guard/CMakeLists.txt generates with

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "core/tolerance.h"
+#include "model/lora_test_util.h"
 #include "model/qwen35.h"
 
 namespace haloguard {
@@ -48,8 +49,11 @@ Golden LoadGolden(const std::string& name) {
 // ProbGamma(n) relative, n = the longest reduction chain in a layer (D + F + T + C * Dk), and a
 // residual layer x + f(RmsNorm(x)) amplifies an incoming relative error by at most 2 with these
 // initialisations, so after layer L the bound is ProbGamma(n) * sum_{j<=L} 2^(L-j) * max|ref|.
-double LayerTolerance(const model::TextConfig& c, int64_t T, int layer, double max_ref) {
-  const double n = double(c.hidden_size + c.intermediate_size + T + 64 * c.linear_key_head_dim);
+// `extra_n`: more terms per reduction (a merged LoRA adapter's rounding, lora_test_util.h).
+double LayerTolerance(const model::TextConfig& c, int64_t T, int layer, double max_ref,
+                      double extra_n = 0) {
+  const double n =
+      double(c.hidden_size + c.intermediate_size + T + 64 * c.linear_key_head_dim) + extra_n;
   double amplification = 0;
   for (int j = 0; j <= layer; ++j) amplification += std::pow(2.0, layer - j);
   return ProbGamma(n) * amplification * max_ref;
@@ -195,6 +199,81 @@ TEST(GoldenBf16, Bf16ModeMatchesTheBf16RoundedReference) {
   EXPECT_LE(to_bf16, d / 16);
   ExpectWithin("bf16_logits", logits, want, tol);
 }
+
+// ---- LoRA adapters (tests/data/lora, docs/LORA.md) ----
+// The engine with a PEFT adapter merged (fp32 copies of the targeted matrices) against the float64
+// reference that merges W + scale * B A in float64 (gen_goldens.py --adapter). Fixtures:
+// tiny_qwen35 (VLM layout, BF16 base, F32 factors, every projection kind targeted, r 4) and
+// tiny_flat_f32 (text layout "model.", F32 base, BF16 factors, rsLoRA, r 8). The bound is the
+// golden one with the merge's rounding added as c^2 (r + 2) more terms per reduction.
+// Both ways of applying it: merged copies and the low-rank side path.
+struct LoraFixture {
+  const char* base;  // model directory under tests/data
+  const char* adapter;  // adapter directory under tests/data/lora
+  bool side_path;
+};
+const LoraFixture kLoraFixtures[] = {{"tiny_qwen35", "tiny_qwen35_adapter", false},
+                                     {"golden/tiny_flat_f32", "tiny_flat_adapter", false},
+                                     {"tiny_qwen35", "tiny_qwen35_adapter", true},
+                                     {"golden/tiny_flat_f32", "tiny_flat_adapter", true}};
+
+std::string DataDir(const std::string& rel) { return std::string(HG_SOURCE_DIR) + "/tests/data/" + rel; }
+
+// Logits [T, V] of all positions of `ids` through `m`.
+std::vector<float> AllLogits(const model::Model& m, const std::vector<int32_t>& ids) {
+  ThreadPool pool(2);
+  model::InferenceState st = m.NewState();
+  std::vector<float> logits;
+  model::SequenceInput in{&st, ids};
+  for (size_t p = 0; p < ids.size(); ++p) in.logit_positions.push_back(static_cast<int32_t>(p));
+  in.logits = &logits;
+  std::span<model::SequenceInput> batch(&in, 1);
+  HG_CHECK(m.Forward(pool, batch).ok());
+  return logits;
+}
+
+class GoldenLora : public ::testing::TestWithParam<LoraFixture> {};
+
+TEST_P(GoldenLora, AdapterLogitsMatchTheFloat64Merge) {
+  const LoraFixture f = GetParam();
+  model::LoadOptions lo;
+  lo.adapter_dir = DataDir(std::string("lora/") + f.adapter);
+  lo.adapter_side_path = f.side_path;
+  auto m = model::Model::Load(DataDir(f.base), lo);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_NE((*m)->adapter(), nullptr);
+  EXPECT_EQ((*m)->adapter_side_path() != nullptr, f.side_path);
+  auto s = model::TensorStore::Open(lo.adapter_dir + "/golden.safetensors");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  Golden g;
+  g.store = std::move(*s);
+  const model::TensorInfo* ids = g.store->Find("input_ids");
+  ASSERT_TRUE(ids != nullptr);
+  g.ids.assign(reinterpret_cast<const int32_t*>(ids->data),
+               reinterpret_cast<const int32_t*>(ids->data) + ids->numel());
+  const model::TextConfig& c = (*m)->config();
+  const int64_t T = static_cast<int64_t>(g.ids.size());
+  const double extra = model::testing::LoraExtraReductionTerms(**m);
+  const double rel = LayerTolerance(c, T, static_cast<int>(c.num_hidden_layers) - 1, 1.0, extra);
+  const auto want = g.Get("logits");
+  const double tol = (2 * rel + ProbGamma(c.hidden_size)) * 2 * std::sqrt(double(c.hidden_size)) * MaxAbs(want);
+  const std::vector<float> got = AllLogits(**m, g.ids);
+  ExpectWithin("lora_logits", got, want, tol);
+  // The adapter matters: the base's logits sit far outside the bound.
+  auto base = model::Model::Load(DataDir(f.base));
+  ASSERT_TRUE(base.ok());
+  const std::vector<float> plain = AllLogits(**base, g.ids);
+  double moved = 0, err = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    moved = std::max(moved, double(std::fabs(plain[i] - want[i])));
+    err = std::max(err, double(std::fabs(got[i] - want[i])));
+  }
+  std::printf("lora golden %s (%s): max|engine - ref| %.3e, bound %.3e (extra terms %.1f), base vs "
+              "adapter reference %.3e\n", f.adapter, f.side_path ? "side path" : "merged", err, tol, extra, moved);
+  EXPECT_GT(moved, 100 * tol);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenLora, ::testing::ValuesIn(kLoraFixtures));
 
 }  // namespace
 }  // namespace haloguard

@@ -18,6 +18,7 @@
 #include "guard/prompt.h"
 #include "guard/windows.h"
 #include "kernels/reference/reference.h"
+#include "model/lora_test_util.h"
 #include "model/qwen35.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
@@ -56,7 +57,9 @@ struct Bounds {
 Bounds MakeBounds(const model::Model& m, int64_t T) {
   const model::TextConfig& c = m.config();
   Bounds b;
-  const double n = double(c.hidden_size + c.intermediate_size + T + 64 * c.linear_key_head_dim);
+  // A merged LoRA adapter adds its rounding as more terms per reduction (docs/TOLERANCES.md).
+  const double n = double(c.hidden_size + c.intermediate_size + T + 64 * c.linear_key_head_dim) +
+                   model::testing::LoraExtraReductionTerms(m);
   b.rel = ProbGamma(n) * (std::pow(2.0, double(c.num_hidden_layers)) - 1) * 2 + ProbGamma(c.hidden_size);
   double max_scale = 0;
   for (float w : m.weights().norm) max_scale = std::max(max_scale, double(std::fabs(w)));
@@ -88,8 +91,10 @@ struct GuardE2E : ::testing::Test {
   }
   static std::unique_ptr<Classifier> Load(int64_t window, int64_t stride, double threshold = 0.65,
                                           int64_t background_chunk = 32,
-                                          const std::string& guard_prompt_file = "") {
+                                          const std::string& guard_prompt_file = "",
+                                          const std::string& adapter = "") {
     GuardOptions o;
+    o.adapter = adapter;
     o.guard_prompt_file = guard_prompt_file;
     o.model = kModelDir;
     o.window_length = window;
@@ -217,6 +222,41 @@ TEST_F(GuardE2E, CustomGuardPromptWithAnExtraCategoryMatchesTheReference) {
     changed += std::fabs(want[i]["p_unsafe"].get<double>() - card[i]["p_unsafe"].get<double>()) > 1e-6;
   }
   EXPECT_EQ(changed, static_cast<int>(inputs.size()));  // the prompt really is different
+}
+
+// A PEFT LoRA adapter (tests/data/lora/tiny_qwen35_adapter, random, real PEFT layout) against
+// guard_ref.py --adapter (float64 merge): every number within the derived bounds, and the
+// verdicts the adapter changes (card-injection and long-many-windows become unsafe) change here
+// too, to the reference's verdict and category.
+TEST_F(GuardE2E, LoraAdapterChangesVerdictsLikeTheReference) {
+  const std::string dir = std::string(HG_SOURCE_DIR) + "/tests/data/lora/tiny_qwen35_adapter";
+  auto c = Load(1200, 256, 0.65, 32, "", dir);
+  model::LoadOptions lo;
+  lo.adapter_dir = dir;
+  auto merged = model::Model::Load(kModelDir, lo);
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  CompareWithReference(*c, "../lora/tiny_qwen35_adapter/expected_guard.jsonl", **merged, MaxLabelDepth());
+  EXPECT_EQ(c->info().adapter_id, dir);
+  EXPECT_EQ(c->info().adapter_rank, 4);
+  EXPECT_EQ(c->info().adapter_digest.substr(0, 7), "sha256:");
+  EXPECT_EQ(c->info().artifact_digests.at("adapter/adapter_model.safetensors"), c->info().adapter_digest);
+  auto base = Load(1200, 256);
+  EXPECT_TRUE(base->info().adapter_id.empty());
+  const auto inputs = ReadJsonl(kDataDir + "/inputs.jsonl");
+  const auto want = ReadJsonl(dir + "/expected_guard.jsonl");
+  const auto want_base = ReadJsonl(kDataDir + "/expected_w1200_s256.jsonl");
+  int changed = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    SCOPED_TRACE(inputs[i]["id"].get<std::string>());
+    const std::vector<ClassifyRequest> req{{inputs[i]["text"].get<std::string>(), false}};
+    auto with = c->ClassifyBatch(req), without = base->ClassifyBatch(req);
+    ASSERT_TRUE(with[0].ok() && without[0].ok());
+    EXPECT_EQ(with[0]->safety_label == "Unsafe", want[i]["safety_label"] == "unsafe");
+    EXPECT_EQ(with[0]->category, want[i]["category"].get<std::string>());
+    EXPECT_EQ(without[0]->safety_label == "Unsafe", want_base[i]["safety_label"] == "unsafe");
+    changed += with[0]->safety_label != without[0]->safety_label;
+  }
+  EXPECT_EQ(changed, 2);  // card-injection and long-many-windows (tests/data/lora/PROVENANCE.md)
 }
 
 TEST_F(GuardE2E, PrefixCacheEqualsRunningTheWholePrompt) {

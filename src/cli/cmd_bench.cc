@@ -53,6 +53,9 @@ int RunBench(int argc, char** argv) {
                "guard_latency input classes, comma-separated: short, medium, long1200, long5000 (default: all)");
   flags.Int("threads", &threads, "compute threads (0 = all cores)");
   flags.Bool("offline", &offline, "never touch the network when resolving --model");
+  std::string adapter;
+  flags.String("adapter", &adapter, "PEFT LoRA adapter (directory or Hub repo id) for the lora section "
+                                    "(default: a random rank-16 one)");
   flags.Int("repeats", &repeats, "timed runs per measurement; the median is reported");
   int rc = 0;
   if (!ParseOrExit(flags, argc, argv, &rc)) return rc;
@@ -93,6 +96,14 @@ int RunBench(int argc, char** argv) {
     return 2;
   }
   o.model_dir = resolved->dir;
+  if (!adapter.empty()) {
+    const StatusOr<hub::ResolvedModel> ad = hub::ResolveAdapterArg(adapter, pull);
+    if (!ad.ok()) {
+      std::fprintf(stderr, "haloguard bench: --adapter: %s\n", ad.status().ToString().c_str());
+      return 2;
+    }
+    o.adapter_dir = ad->dir;
+  }
   o.threads = static_cast<int>(threads);
   o.repeats = o.quick ? 1 : static_cast<int>(repeats);
   o.int8 = !no_int8 && (weights == "all" || weights == "both" || weights == "int8");

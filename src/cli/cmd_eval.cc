@@ -20,6 +20,7 @@ namespace {
 
 struct EvalFlags {
   std::string model, out = "eval-out", on_bad_row = "skip", adjudication, calibration, guard_prompt;
+  std::string adapter, adapter_mode = "merged";
   std::string model_name = "HaloGuard", model_size = "0.8B", weights = "exact";
   std::vector<std::string> data, scores;
   double threshold = 0.65;
@@ -41,6 +42,8 @@ void DeclareFlags(FlagSet& f, EvalFlags& v) {
   f.Int("threads", &v.threads, "compute threads (0 = all cores)");
   f.String("weights", &v.weights, kWeightsHelp);
   f.String("guard-prompt", &v.guard_prompt, "system prompt file with its own category block");
+  f.String("adapter", &v.adapter, kAdapterHelp);
+  f.String("adapter-mode", &v.adapter_mode, "merged or side-path (docs/LORA.md)");
   f.Int("window-length", &v.window_length, "user-text tokens per window");
   f.Int("window-stride", &v.window_stride, "tokens between window starts");
   f.Int("limit", &v.limit, "score only the first N rows of each dataset (0 = all)");
@@ -65,6 +68,8 @@ StatusOr<std::vector<eval::ScoreRecord>> ScoreWithModel(const EvalFlags& v,
   guard::GuardOptions options;
   options.model = v.model;
   options.guard_prompt_file = v.guard_prompt;
+  options.adapter = v.adapter;
+  HG_ASSIGN_OR_RETURN(options.adapter_side_path, ParseAdapterSidePath(v.adapter_mode));
   options.threshold = v.threshold;
   options.window_length = v.window_length;
   options.window_stride = v.window_stride;
@@ -89,6 +94,7 @@ StatusOr<std::vector<eval::ScoreRecord>> ScoreWithModel(const EvalFlags& v,
   info->run_info = {{"model", v.model},
                     {"model_id", mi.model_id},
                     {"model_revision", mi.model_revision},
+                    {"adapter", mi.adapter_id.empty() ? "none" : mi.adapter_id + " " + mi.adapter_digest},
                     {"dtype", mi.dtype},
                     {"window_length", std::to_string(mi.window_length)},
                     {"window_stride", std::to_string(mi.window_stride)},

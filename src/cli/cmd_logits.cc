@@ -56,8 +56,8 @@ Status DumpLayers(const model::Model& m, ThreadPool& pool, const std::vector<int
 }
 
 int RunLogits(int argc, char** argv) {
-  std::string model_dir, ids_text, rows_text = "all", dump;
-  bool all_positions = false;
+  std::string model_dir, ids_text, rows_text = "all", dump, adapter;
+  bool all_positions = false, side_path = false;
   int64_t threads = 0;
   FlagSet flags("logits", "--model DIR --ids 1,2,3 [--all-positions] [--rows all|ID,ID] [--dump-layers FILE]");
   flags.RefusePositional();
@@ -67,6 +67,8 @@ int RunLogits(int argc, char** argv) {
   flags.String("rows", &rows_text, "vocabulary rows to compute: all, or comma-separated ids");
   flags.String("dump-layers", &dump, "write every layer's hidden states + logits to this safetensors file");
   flags.Int("threads", &threads, "compute threads (0 = all cores)");
+  flags.String("adapter", &adapter, "PEFT LoRA adapter directory merged into the model (docs/LORA.md)");
+  flags.Bool("adapter-side-path", &side_path, "apply --adapter as the low-rank side path");
   int rc = 0;
   if (!ParseOrExit(flags, argc, argv, &rc)) return rc;
   auto fail = [](const Status& s) {
@@ -81,7 +83,10 @@ int RunLogits(int argc, char** argv) {
     if (!r.ok()) return fail(r.status());
     rows = *r;
   }
-  auto m = model::Model::Load(model_dir);
+  model::LoadOptions lo;
+  lo.adapter_dir = adapter;
+  lo.adapter_side_path = side_path;
+  auto m = model::Model::Load(model_dir, lo);
   if (!m.ok()) return fail(m.status());
   ThreadPool pool(static_cast<int>(threads));
   if (!dump.empty()) {

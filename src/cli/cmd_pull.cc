@@ -1,5 +1,6 @@
-// `haloguard pull [REPO_ID]`: downloads (or finds in the Hugging Face cache) a HaloGuard/Qwen3.5
-// checkpoint, verified against the Hub's sha256, and prints the local directory to use as --model.
+// `haloguard pull [REPO_ID] [--adapter]`: downloads (or finds in the Hugging Face cache) a
+// HaloGuard/Qwen3.5 checkpoint (or a PEFT LoRA adapter), verified against the Hub's sha256, and
+// prints the local directory to use as --model (--adapter).
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -37,7 +38,7 @@ std::string ToJson(const hub::ResolvedModel& m) {
 
 int RunPull(int argc, char** argv) {
   hub::PullOptions opts;
-  bool quiet = false, json = false;
+  bool quiet = false, json = false, adapter = false;
   FlagSet flags("pull", "[REPO_ID|ALIAS] [flags]   (default " + std::string(hub::kDefaultRepoId) +
                             "; " + hub::RepoAliasesHelp() + ")",
                 /*use_env=*/true);
@@ -50,6 +51,9 @@ int RunPull(int argc, char** argv) {
   flags.Bool("verify", &opts.verify_cache, "re-hash cached files; re-download any that are corrupt");
   flags.Bool("quiet", &quiet, "no progress output");
   flags.Bool("json", &json, "print the result (dir, revision, digests) as JSON");
+  flags.Bool("adapter", &adapter,
+             "REPO_ID is a PEFT LoRA adapter: fetch adapter_config.json + adapter_model.safetensors "
+             "only (the base is not pulled; docs/LORA.md)");
   int code = 0;
   if (!ParseOrExit(flags, argc, argv, &code)) return code;
   if (flags.positional().size() > 1) {
@@ -58,7 +62,12 @@ int RunPull(int argc, char** argv) {
     return 2;
   }
   const std::string repo = flags.positional().empty() ? hub::kDefaultRepoId : flags.positional()[0];
+  if (adapter && flags.positional().empty()) {
+    std::fprintf(stderr, "haloguard pull: --adapter needs the adapter's REPO_ID\n%s", flags.UsageHint().c_str());
+    return 2;
+  }
   opts.progress = !quiet;
+  if (adapter) opts.kind = hub::RepoKind::kAdapter;
   StatusOr<hub::ResolvedModel> m = hub::Pull(repo, opts);
   if (!m.ok()) return ReportError("pull", m.status(), 1);
   if (!quiet) PrintSummary(*m);

@@ -19,6 +19,10 @@ inline constexpr const char* kWeightsHelp =
     "faster prefill, approximate: docs/PERFORMANCE.md) or bf16 (activations rounded to bf16, bf16 "
     "dot products with fp32 accumulation; AVX512_BF16 CPUs, else exact)";
 
+inline constexpr const char* kAdapterHelp =
+    "PEFT LoRA adapter: directory or Hub repo id with adapter_config.json + "
+    "adapter_model.safetensors, merged into copies of only the matrices it targets (docs/LORA.md)";
+
 // Saturates instead of wrapping, so an absurd flag value fails validation rather than turning
 // into a small valid one.
 inline int SaturateInt(int64_t v) {
@@ -39,16 +43,24 @@ inline StatusOr<model::WeightMode> ParseWeightMode(const std::string& name) {
   return InvalidArgumentError("--weights: expected exact, int8 or bf16, got '" + name + "'");
 }
 
+// --adapter-mode: "merged" -> false, "side-path" -> true (GuardOptions::adapter_side_path).
+inline StatusOr<bool> ParseAdapterSidePath(const std::string& mode) {
+  if (mode == "merged") return false;
+  if (mode == "side-path") return true;
+  return InvalidArgumentError("--adapter-mode: expected merged or side-path, got '" + mode + "'");
+}
+
 // The guard flags as parsed; integers stay 64-bit until GuardOptionsFrom saturates them.
 struct GuardFlags {
   guard::GuardOptions guard;  // guard.model: the default --model (empty = none)
   int64_t threads = 0, max_batch = 16;
   std::string weights = "exact";
+  std::string adapter_mode = "merged";
 };
 
 // Declares --model, --threshold, --window-length, --window-stride, --policy, --calibration,
 // --attack-rules, --guard-prompt, --threads, --max-batch, --max-input-tokens, --background-chunk-tokens,
-// --offline and --weights on `f`, writing into `g`.
+// --offline, --weights, --adapter and --adapter-mode on `f`, writing into `g`.
 inline void AddGuardFlags(FlagSet& f, GuardFlags* g) {
   guard::GuardOptions& o = g->guard;
   f.String("model", &o.model,
@@ -70,13 +82,19 @@ inline void AddGuardFlags(FlagSet& f, GuardFlags* g) {
         "monitor-lane prefill piece: the most background work a request can wait behind");
   f.Bool("offline", &o.offline, "never touch the network when resolving --model");
   f.String("weights", &g->weights, kWeightsHelp);
+  f.String("adapter", &o.adapter, kAdapterHelp);
+  f.String("adapter-mode", &g->adapter_mode,
+           "how --adapter is applied: merged (fp32 copies of the targeted matrices, fastest) or "
+           "side-path (y += scale (x A^T) B^T, no copies)");
 }
 
 // The options for guard::LoadClassifier: --weights parsed, integers saturated, ranges checked
 // (guard::ValidateGuardOptions). Errors: INVALID_ARGUMENT naming the flag at fault.
 inline StatusOr<guard::GuardOptions> GuardOptionsFrom(const GuardFlags& g) {
   HG_ASSIGN_OR_RETURN(const model::WeightMode mode, ParseWeightMode(g.weights));
+  HG_ASSIGN_OR_RETURN(const bool side_path, ParseAdapterSidePath(g.adapter_mode));
   guard::GuardOptions o = g.guard;
+  o.adapter_side_path = side_path;
   o.weights = mode;
   o.threads = SaturateInt(g.threads);
   o.max_batch = SaturateInt(g.max_batch);

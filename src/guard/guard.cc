@@ -103,6 +103,34 @@ Status ValidateGuardOptions(const GuardOptions& o) {
   return OkStatus();
 }
 
+// Fills the adapter fields of `info` and warns when the adapter names another base model.
+void DescribeAdapter(const hub::ResolvedModel& resolved, const model::Model& m,
+                     const std::string& model_arg, ModelInfo* info) {
+  const model::LoraAdapter* ad = m.adapter();
+  if (ad == nullptr) return;
+  info->adapter_id = resolved.repo_id.empty() ? resolved.dir : resolved.repo_id;
+  info->adapter_revision = resolved.revision;
+  auto d = resolved.digests.find(model::kLoraWeightsFile);
+  info->adapter_digest = d == resolved.digests.end() ? "" : d->second;
+  info->adapter_base = ad->config.base_model_name_or_path;
+  info->adapter_rank = ad->config.r;
+  info->adapter_scale = ad->config.scale();
+  info->adapter_modules = static_cast<int64_t>(ad->modules.size());
+  info->adapter_bytes = m.adapter_bytes();
+  if (!info->adapter_digest.empty()) info->artifact_digests["adapter/adapter_model.safetensors"] = info->adapter_digest;
+  const std::string& base = info->adapter_base;
+  const std::string expanded = hub::ExpandRepoAlias(base);
+  const bool same = base.empty() || expanded == info->model_id || base == model_arg ||
+                    expanded == hub::ExpandRepoAlias(model_arg);
+  if (!same) {
+    HG_LOG(WARNING) << "adapter: " << info->adapter_id << " was trained on '" << base
+                    << "' (base_model_name_or_path) but the loaded model is '" << info->model_id
+                    << "'; using it because every targeted matrix has the expected shape";
+  }
+  HG_LOG(INFO) << "guard: adapter " << info->adapter_id << " (" << info->adapter_digest << ", r "
+               << info->adapter_rank << ", " << info->adapter_modules << " matrices merged)";
+}
+
 StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options) {
   HG_RETURN_IF_ERROR(ValidateGuardOptions(options));
   hub::PullOptions pull;
@@ -111,6 +139,12 @@ StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options
   model::LoadOptions load;
   load.weights = options.weights;
   load.quantize_threads = options.threads;
+  hub::ResolvedModel adapter;
+  if (!options.adapter.empty()) {
+    HG_ASSIGN_OR_RETURN(adapter, hub::ResolveAdapterArg(options.adapter, pull));
+    load.adapter_dir = adapter.dir;
+    load.adapter_side_path = options.adapter_side_path;
+  }
   HG_ASSIGN_OR_RETURN(std::unique_ptr<model::Model> m, model::Model::Load(resolved.dir, load));
   HG_ASSIGN_OR_RETURN(tokenizer::Tokenizer tok, tokenizer::Tokenizer::LoadFromDir(resolved.dir));
   ClassifierParts parts{std::move(tok)};
@@ -153,6 +187,7 @@ StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options
   if (!options.guard_prompt_file.empty()) {
     info.artifact_digests["guard_prompt"] = "sha256:" + hub::Sha256Hex(prompt.system_prompt);
   }
+  DescribeAdapter(adapter, owner->model(), options.model, &info);
   if (!resolved.requested_id.empty()) {
     HG_LOG(INFO) << "guard: --model " << resolved.requested_id << " resolved to " << info.model_id
                  << " @ " << info.model_revision;

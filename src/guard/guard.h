@@ -29,6 +29,11 @@ struct GuardOptions {
   // kExact (default): the stored weights in fp32 arithmetic. kInt8: per-row int8 copies of the
   // decoder projections (faster, approximate; docs/PERFORMANCE.md gives its measured cost).
   model::WeightMode weights = model::WeightMode::kExact;
+  // A PEFT LoRA adapter: directory or Hub repo id ("" = none). Merged into private fp32 copies of
+  // only the matrices it targets (docs/LORA.md); a base_model_name_or_path other than the loaded
+  // model is a logged warning, shapes that do not fit are an error.
+  std::string adapter;
+  bool adapter_side_path = false;  // apply it as the low-rank side path instead of merged copies
 };
 
 // OK iff every number is in range: threshold in [0, 1], 1 <= window_stride <= window_length,

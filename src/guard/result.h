@@ -91,6 +91,13 @@ struct ModelInfo {
   std::string policy_file, calibration_file, attack_rules_file;
   // The guard prompt's category labels, prompt order (the card's 29 unless --guard-prompt).
   std::vector<std::string> categories{kCategories.begin(), kCategories.end()};
+  // The PEFT LoRA adapter merged at load (adapter_id empty = none): repo id (or directory),
+  // commit, "sha256:<hex>" of adapter_model.safetensors, its base_model_name_or_path, rank,
+  // scale, targeted matrices and the bytes of their merged copies.
+  std::string adapter_id, adapter_revision, adapter_digest, adapter_base;
+  int64_t adapter_rank = 0, adapter_modules = 0;
+  double adapter_scale = 0;
+  size_t adapter_bytes = 0;
 };
 
 // A user text as the guard tokenizes it (no template), with each token's byte span in the text.

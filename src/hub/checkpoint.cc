@@ -67,6 +67,19 @@ StatusOr<CheckpointListing> ListCheckpointFiles(const std::string& dir) {
   return out;
 }
 
+StatusOr<CheckpointListing> ListRepoFiles(const std::string& dir, RepoKind kind) {
+  if (kind == RepoKind::kCheckpoint) return ListCheckpointFiles(dir);
+  CheckpointListing out;
+  for (const char* name : {kAdapterConfigFile, kAdapterWeightsFile}) {
+    (PathExists(dir + "/" + name) ? out.present : out.missing).push_back(name);
+  }
+  return out;
+}
+
+const char* FirstRepoFile(RepoKind kind) {
+  return kind == RepoKind::kAdapter ? kAdapterConfigFile : "config.json";
+}
+
 namespace {
 
 // "<hex>" if `path` resolves to a blob named by a sha256 inside a "blobs" directory, else "".
@@ -101,7 +114,10 @@ Status ComputeDigests(const std::vector<std::string>& files, bool hash_large,
   return OkStatus();
 }
 
-std::string RequiredFilesText() {
+std::string RequiredFilesText(RepoKind kind) {
+  if (kind == RepoKind::kAdapter) {
+    return std::string(kAdapterConfigFile) + " and " + kAdapterWeightsFile + " (a PEFT LoRA adapter)";
+  }
   std::string out;
   for (const auto& spec : kMetadataFiles) {
     out += std::string(spec.name) + (spec.required ? "" : " (if the repo has it)") + ", ";

@@ -17,7 +17,12 @@
 
 namespace haloguard::hub {
 
+// What a repo holds: a full checkpoint, or a PEFT LoRA adapter (adapter_config.json +
+// adapter_model.safetensors; its base model is not pulled: docs/LORA.md).
+enum class RepoKind { kCheckpoint, kAdapter };
+
 struct PullOptions {
+  RepoKind kind = RepoKind::kCheckpoint;
   std::string revision = "main";  // branch, tag or 40-hex commit
   bool offline = false;           // also HF_HUB_OFFLINE=1 (or TRANSFORMERS_OFFLINE=1)
   std::string endpoint;           // "" -> $HF_ENDPOINT or https://huggingface.co
@@ -76,5 +81,11 @@ StatusOr<ResolvedModel> Pull(const std::string& repo_id, const PullOptions& opti
 // be a repo id "owner/name" and is pulled (or found in the cache). Errors: NOT_FOUND for a path
 // that does not exist, INVALID_ARGUMENT for a file or an argument that is neither, plus Pull's.
 StatusOr<ResolvedModel> ResolveModelArg(const std::string& model_arg, const PullOptions& options);
+
+// The `--adapter` argument: as ResolveModelArg (a directory used as is, else a repo id pulled or
+// found in the cache), for a PEFT LoRA adapter: adapter_config.json and adapter_model.safetensors
+// are required, and only they are fetched (options.kind is set to kAdapter); a local directory's
+// files are always hashed (hash_large_local_files), so the digest is known.
+StatusOr<ResolvedModel> ResolveAdapterArg(const std::string& adapter_arg, PullOptions options);
 
 }  // namespace haloguard::hub

@@ -35,17 +35,25 @@ void DetectSnapshot(ResolvedModel* model) {
   model->revision = commit;
 }
 
+// "--model" or "--adapter", for messages.
+std::string FlagName(const PullOptions& options) {
+  return options.kind == RepoKind::kAdapter ? "--adapter" : "--model";
+}
+
 StatusOr<ResolvedModel> LocalModel(const std::string& arg, const PullOptions& options) {
   char buf[PATH_MAX];
+  const std::string flag = FlagName(options);
   if (::realpath(arg.c_str(), buf) == nullptr) {
-    return NotFoundError("--model '" + arg + "': cannot resolve the directory path");
+    return NotFoundError(flag + " '" + arg + "': cannot resolve the directory path");
   }
   ResolvedModel model{.dir = buf};
-  HG_ASSIGN_OR_RETURN(CheckpointListing listing, ListCheckpointFiles(model.dir));
-  if (!PathExists(model.dir + "/config.json")) {
-    return NotFoundError("--model '" + arg + "': expected a checkpoint directory with config.json "
-                         "in it, got a directory without one (it needs " + RequiredFilesText() +
-                         ")");
+  HG_ASSIGN_OR_RETURN(CheckpointListing listing, ListRepoFiles(model.dir, options.kind));
+  const std::string first = FirstRepoFile(options.kind);
+  if (!PathExists(model.dir + "/" + first)) {
+    return NotFoundError(flag + " '" + arg + "': expected a " +
+                         (options.kind == RepoKind::kAdapter ? "PEFT adapter" : "checkpoint") +
+                         " directory with " + first + " in it, got a directory without one (it needs " +
+                         RequiredFilesText(options.kind) + ")");
   }
   model.files = listing.present;
   DetectSnapshot(&model);
@@ -61,24 +69,28 @@ bool LooksLikePath(const std::string& arg) {
 }  // namespace
 
 StatusOr<ResolvedModel> ResolveModelArg(const std::string& model_arg, const PullOptions& options) {
+  const std::string flag = FlagName(options);
   if (model_arg.empty()) {
-    return InvalidArgumentError("--model: expected a checkpoint directory or a repo id "
-                                "owner/name, got an empty value");
+    return InvalidArgumentError(flag + ": expected a directory or a repo id owner/name, got an "
+                                "empty value");
   }
   struct stat st;
   if (::stat(model_arg.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return LocalModel(model_arg, options);
-    return InvalidArgumentError("--model '" + model_arg + "': expected a directory or a repo id, "
-                                "got a file (hint: pass the directory that holds config.json)");
+    return InvalidArgumentError(flag + " '" + model_arg + "': expected a directory or a repo id, "
+                                "got a file (hint: pass the directory that holds " +
+                                FirstRepoFile(options.kind) + ")");
   }
-  if (ExpandRepoAlias(model_arg) != model_arg) return Pull(model_arg, options);
+  if (options.kind == RepoKind::kCheckpoint && ExpandRepoAlias(model_arg) != model_arg) {
+    return Pull(model_arg, options);
+  }
   if (LooksLikePath(model_arg)) {
-    return NotFoundError("--model '" + model_arg + "': no such directory (a repo id has the form "
-                         "owner/name; " + RepoAliasesHelp() + ")");
+    return NotFoundError(flag + " '" + model_arg + "': no such directory (a repo id has the form "
+                         "owner/name" + (options.kind == RepoKind::kCheckpoint ? "; " + RepoAliasesHelp() : "") + ")");
   }
   Status valid = ValidateRepoId(model_arg);
   if (!valid.ok()) {
-    return InvalidArgumentError("--model '" + model_arg + "': expected an existing directory or "
+    return InvalidArgumentError(flag + " '" + model_arg + "': expected an existing directory or "
                                 "a repo id; " + valid.message());
   }
   StatusOr<ResolvedModel> pulled = Pull(model_arg, options);
@@ -87,6 +99,12 @@ StatusOr<ResolvedModel> ResolveModelArg(const std::string& model_arg, const Pull
                                              model_arg + "' exists either)");
   }
   return pulled;
+}
+
+StatusOr<ResolvedModel> ResolveAdapterArg(const std::string& adapter_arg, PullOptions options) {
+  options.kind = RepoKind::kAdapter;
+  options.hash_large_local_files = true;  // /health reports its sha256 (adapters are small)
+  return ResolveModelArg(adapter_arg, options);
 }
 
 }  // namespace haloguard::hub

@@ -23,7 +23,7 @@ struct PullRequest {
 StatusOr<ResolvedModel> FromCache(const PullRequest& req, const RepoCache& cache) {
   HG_ASSIGN_OR_RETURN(std::string commit, cache.ResolveRevision(req.options.revision));
   const std::string dir = cache.SnapshotDir(commit);
-  HG_ASSIGN_OR_RETURN(CheckpointListing listing, ListCheckpointFiles(dir));
+  HG_ASSIGN_OR_RETURN(CheckpointListing listing, ListRepoFiles(dir, req.options.kind));
   if (!listing.missing.empty()) {
     std::string missing;
     for (const auto& m : listing.missing) missing += (missing.empty() ? "" : ", ") + m;
@@ -48,11 +48,14 @@ Status NoModelError(const PullRequest& req, const RepoCache& cache, const Status
                     "` on a machine with network access, which fills " + cache.repo_dir() +
                     " (copy that folder, or the whole " + req.settings.cache_dir +
                     ", to the same place here; HF_HUB_CACHE or HF_HOME select it), or\n"
-                    "  - download " + RequiredFilesText() + " from " + req.settings.endpoint +
-                    "/" + req.repo_id + "/tree/" + rev +
-                    " into one directory and pass that directory as --model.\n"
-                    "To try HaloGuard without the real model: `haloguard make-checkpoint --preset "
-                    "tiny --out DIR`, then --model DIR (random weights: its verdicts mean nothing).";
+                    "  - download " + RequiredFilesText(req.options.kind) + " from " +
+                    req.settings.endpoint + "/" + req.repo_id + "/tree/" + rev +
+                    " into one directory and pass that directory as " +
+                    (req.options.kind == RepoKind::kAdapter ? "--adapter" : "--model") + ".";
+  if (req.options.kind == RepoKind::kCheckpoint) {
+    msg += "\nTo try HaloGuard without the real model: `haloguard make-checkpoint --preset tiny "
+           "--out DIR`, then --model DIR (random weights: its verdicts mean nothing).";
+  }
   return Status(cause.code() == StatusCode::kUnavailable ? StatusCode::kUnavailable
                                                          : StatusCode::kNotFound,
                 msg);
@@ -72,7 +75,9 @@ StatusOr<bool> FetchFile(Fetcher& fetcher, const PullRequest& req, const std::st
     if (!IsEntryNotFound(meta.status())) return meta.status();
     if (required) {
       return NotFoundError("hub: " + req.repo_id + "@" + commit + " has no " + name +
-                           "; expected a HaloGuard/Qwen3.5 checkpoint with " + RequiredFilesText());
+                           (req.options.kind == RepoKind::kAdapter ? "; expected a PEFT LoRA adapter with "
+                                                                    : "; expected a HaloGuard/Qwen3.5 checkpoint with ") +
+                           RequiredFilesText(req.options.kind));
     }
     HG_RETURN_IF_ERROR(cache.MarkNoExist(commit, name));
     return false;
@@ -91,6 +96,19 @@ Status FetchWeights(Fetcher& fetcher, const PullRequest& req, const std::string&
     HG_RETURN_IF_ERROR(FetchFile(fetcher, req, commit, shard, true).status());
   }
   return OkStatus();
+}
+
+// Everything after the first file: the other metadata files and the weights (a checkpoint), or
+// adapter_model.safetensors (an adapter).
+Status FetchRest(Fetcher& fetcher, const PullRequest& req, const std::string& commit) {
+  if (req.options.kind == RepoKind::kAdapter) {
+    return FetchFile(fetcher, req, commit, kAdapterWeightsFile, true).status();
+  }
+  for (const auto& spec : kMetadataFiles) {
+    if (std::string(spec.name) == "config.json") continue;
+    HG_RETURN_IF_ERROR(FetchFile(fetcher, req, commit, spec.name, spec.required).status());
+  }
+  return FetchWeights(fetcher, req, commit);
 }
 
 StatusOr<ResolvedModel> PullOnline(const PullRequest& req, int renames_left);
@@ -116,14 +134,19 @@ StatusOr<ResolvedModel> PullOnline(const PullRequest& req, int renames_left) {
   Fetcher fetcher(req.settings, req.options, req.repo_id);
   const RepoCache& cache = fetcher.cache();
   const std::string& rev = req.options.revision;
+  const char* first = FirstRepoFile(req.options.kind);
   StatusOr<ResolvedModel> cached = FromCache(req, cache);
   // An immutable commit already complete in the cache needs no request at all.
   if (cached.ok() && IsCommitHash(rev) && !req.options.verify_cache) return cached;
   // With a usable copy at hand, an unreachable Hub should not cost the full retry schedule
   // (~15 s): one quick retry, then the cache, as huggingface_hub does.
   StatusOr<FileMetadata> config =
-      fetcher.Metadata(rev, "config.json", cached.ok() ? std::min(1, req.options.max_retries) : -1);
+      fetcher.Metadata(rev, first, cached.ok() ? std::min(1, req.options.max_retries) : -1);
   if (!config.ok()) {
+    if (req.options.kind == RepoKind::kAdapter && IsEntryNotFound(config.status())) {
+      return NotFoundError("hub: " + req.repo_id + "@" + rev + " has no " + first +
+                           "; expected a PEFT LoRA adapter repo with " + RequiredFilesText(req.options.kind));
+    }
     if (!IsTransient(config.status())) return config.status();
     if (!cached.ok()) return NoModelError(req, cache, config.status(), cached.status());
     HG_LOG(WARNING) << "the Hub is unreachable (" << config.status().message()
@@ -137,14 +160,10 @@ StatusOr<ResolvedModel> PullOnline(const PullRequest& req, int renames_left) {
                          "commit in X-Repo-Commit (40 hex), got '" + config->commit + "'");
   }
   HG_RETURN_IF_ERROR(cache.WriteRef(rev, commit));
-  HG_RETURN_IF_ERROR(FetchFile(fetcher, req, commit, "config.json", true, &*config).status());
-  for (const auto& spec : kMetadataFiles) {
-    if (std::string(spec.name) == "config.json") continue;
-    HG_RETURN_IF_ERROR(FetchFile(fetcher, req, commit, spec.name, spec.required).status());
-  }
-  HG_RETURN_IF_ERROR(FetchWeights(fetcher, req, commit));
+  HG_RETURN_IF_ERROR(FetchFile(fetcher, req, commit, first, true, &*config).status());
+  HG_RETURN_IF_ERROR(FetchRest(fetcher, req, commit));
   ResolvedModel model{.dir = cache.SnapshotDir(commit), .repo_id = req.repo_id, .revision = commit};
-  HG_ASSIGN_OR_RETURN(CheckpointListing listing, ListCheckpointFiles(model.dir));
+  HG_ASSIGN_OR_RETURN(CheckpointListing listing, ListRepoFiles(model.dir, req.options.kind));
   if (!listing.missing.empty()) {
     return InternalError("hub: " + model.dir + ": files missing after download: " +
                          listing.missing.front());

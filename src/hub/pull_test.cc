@@ -390,5 +390,45 @@ TEST_F(PullTest, InvalidArgumentsAreRejectedBeforeAnyRequest) {
   EXPECT_TRUE(hub_->requests().empty());
 }
 
+// A PEFT LoRA adapter repo (docs/LORA.md): only adapter_config.json (resolves the revision) and
+// the LFS adapter_model.safetensors are fetched, cached and digested; the base is not pulled.
+TEST_F(PullTest, AdapterRepoFetchesOnlyTheAdapterFiles) {
+  MockRepo ad;
+  ad.commit = "89abcdef0123456789abcdef0123456789abcdef";
+  ad.files["adapter_config.json"] = {R"({"peft_type": "LORA", "r": 4, "target_modules": ["q_proj"],
+      "base_model_name_or_path": "astroware/HaloGuard-Tiny"})", false};
+  ad.files["adapter_model.safetensors"] = {RandomBytes(20000, 9), true};
+  ad.files["README.md"] = {"# an adapter", false};
+  hub_->AddRepo("someone/haloguard-policy-lora", ad);
+  StatusOr<ResolvedModel> m = ResolveAdapterArg("someone/haloguard-policy-lora", Options());
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->repo_id, "someone/haloguard-policy-lora");
+  EXPECT_EQ(m->revision, ad.commit);
+  EXPECT_EQ(m->files, (std::vector<std::string>{"adapter_config.json", "adapter_model.safetensors"}));
+  const std::string& weights = ad.files["adapter_model.safetensors"].content;
+  EXPECT_EQ(Read(m->dir + "/adapter_model.safetensors"), weights);
+  EXPECT_EQ(m->digests.at("adapter_model.safetensors"), "sha256:" + MockHub::Sha256Hex(weights));
+  EXPECT_EQ(hub_->Count("GET", "/cdn/" + MockHub::Sha256Hex(weights)), 1);
+  for (const auto& r : hub_->requests()) {
+    EXPECT_EQ(r.path.find("HaloGuard-Tiny"), std::string::npos) << "the base was requested: " << r.path;
+    EXPECT_EQ(r.path.find("README.md"), std::string::npos) << r.path;
+  }
+  // Cached: offline resolution finds it; a checkpoint repo is not an adapter.
+  PullOptions offline = Options();
+  offline.offline = true;
+  EXPECT_TRUE(ResolveAdapterArg("someone/haloguard-policy-lora", offline).ok());
+  StatusOr<ResolvedModel> wrong = ResolveAdapterArg(kRepo, Options());
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("has no adapter_config.json"), std::string::npos)
+      << wrong.status().ToString();
+  // A local directory needs adapter_config.json.
+  StatusOr<ResolvedModel> local = ResolveAdapterArg(tmp_, Options());
+  ASSERT_FALSE(local.ok());
+  EXPECT_NE(local.status().message().find("--adapter '"), std::string::npos) << local.status().ToString();
+  StatusOr<ResolvedModel> dir = ResolveAdapterArg(m->dir, Options());
+  ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+  EXPECT_EQ(dir->repo_id, "someone/haloguard-policy-lora");  // a cache snapshot names its repo
+}
+
 }  // namespace
 }  // namespace haloguard::hub::testing

@@ -62,9 +62,9 @@ void FullAttentionBlock(const BlockContext& b, const FullAttentionWeights& w, in
   float* rope = attn + N * Nq * Dh;  // per sequence [T, R]
   {
     StageTimer t(b.profile, &ForwardProfile::matmul);
-    kernels::MatMul(b.pool, x, N, w.q_proj, qg);
-    kernels::MatMul(b.pool, x, N, w.k_proj, k);
-    kernels::MatMul(b.pool, x, N, w.v_proj, v);
+    Project(b, x, N, w.q_proj, qg);
+    Project(b, x, N, w.k_proj, k);
+    Project(b, x, N, w.v_proj, v);
   }
   {
     // torch.chunk(q_proj(x).view(..., Nq, 2*Dh), 2, dim=-1): per head, query then gate.
@@ -88,7 +88,7 @@ void FullAttentionBlock(const BlockContext& b, const FullAttentionWeights& w, in
     });
   }
   StageTimer t(b.profile, &ForwardProfile::matmul);
-  kernels::MatMul(b.pool, attn, N, w.o_proj, out);
+  Project(b, attn, N, w.o_proj, out);
 }
 
 }  // namespace haloguard::model::internal

@@ -48,7 +48,15 @@ struct BlockContext {
   const std::vector<SeqSlice>& seqs;
   int64_t N;  // rows in the batch
   ForwardProfile* profile;
+  const LoraSidePath* lora = nullptr;  // the adapter's side path (docs/LORA.md), if any
 };
+
+// y [N, w.rows] = x [N, w.cols] · W^T, plus the LoRA side path's term when W is targeted.
+inline void Project(const BlockContext& b, const float* x, int64_t N, const WeightMatrix& w,
+                    float* y) {
+  kernels::MatMul(b.pool, x, N, w, y);
+  if (b.lora != nullptr) b.lora->Apply(b.pool, w, x, N, y);
+}
 
 // fn(r0, r1) over row ranges of [0, rows) on the pool: row-wise ops (norms, gates) whose rows
 // are independent; chunks of >= `grain` rows keep the dispatch cost small.

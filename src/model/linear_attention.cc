@@ -69,10 +69,10 @@ void LinearAttentionBlock(const BlockContext& b, const LinearAttentionWeights& w
   float* g = beta + N * Hv;        // [N, Hv]
   {
     StageTimer t(b.profile, &ForwardProfile::matmul);
-    kernels::MatMul(b.pool, x, N, w.in_proj_qkv, m);
-    kernels::MatMul(b.pool, x, N, w.in_proj_z, z);
-    kernels::MatMul(b.pool, x, N, w.in_proj_b, bgate);
-    kernels::MatMul(b.pool, x, N, w.in_proj_a, agate);
+    Project(b, x, N, w.in_proj_qkv, m);
+    Project(b, x, N, w.in_proj_z, z);
+    Project(b, x, N, w.in_proj_b, bgate);
+    Project(b, x, N, w.in_proj_a, agate);
   }
   for (const SeqSlice& s : b.seqs) {
     {
@@ -95,7 +95,7 @@ void LinearAttentionBlock(const BlockContext& b, const LinearAttentionWeights& w
     });
   }
   StageTimer t(b.profile, &ForwardProfile::matmul);
-  kernels::MatMul(b.pool, o, N, w.out_proj, out);
+  Project(b, o, N, w.out_proj, out);
 }
 
 }  // namespace haloguard::model::internal

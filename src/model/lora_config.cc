@@ -1,9 +1,12 @@
 // adapter_config.json parsing (mirrors PEFT's LoraConfig fields) and adapter key splitting.
 // GCC 12 reports a false -Wmaybe-uninitialized inside <regex>'s std::function members at -O1
 // (the sanitizer build); it is about libstdc++'s code, not ours, so it is off for this file.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include "model/lora_config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -19,10 +22,29 @@ constexpr std::string_view kKeyPrefix = "base_model.model.";
 
 Status Bad(const std::string& what) { return InvalidArgumentError(std::string(kWhere) + what); }
 
+constexpr size_t kMaxRegexChars = 512;
+constexpr int kMaxRegexDepth = 16;
+
+int ParenDepth(const std::string& re) {
+  int depth = 0, best = 0;
+  for (char ch : re) {
+    depth += ch == '(' ? 1 : ch == ')' ? -1 : 0;
+    best = std::max(best, depth);
+  }
+  return best;
+}
+
 Status ParseTargets(const Json& t, LoraConfig* c) {
   if (t.is_string()) {
     c->target_regex = t.get<std::string>();
     if (c->target_regex.empty()) return Bad("target_modules: expected a non-empty regex, got \"\"");
+    // std::regex compiles and matches recursively: bound the pattern (PEFT's are ~20-200 chars)
+    // so an adversarial file cannot exhaust the stack.
+    if (c->target_regex.size() > kMaxRegexChars || ParenDepth(c->target_regex) > kMaxRegexDepth)
+      return Bad("target_modules: expected a regex of at most " + std::to_string(kMaxRegexChars) +
+                 " characters and " + std::to_string(kMaxRegexDepth) + " nested groups, got " +
+                 std::to_string(c->target_regex.size()) + " characters, depth " +
+                 std::to_string(ParenDepth(c->target_regex)));
     try {
       std::regex check(c->target_regex);
     } catch (const std::regex_error&) {

@@ -92,5 +92,17 @@ TEST(LoraKey, SplitsPeftKeys) {
   }
 }
 
+TEST(LoraConfig, RefusesRegexesThatCouldExhaustTheStack) {
+  const std::string deep = R"({"r": 4, "target_modules": ")" + std::string(40, '(') + "q" +
+                           std::string(40, ')') + R"("})";
+  auto c = ParseLoraConfig(deep);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("nested groups, got 81 characters, depth 40"), std::string::npos)
+      << c.status().ToString();
+  const std::string long_re = R"({"r": 4, "target_modules": ")" + std::string(600, 'a') + R"("})";
+  EXPECT_FALSE(ParseLoraConfig(long_re).ok());
+  EXPECT_TRUE(ParseLoraConfig(R"j({"r": 4, "target_modules": ".*\\.(q_proj|v_proj)"})j").ok());
+}
+
 }  // namespace
 }  // namespace haloguard::model

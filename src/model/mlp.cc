@@ -13,8 +13,8 @@ void MlpBlock(const BlockContext& b, const LayerWeights& w, const float* x, floa
   float* up = gate + N * F;   // [N, F]
   {
     StageTimer t(b.profile, &ForwardProfile::matmul);
-    kernels::MatMul(b.pool, x, N, w.gate_proj, gate);
-    kernels::MatMul(b.pool, x, N, w.up_proj, up);
+    Project(b, x, N, w.gate_proj, gate);
+    Project(b, x, N, w.up_proj, up);
   }
   {
     StageTimer t(b.profile, &ForwardProfile::other);
@@ -23,7 +23,7 @@ void MlpBlock(const BlockContext& b, const LayerWeights& w, const float* x, floa
     });
   }
   StageTimer t(b.profile, &ForwardProfile::matmul);
-  kernels::MatMul(b.pool, gate, N, w.down_proj, out);
+  Project(b, gate, N, w.down_proj, out);
 }
 
 }  // namespace haloguard::model::internal

@@ -149,17 +149,57 @@ StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const LoadO
   HG_ASSIGN_OR_RETURN(m->config_, LoadConfig(dir));
   HG_ASSIGN_OR_RETURN(m->store_, TensorStore::Open(dir));
   HG_ASSIGN_OR_RETURN(m->weights_, LoadWeights(*m->store_, m->config_));
-  if (options.weights == WeightMode::kInt8) HG_RETURN_IF_ERROR(m->QuantizeMatrices(options.quantize_threads));
+  // bf16 compute is decided on the base; merged matrices are fp32 and computed exactly.
   if (options.weights == WeightMode::kBf16) m->EnableBf16Compute();
+  if (!options.adapter_dir.empty()) {
+    HG_RETURN_IF_ERROR(m->ApplyAdapter(options));
+  }
+  if (options.weights == WeightMode::kInt8) HG_RETURN_IF_ERROR(m->QuantizeMatrices(options.quantize_threads));
   return m;
+}
+
+Status Model::ApplyAdapter(const LoadOptions& options) {
+  HG_ASSIGN_OR_RETURN(LoraAdapter ad, LoadLoraAdapter(options.adapter_dir, config_, &weights_));
+  adapter_ = std::make_unique<LoraAdapter>(std::move(ad));
+  if (options.adapter_side_path) {
+    side_path_ = std::make_unique<LoraSidePath>(*adapter_);
+    adapter_bytes_ = side_path_->bytes();
+    HG_LOG(INFO) << "adapter: side path on " << adapter_->modules.size() << " matrices (r = "
+                 << adapter_->config.r << ", " << adapter_bytes_ / 1024 << " KiB fp32 factors)";
+    return OkStatus();
+  }
+  ThreadPool pool(options.quantize_threads);
+  const bool int8 = options.weights == WeightMode::kInt8;
+  for (const LoraModule& mod : adapter_->modules) {
+    const WeightMatrix base = *mod.base;
+    std::vector<float> merged = MergeLoraModule(pool, *adapter_, mod);
+    *mod.base = F32Matrix(merged, base.rows, base.cols);
+    ReleasePages(base);  // the mapped base matrix is not read again
+    if (int8) {  // quantised at once, so the load never holds all the fp32 copies
+      QuantizeOne(pool, *mod.base);
+      mod.base->data = nullptr;  // only the int8 copy remains
+      continue;
+    }
+    adapter_bytes_ += merged.size() * sizeof(float);
+    merged_.push_back(std::move(merged));  // the buffer (and so the view) stays where it is
+  }
+  HG_LOG(INFO) << "adapter: merged " << adapter_->modules.size() << " matrices (r = " << adapter_->config.r
+               << ", scale " << adapter_->config.scale() << (int8 ? ", quantised to int8)" : ", ")
+               << (int8 ? "" : std::to_string(adapter_bytes_ / 1024) + " KiB fp32)");
+  return OkStatus();
+}
+
+void Model::QuantizeOne(ThreadPool& pool, WeightMatrix& m) {
+  int8_.push_back(std::make_unique<kernels::QuantizedMatrix>(kernels::QuantizeWeights(pool, m)));
+  m.int8 = int8_.back().get();
+  int8_bytes_ += int8_.back()->Bytes();
 }
 
 Status Model::QuantizeMatrices(int threads) {
   ThreadPool pool(threads);
   ForEachLayerMatrix(config_, weights_, [&](WeightMatrix& m) {
-    int8_.push_back(std::make_unique<kernels::QuantizedMatrix>(kernels::QuantizeWeights(pool, m)));
-    m.int8 = int8_.back().get();
-    int8_bytes_ += int8_.back()->Bytes();
+    if (m.int8 != nullptr) return;  // a merged adapter matrix, quantised as it was made
+    QuantizeOne(pool, m);
     ReleasePages(m);
   });
   weight_mode_ = WeightMode::kInt8;
@@ -207,7 +247,7 @@ Status Model::Forward(ThreadPool& pool, std::span<SequenceInput> batch,
   float* x = h + N * D;      // [N, D] normed block input
   float* y = x + N * D;      // [N, D] block output
   float* scratch = y + N * D;
-  const BlockContext bc{pool, c, seqs, N, prof};
+  const BlockContext bc{pool, c, seqs, N, prof, side_path_.get()};
   {
     StageTimer t(prof, &ForwardProfile::other);
     kernels::Embed(weights_.embed_tokens, ids, h);

@@ -15,6 +15,7 @@
 #include "core/thread_pool.h"
 #include "kernels/kernels.h"
 #include "model/config.h"
+#include "model/lora.h"
 #include "model/safetensors.h"
 #include "model/state.h"
 #include "model/weights.h"
@@ -69,7 +70,15 @@ enum class WeightMode { kExact, kInt8, kBf16 };
 
 struct LoadOptions {
   WeightMode weights = WeightMode::kExact;
-  int quantize_threads = 0;  // threads for int8 quantisation at load (0 = all cores)
+  int quantize_threads = 0;  // threads for int8 quantisation / adapter merge at load (0 = all cores)
+  // A PEFT LoRA adapter directory ("" = none): validated against the base (LoadLoraAdapter) and
+  // merged into private fp32 copies of only the matrices it targets (docs/LORA.md); in kInt8
+  // mode the merged matrices are what gets quantised, one at a time (no fp32 copy is kept).
+  std::string adapter_dir;
+  // How the adapter is applied: merged copies (default) or the low-rank side path (LoraSidePath:
+  // no copy of any matrix; in kInt8 mode the unmerged base is quantised and the side path stays
+  // fp32).
+  bool adapter_side_path = false;
 };
 
 class Model {
@@ -82,6 +91,13 @@ class Model {
   WeightMode weight_mode() const { return weight_mode_; }
   // Bytes of the int8 weight copies (0 in kExact mode).
   size_t int8_bytes() const { return int8_bytes_; }
+  // The adapter applied at load (nullptr if none) and the bytes of its merged fp32 copies (0 in
+  // kInt8 mode, where only their int8 copies remain, counted in int8_bytes()), or of the side
+  // path's fp32 factors.
+  const LoraAdapter* adapter() const { return adapter_.get(); }
+  size_t adapter_bytes() const { return adapter_bytes_; }
+  // Non-null when the adapter runs as a side path (LoadOptions::adapter_side_path).
+  const LoraSidePath* adapter_side_path() const { return side_path_.get(); }
   // Bytes of the forward workspace for a batch of `rows` tokens in total (fp32 activations and
   // block scratch, ~80 KiB per token for the 0.8B shape). Up to 64 MiB it is kept per calling
   // thread and reused; a larger batch allocates its own for the call.
@@ -104,6 +120,8 @@ class Model {
   Model() = default;
   Status QuantizeMatrices(int threads);
   void EnableBf16Compute();
+  Status ApplyAdapter(const LoadOptions& options);
+  void QuantizeOne(ThreadPool& pool, WeightMatrix& m);
 
   TextConfig config_;
   std::unique_ptr<TensorStore> store_;
@@ -111,6 +129,10 @@ class Model {
   WeightMode weight_mode_ = WeightMode::kExact;
   std::vector<std::unique_ptr<kernels::QuantizedMatrix>> int8_;
   size_t int8_bytes_ = 0;
+  std::unique_ptr<LoraAdapter> adapter_;
+  std::vector<std::vector<float>> merged_;  // the adapter's merged matrices [out, in] f32
+  std::unique_ptr<LoraSidePath> side_path_;  // set instead of merged_ with adapter_side_path
+  size_t adapter_bytes_ = 0;
 };
 
 }  // namespace haloguard::model

@@ -55,31 +55,6 @@ bool IsIgnored(const std::string& name) {
          name.rfind("visual.", 0) == 0;
 }
 
-// Reads a 1-D or small tensor into fp32 regardless of its stored dtype.
-std::vector<float> ToF32(const TensorInfo& t) {
-  const int64_t n = t.numel();
-  std::vector<float> out(n);
-  const auto* u16 = reinterpret_cast<const uint16_t*>(t.data);
-  const auto* f32 = reinterpret_cast<const float*>(t.data);
-  for (int64_t i = 0; i < n; ++i) {
-    switch (t.dtype) {
-      case DType::kBF16: out[i] = Bf16ToF32(u16[i]); break;
-      case DType::kF16: out[i] = F16ToF32(u16[i]); break;
-      default: out[i] = f32[i]; break;
-    }
-  }
-  return out;
-}
-
-WeightMatrix AsMatrix(const TensorInfo& t) {
-  WeightMatrix m;
-  m.data = t.data;
-  m.dtype = t.dtype;
-  m.rows = t.shape.size() >= 2 ? t.shape[0] : 1;
-  m.cols = t.shape.empty() ? 1 : t.numel() / m.rows;
-  return m;
-}
-
 std::vector<float> Fold(const TensorInfo& t, WeightRole role) {
   std::vector<float> v = ToF32(t);
   // Folds computed in fp32 (reference spec §2.1: 1 + w in bf16 would lose ~3 bits near 0).
@@ -150,6 +125,30 @@ void Assign(const WeightSpec& spec, const TensorInfo& t, const TextConfig& c, Mo
 }
 
 }  // namespace
+
+std::vector<float> ToF32(const TensorInfo& t) {
+  const int64_t n = t.numel();
+  std::vector<float> out(n);
+  const auto* u16 = reinterpret_cast<const uint16_t*>(t.data);
+  const auto* f32 = reinterpret_cast<const float*>(t.data);
+  for (int64_t i = 0; i < n; ++i) {
+    switch (t.dtype) {
+      case DType::kBF16: out[i] = Bf16ToF32(u16[i]); break;
+      case DType::kF16: out[i] = F16ToF32(u16[i]); break;
+      default: out[i] = f32[i]; break;
+    }
+  }
+  return out;
+}
+
+WeightMatrix AsMatrix(const TensorInfo& t) {
+  WeightMatrix m;
+  m.data = t.data;
+  m.dtype = t.dtype;
+  m.rows = t.shape.size() >= 2 ? t.shape[0] : 1;
+  m.cols = t.shape.empty() ? 1 : t.numel() / m.rows;
+  return m;
+}
 
 std::vector<WeightSpec> WeightTable(const TextConfig& c) {
   std::vector<WeightSpec> t;

@@ -38,6 +38,11 @@ struct WeightSpec {
   bool top_level = false;      // "lm_head.weight" lives outside the model prefix
 };
 
+// A tensor's values widened to fp32 ([numel], BF16/F16/F32 stored; tiny tensors and LoRA factors).
+std::vector<float> ToF32(const TensorInfo& t);
+// A 2-D (or flattened) tensor as a matrix view [shape[0], numel / shape[0]] into its mapping.
+WeightMatrix AsMatrix(const TensorInfo& t);
+
 // Every tensor of the text model for `c`, in checkpoint order (globals, then layers).
 std::vector<WeightSpec> WeightTable(const TextConfig& c);
 

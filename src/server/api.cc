@@ -512,6 +512,16 @@ std::string HealthJson(const HealthView& h) {
                      {"policy_file", m->policy_file},
                      {"calibration_file", m->calibration_file},
                      {"attack_rules_file", m->attack_rules_file}};
+    j["adapter"] = m->adapter_id.empty()
+                       ? OJson(nullptr)
+                       : OJson{{"id", m->adapter_id},
+                               {"revision", m->adapter_revision},
+                               {"sha256", m->adapter_digest},
+                               {"base_model_name_or_path", m->adapter_base},
+                               {"r", m->adapter_rank},
+                               {"scale", m->adapter_scale},
+                               {"merged_matrices", m->adapter_modules},
+                               {"merged_bytes", m->adapter_bytes}};
   }
   j["version"] = h.version;
   j["uptime_s"] = std::round(h.uptime_s * 1000) / 1000;

@@ -10,6 +10,7 @@
 #include <thread>
 #include <nlohmann/json.hpp>
 
+#include "server/api.h"
 #include "server/testing/fake_classifier.h"
 #include "server/testing/prom_check.h"
 
@@ -577,11 +578,33 @@ TEST_F(RoutesTest, LoadingAndDrainingStates) {
   EXPECT_EQ(health["max_input_tokens"], 1250);
   EXPECT_EQ(health["window_length"], 1200);
   EXPECT_EQ(health["window_stride"], 256);
+  EXPECT_TRUE(health["adapter"].is_null());
   router_->SetDraining();
   EXPECT_EQ(Call("GET", "/readyz").status, 503);
   HttpResponse d = Call("POST", "/v1/classify", R"({"query": "hi"})");
   EXPECT_EQ(d.status, 503);
   EXPECT_TRUE(d.close);
+}
+
+TEST(HealthJson, ListsTheLoraAdapterAndItsDigest) {
+  guard::ModelInfo info;
+  info.adapter_id = "someone/policy-lora";
+  info.adapter_revision = "89abcdef";
+  info.adapter_digest = "sha256:ab12";
+  info.adapter_base = "astroware/HaloGuard1-Gen-0.8B";
+  info.adapter_rank = 16;
+  info.adapter_scale = 2;
+  info.adapter_modules = 96;
+  info.adapter_bytes = 1024;
+  json h = json::parse(HealthJson({"ok", true, &info, "v", 1}));
+  EXPECT_EQ(h["adapter"]["id"], "someone/policy-lora");
+  EXPECT_EQ(h["adapter"]["revision"], "89abcdef");
+  EXPECT_EQ(h["adapter"]["sha256"], "sha256:ab12");
+  EXPECT_EQ(h["adapter"]["base_model_name_or_path"], "astroware/HaloGuard1-Gen-0.8B");
+  EXPECT_EQ(h["adapter"]["r"], 16);
+  EXPECT_EQ(h["adapter"]["scale"], 2.0);
+  EXPECT_EQ(h["adapter"]["merged_matrices"], 96);
+  EXPECT_EQ(h["adapter"]["merged_bytes"], 1024);
 }
 
 TEST_F(RoutesTest, ModelsAndRequestIds) {

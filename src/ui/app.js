@@ -264,7 +264,9 @@ async function refreshSettings() {
       ['weights mode', s.weights], ['threshold', s.threshold], ['max input tokens', h.max_input_tokens],
       ['window length', h.window_length], ['window stride', h.window_stride],
       ['policy file', s.policy_file || 'built-in'], ['calibration file', s.calibration_file || 'none'],
-      ['attack rules file', s.attack_rules_file || 'built-in'], ['version', h.version]];
+      ['attack rules file', s.attack_rules_file || 'built-in'],
+      ['LoRA adapter', h.adapter ? `${h.adapter.id} (r ${h.adapter.r}, ${h.adapter.sha256})` : 'none'],
+      ['version', h.version]];
     for (const [name, d] of Object.entries(h.artifact_digests || {})) rows.push(['digest ' + name, d]);
     dl.replaceChildren();
     for (const [k, v] of rows) dl.append(el('dt', { textContent: k }), el('dd', { textContent: v === undefined || v === null ? '-' : String(v) }));

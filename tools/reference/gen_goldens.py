@@ -2,7 +2,7 @@
 """Runs the float64 reference on a checkpoint and writes goldens as a safetensors file (float32 tensors).
 
 Usage: gen_goldens.py --model DIR --ids 1,2,3,... --out FILE.safetensors [--split K] [--recurrent]
-                      [--no-intermediates]
+                      [--no-intermediates] [--adapter DIR]
 Tensors: input_ids I32 [T]; embed, layer.{L}, final_norm [T, D]; logits [T, V] (all positions, full
 vocabulary); with --split K also logits_split [T, V] (first K tokens, then the rest from the saved
 state); unless --no-intermediates, the per-layer taps layer.{L}.<part> (see README.md).
@@ -80,10 +80,11 @@ def main(argv=None):
     ap.add_argument("--no-intermediates", action="store_true", help="only the main tensors")
     ap.add_argument("--bf16-activations", action="store_true",
                     help="round every decoder projection's input to bf16 (the engine's --weights bf16 mode)")
+    ap.add_argument("--adapter", help="PEFT LoRA adapter directory merged in float64 (lora.py)")
     args = ap.parse_args(argv)
     try:
         ids = parse_ids(args.ids)
-        model = Qwen35(args.model, bf16_activations=args.bf16_activations)
+        model = Qwen35(args.model, bf16_activations=args.bf16_activations, adapter_dir=args.adapter)
         tensors = goldens(model, ids, args.split, args.recurrent, not args.no_intermediates)
     except (ValueError, OSError) as e:
         print(f"gen_goldens: {e}", file=sys.stderr)
@@ -92,7 +93,8 @@ def main(argv=None):
             "delta_rule": "recurrent" if args.recurrent else "auto (chunked for multi-token calls)",
             "split": str(args.split) if args.split is not None else "none",
             "activations": "bf16-rounded projection inputs" if args.bf16_activations else "float64",
-            "checkpoint_sha256": checkpoint_digest(args.model), "num_layers": str(model.cfg.num_hidden_layers)}
+            "checkpoint_sha256": checkpoint_digest(args.model), "adapter": args.adapter or "none",
+            "num_layers": str(model.cfg.num_hidden_layers)}
     write_file(args.out, tensors, meta)
     if args.split is not None:
         diff = np.max(np.abs(tensors["logits_split"][1] - tensors["logits"][1]))

@@ -3,7 +3,7 @@
 with the float64 model (qwen35.py), the real chat template (Jinja2) and the HF tokenizer oracle.
 
 Usage: guard_ref.py --model DIR --tokenizer-dir DIR --input FILE.jsonl --out FILE.jsonl
-                    [--window 1200 --stride 256 --threshold 0.65] [--guard-prompt FILE]
+                    [--window 1200 --stride 256 --threshold 0.65] [--guard-prompt FILE] [--adapter DIR]
 Input lines: {"text": str} or {"query": str} or {"messages": [{role, content}]} (last user message), with
 an optional "id" echoed back. Output: one JSON object per input line (README.md, "Guard output").
 """
@@ -230,10 +230,11 @@ def main(argv=None):
     ap.add_argument("--stride", type=int, default=DEFAULT_STRIDE)
     ap.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     ap.add_argument("--guard-prompt", help="system prompt file (its category block defines the labels)")
+    ap.add_argument("--adapter", help="PEFT LoRA adapter directory, merged in float64 (lora.py)")
     args = ap.parse_args(argv)
     try:
         prompt = gp.read_guard_prompt(args.guard_prompt) if args.guard_prompt else gp.GUARD_SYSTEM_PROMPT
-        guard = GuardReference(Qwen35(args.model), HfTokenizer(args.tokenizer_dir), args.window, args.stride,
+        guard = GuardReference(Qwen35(args.model, adapter_dir=args.adapter), HfTokenizer(args.tokenizer_dir), args.window, args.stride,
                                args.threshold, system_prompt=prompt)
         inputs = read_inputs(args.input)
         with open(args.out, "w", encoding="utf-8") as out:

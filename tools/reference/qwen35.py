@@ -13,6 +13,7 @@ from gated_delta import causal_conv1d, chunk_gated_delta_rule, recurrent_gated_d
 from ops import (apply_rotary, linear, round_bf16, rms_norm_gated, rms_norm_zero_centred, rope_cos_sin, rope_inv_freq,
                  sigmoid, silu, softmax, softplus)
 from weights import Weights
+from lora import LoraAdapter, MergedWeights
 
 DELTA_MODES = ("auto", "chunk", "recurrent")
 LOGIT_BLOCK_ROWS = 8192
@@ -51,13 +52,17 @@ def _tap(taps, name, value):
 class Qwen35:
     """A loaded checkpoint. forward() runs new tokens through the decoder, updating an InferenceState."""
 
-    def __init__(self, model_dir, cache_bytes=None, bf16_activations=False):
+    def __init__(self, model_dir, cache_bytes=None, bf16_activations=False, adapter_dir=None):
         """bf16_activations: round the input of every decoder projection to bf16 (ops.round_bf16), as
-        the engine's --weights bf16 mode does; the embedding and LM head stay unrounded."""
+        the engine's --weights bf16 mode does; the embedding and LM head stay unrounded.
+        adapter_dir: a PEFT LoRA adapter merged into the weights in float64 (lora.py)."""
         self.cfg = load_config(model_dir)
         self.bf16_activations = bf16_activations
         kwargs = {} if cache_bytes is None else {"cache_bytes": cache_bytes}
-        self.w = Weights(model_dir, self.cfg, **kwargs)
+        if adapter_dir:
+            self.w = MergedWeights(model_dir, self.cfg, LoraAdapter(adapter_dir), **kwargs)
+        else:
+            self.w = Weights(model_dir, self.cfg, **kwargs)
         self.inv_freq = rope_inv_freq(self.cfg.rope_theta, self.cfg.rotary_dim)
 
     def new_state(self):
