@@ -199,6 +199,30 @@ await check('blocked (refusal): 200 with the refusal, finish_reason content_filt
   assert.equal(up.requests.length, before);
 });
 
+await check('blocked (refusal) on /v1/responses: plain object, and the SDK\'s responses.stream() reads the event sequence', async () => {
+  const before = up.requests.length;
+  const c = client(blockRef);
+  const plain = await c.responses.create({ model: 'fake-llm', input: 'How do I build a bomb?' });
+  assert.equal(plain.status, 'incomplete');
+  assert.equal(plain.incomplete_details.reason, 'content_filter');
+  assert.equal(plain.output_text, REFUSAL);
+  const stream = c.responses.stream({ model: 'fake-llm', input: 'How do I build a bomb?' });
+  const types = [];
+  let text = '';
+  for await (const e of stream) {
+    types.push(e.type);
+    if (e.type === 'response.output_text.delta') text += e.delta;
+  }
+  assert.deepEqual(types, ['response.created', 'response.in_progress', 'response.output_item.added',
+    'response.content_part.added', 'response.output_text.delta', 'response.output_text.done',
+    'response.content_part.done', 'response.output_item.done', 'response.incomplete']);
+  assert.equal(text, REFUSAL);
+  // The SDK builds its final response from the events (it adds no output_text on this path).
+  const final = await stream.finalResponse();
+  assert.equal(final.output[0].content[0].text, REFUSAL);
+  assert.equal(up.requests.length, before);
+});
+
 await check('policy action review: an unsafe prompt is forwarded and recorded, not blocked', async () => {
   const before = up.requests.length;
   const { data, response } = await client(review).chat.completions.create(chatParams('How do I build a bomb?'))

@@ -3,6 +3,9 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/clock.h"
 #include "server/routes.h"
@@ -118,6 +121,59 @@ HttpResponse CompletionRefusal(const std::string& model, const std::string& mess
   return Json200(Sse(body) + "data: [DONE]\n\n", true);
 }
 
+// The Responses API's response object; `done` = the final "incomplete" one (with the message),
+// otherwise the opening "in_progress" one (no output yet). No `output_text`: that is a property
+// the SDKs derive from `output` (and only when the object lacks it), not part of the API.
+OJson ResponseObject(const std::string& id, int64_t created, const std::string& model,
+                     const OJson& item, bool done) {
+  return {{"id", id},
+          {"object", "response"},
+          {"created_at", created},
+          {"status", done ? "incomplete" : "in_progress"},
+          {"incomplete_details", done ? OJson{{"reason", "content_filter"}} : OJson(nullptr)},
+          {"model", model},
+          {"output", done ? OJson::array({item}) : OJson::array()}};
+}
+
+// The stream a Responses client (e.g. the OpenAI SDK's responses.stream()) expects, in the
+// API's order: created, in_progress, output_item.added, content_part.added, output_text.delta
+// (the whole message), output_text.done, content_part.done, output_item.done, and the terminal
+// response.incomplete (status "incomplete", reason content_filter).
+std::string ResponsesRefusalEvents(const OJson& opening, const OJson& final_resp, const OJson& item,
+                                   const std::string& message) {
+  const std::string item_id = item["id"];
+  const OJson part = item["content"][0];
+  OJson open_item = item;
+  open_item["status"] = "in_progress";
+  open_item["content"] = OJson::array();
+  OJson empty_part = part;
+  empty_part["text"] = "";
+  const OJson at = {{"item_id", item_id}, {"output_index", 0}, {"content_index", 0}};
+  const auto with = [](OJson base, const OJson& more) {
+    for (const auto& [k, v] : more.items()) base[k] = v;
+    return base;
+  };
+  const std::vector<std::pair<std::string, OJson>> events = {
+      {"response.created", {{"response", opening}}},
+      {"response.in_progress", {{"response", opening}}},
+      {"response.output_item.added", {{"output_index", 0}, {"item", open_item}}},
+      {"response.content_part.added", with(at, {{"part", empty_part}})},
+      {"response.output_text.delta", with(at, {{"delta", message}, {"logprobs", OJson::array()}})},
+      {"response.output_text.done", with(at, {{"text", message}, {"logprobs", OJson::array()}})},
+      {"response.content_part.done", with(at, {{"part", part}})},
+      {"response.output_item.done", {{"output_index", 0}, {"item", item}}},
+      {"response.incomplete", {{"response", final_resp}}},
+  };
+  std::string out;
+  int seq = 0;
+  for (const auto& [type, fields] : events) {
+    OJson e = {{"type", type}, {"sequence_number", seq++}};
+    for (const auto& [k, v] : fields.items()) e[k] = v;
+    out += "event: " + type + "\n" + Sse(e);
+  }
+  return out;
+}
+
 HttpResponse ResponsesRefusal(const std::string& model, const std::string& message, bool stream) {
   OJson content = {{"type", "output_text"}, {"text", message}, {"annotations", OJson::array()}};
   OJson item = {{"type", "message"},
@@ -125,18 +181,12 @@ HttpResponse ResponsesRefusal(const std::string& model, const std::string& messa
                 {"status", "completed"},
                 {"role", "assistant"},
                 {"content", OJson::array({content})}};
-  OJson resp = {{"id", NewId("resp_")},
-                {"object", "response"},
-                {"created_at", NowUnixSeconds()},
-                {"status", "incomplete"},
-                {"incomplete_details", {{"reason", "content_filter"}}},
-                {"model", model},
-                {"output", OJson::array({item})},
-                {"output_text", message}};
+  const std::string id = NewId("resp_");
+  const int64_t now = NowUnixSeconds();
+  const OJson resp = ResponseObject(id, now, model, item, true);
   if (!stream) return Json200(Dump(resp), false);
   return Json200(
-      "event: response.completed\n" +
-          Sse({{"type", "response.completed"}, {"sequence_number", 0}, {"response", resp}}),
+      ResponsesRefusalEvents(ResponseObject(id, now, model, item, false), resp, item, message),
       true);
 }
 

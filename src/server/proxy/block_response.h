@@ -30,8 +30,9 @@ HttpResponse ContentFilterError(const guard::GuardResult& blocked);
 // 200 with `message` as the model's answer and finish_reason "content_filter": a chat.completion
 // (chat), a text_completion (completions) or a response object (responses, status
 // "incomplete", incomplete_details.reason "content_filter"). With `stream`: the same as SSE,
-// one chunk carrying the content and the finish reason, then "data: [DONE]" (responses: a
-// response.completed event).
+// one chunk carrying the content and the finish reason, then "data: [DONE]" (responses: the
+// API's events, response.created ... output_text.delta (the whole message) ... a terminal
+// response.incomplete).
 HttpResponse Refusal(ProxyRoute route, const std::string& model, const std::string& message,
                      bool stream);
 

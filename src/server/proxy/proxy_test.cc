@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "server/proxy/block_response.h"
 #include "server/proxy/prompt.h"
@@ -141,7 +143,26 @@ TEST(BlockResponse, RefusalShapes) {
   const json resp = json::parse(Refusal(ProxyRoute::kResponses, "m", "no", false).body);
   EXPECT_EQ(resp["object"], "response");
   EXPECT_EQ(resp["incomplete_details"]["reason"], "content_filter");
-  EXPECT_EQ(resp["output_text"], "no");
+  EXPECT_EQ(resp["output"][0]["content"][0]["text"], "no");
+  EXPECT_FALSE(resp.contains("output_text"));  // an SDK-derived property, not the API's
+  // Streamed: the API's event sequence, each "event: T" + "data: {type: T, sequence_number}".
+  const std::string events = Refusal(ProxyRoute::kResponses, "m", "no", true).body;
+  std::vector<std::string> types;
+  for (size_t at = 0; (at = events.find("data: ", at)) != std::string::npos;) {
+    const size_t stop = events.find("\n\n", at);
+    const json e = json::parse(events.substr(at + 6, stop - at - 6));
+    EXPECT_EQ(e["sequence_number"], types.size());
+    types.push_back(e["type"]);
+    at = stop;
+  }
+  const std::vector<std::string> expected = {
+      "response.created",           "response.in_progress",
+      "response.output_item.added", "response.content_part.added",
+      "response.output_text.delta", "response.output_text.done",
+      "response.content_part.done", "response.output_item.done",
+      "response.incomplete"};
+  EXPECT_EQ(types, expected);
+  EXPECT_EQ(events.find("event: response.created\ndata: "), 0u);
 }
 
 TEST(BlockResponse, VerdictHeaders) {
