@@ -65,7 +65,7 @@ StatusOr<std::unique_ptr<model::Model>> LoadOneWay(BenchEnv& env, Report& r, con
   model::LoadOptions lo;
   lo.quantize_threads = env.options().threads;
   if (way != "none") lo.adapter_dir = adapter;
-  lo.adapter_side_path = way == "side_path";
+  lo.adapter_mode = way == "side_path" ? model::AdapterMode::kSidePath : model::AdapterMode::kMerged;
   const int64_t rss0 = CurrentRssBytes();
   const Clock::time_point t0 = Clock::now();
   HG_ASSIGN_OR_RETURN(std::unique_ptr<model::Model> m, model::Model::Load(env.options().model_dir, lo));

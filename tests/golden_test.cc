@@ -238,7 +238,7 @@ TEST_P(GoldenLora, AdapterLogitsMatchTheFloat64Merge) {
   const LoraFixture f = GetParam();
   model::LoadOptions lo;
   lo.adapter_dir = DataDir(std::string("lora/") + f.adapter);
-  lo.adapter_side_path = f.side_path;
+  lo.adapter_mode = f.side_path ? model::AdapterMode::kSidePath : model::AdapterMode::kMerged;
   auto m = model::Model::Load(DataDir(f.base), lo);
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   ASSERT_NE((*m)->adapter(), nullptr);

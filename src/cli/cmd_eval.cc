@@ -20,7 +20,7 @@ namespace {
 
 struct EvalFlags {
   std::string model, out = "eval-out", on_bad_row = "skip", adjudication, calibration, guard_prompt;
-  std::string adapter, adapter_mode = "merged";
+  std::string adapter, adapter_mode = "auto";
   std::string model_name = "HaloGuard", model_size = "0.8B", weights = "exact";
   std::vector<std::string> data, scores;
   double threshold = 0.65;
@@ -43,7 +43,7 @@ void DeclareFlags(FlagSet& f, EvalFlags& v) {
   f.String("weights", &v.weights, kWeightsHelp);
   f.String("guard-prompt", &v.guard_prompt, "system prompt file with its own category block");
   f.String("adapter", &v.adapter, kAdapterHelp);
-  f.String("adapter-mode", &v.adapter_mode, "merged or side-path (docs/LORA.md)");
+  f.String("adapter-mode", &v.adapter_mode, "auto, merged or side-path (docs/LORA.md)");
   f.Int("window-length", &v.window_length, "user-text tokens per window");
   f.Int("window-stride", &v.window_stride, "tokens between window starts");
   f.Int("limit", &v.limit, "score only the first N rows of each dataset (0 = all)");
@@ -69,7 +69,7 @@ StatusOr<std::vector<eval::ScoreRecord>> ScoreWithModel(const EvalFlags& v,
   options.model = v.model;
   options.guard_prompt_file = v.guard_prompt;
   options.adapter = v.adapter;
-  HG_ASSIGN_OR_RETURN(options.adapter_side_path, ParseAdapterSidePath(v.adapter_mode));
+  HG_ASSIGN_OR_RETURN(options.adapter_mode, ParseAdapterMode(v.adapter_mode));
   options.threshold = v.threshold;
   options.window_length = v.window_length;
   options.window_stride = v.window_stride;

@@ -85,7 +85,7 @@ int RunLogits(int argc, char** argv) {
   }
   model::LoadOptions lo;
   lo.adapter_dir = adapter;
-  lo.adapter_side_path = side_path;
+  lo.adapter_mode = side_path ? model::AdapterMode::kSidePath : model::AdapterMode::kMerged;
   auto m = model::Model::Load(model_dir, lo);
   if (!m.ok()) return fail(m.status());
   ThreadPool pool(static_cast<int>(threads));

@@ -43,11 +43,12 @@ inline StatusOr<model::WeightMode> ParseWeightMode(const std::string& name) {
   return InvalidArgumentError("--weights: expected exact, int8 or bf16, got '" + name + "'");
 }
 
-// --adapter-mode: "merged" -> false, "side-path" -> true (GuardOptions::adapter_side_path).
-inline StatusOr<bool> ParseAdapterSidePath(const std::string& mode) {
-  if (mode == "merged") return false;
-  if (mode == "side-path") return true;
-  return InvalidArgumentError("--adapter-mode: expected merged or side-path, got '" + mode + "'");
+// --adapter-mode: auto | merged | side-path (model::AdapterMode).
+inline StatusOr<model::AdapterMode> ParseAdapterMode(const std::string& mode) {
+  if (mode == "auto") return model::AdapterMode::kAuto;
+  if (mode == "merged") return model::AdapterMode::kMerged;
+  if (mode == "side-path") return model::AdapterMode::kSidePath;
+  return InvalidArgumentError("--adapter-mode: expected auto, merged or side-path, got '" + mode + "'");
 }
 
 // The guard flags as parsed; integers stay 64-bit until GuardOptionsFrom saturates them.
@@ -55,7 +56,7 @@ struct GuardFlags {
   guard::GuardOptions guard;  // guard.model: the default --model (empty = none)
   int64_t threads = 0, max_batch = 16;
   std::string weights = "exact";
-  std::string adapter_mode = "merged";
+  std::string adapter_mode = "auto";
 };
 
 // Declares --model, --threshold, --window-length, --window-stride, --policy, --calibration,
@@ -84,17 +85,18 @@ inline void AddGuardFlags(FlagSet& f, GuardFlags* g) {
   f.String("weights", &g->weights, kWeightsHelp);
   f.String("adapter", &o.adapter, kAdapterHelp);
   f.String("adapter-mode", &g->adapter_mode,
-           "how --adapter is applied: merged (fp32 copies of the targeted matrices, fastest) or "
-           "side-path (y += scale (x A^T) B^T, no copies)");
+           "how --adapter is applied: merged (fp32 copies of the targeted matrices, fastest), "
+           "side-path (y += scale (x A^T) B^T, no copies) or auto (merged unless the copies "
+           "would exceed 1/4 of the checkpoint; int8: merged)");
 }
 
 // The options for guard::LoadClassifier: --weights parsed, integers saturated, ranges checked
 // (guard::ValidateGuardOptions). Errors: INVALID_ARGUMENT naming the flag at fault.
 inline StatusOr<guard::GuardOptions> GuardOptionsFrom(const GuardFlags& g) {
   HG_ASSIGN_OR_RETURN(const model::WeightMode mode, ParseWeightMode(g.weights));
-  HG_ASSIGN_OR_RETURN(const bool side_path, ParseAdapterSidePath(g.adapter_mode));
+  HG_ASSIGN_OR_RETURN(const model::AdapterMode adapter_mode, ParseAdapterMode(g.adapter_mode));
   guard::GuardOptions o = g.guard;
-  o.adapter_side_path = side_path;
+  o.adapter_mode = adapter_mode;
   o.weights = mode;
   o.threads = SaturateInt(g.threads);
   o.max_batch = SaturateInt(g.max_batch);

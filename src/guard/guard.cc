@@ -143,7 +143,7 @@ StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options
   if (!options.adapter.empty()) {
     HG_ASSIGN_OR_RETURN(adapter, hub::ResolveAdapterArg(options.adapter, pull));
     load.adapter_dir = adapter.dir;
-    load.adapter_side_path = options.adapter_side_path;
+    load.adapter_mode = options.adapter_mode;
   }
   HG_ASSIGN_OR_RETURN(std::unique_ptr<model::Model> m, model::Model::Load(resolved.dir, load));
   HG_ASSIGN_OR_RETURN(tokenizer::Tokenizer tok, tokenizer::Tokenizer::LoadFromDir(resolved.dir));

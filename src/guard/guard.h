@@ -33,7 +33,7 @@ struct GuardOptions {
   // only the matrices it targets (docs/LORA.md); a base_model_name_or_path other than the loaded
   // model is a logged warning, shapes that do not fit are an error.
   std::string adapter;
-  bool adapter_side_path = false;  // apply it as the low-rank side path instead of merged copies
+  model::AdapterMode adapter_mode = model::AdapterMode::kAuto;  // merged copies or the side path
 };
 
 // OK iff every number is in range: threshold in [0, 1], 1 <= window_stride <= window_length,

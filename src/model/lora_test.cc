@@ -64,7 +64,7 @@ StatusOr<std::unique_ptr<Model>> LoadWith(const std::string& adapter, WeightMode
   LoadOptions o;
   o.adapter_dir = adapter;
   o.weights = mode;
-  o.adapter_side_path = side_path;
+  o.adapter_mode = side_path ? AdapterMode::kSidePath : AdapterMode::kMerged;
   return Model::Load(kBase, o);
 }
 
@@ -175,6 +175,27 @@ TEST(Lora, SidePathKeepsEveryMatrixMapped) {
   const auto& q = (*m)->weights().layers[1].full.q_proj;
   EXPECT_EQ(q.dtype, DType::kBF16);
   EXPECT_EQ(q.data, (*m)->store().Find("model.language_model.layers.1.self_attn.q_proj.weight")->data);
+}
+
+// kAuto merges when the fp32 copies take at most kAutoMergeFraction of the checkpoint (two
+// [128, 64] q_proj copies: 64 KiB of tiny_qwen35's 388 KiB), takes the side path beyond it (the
+// fixture targets every projection: 496 KiB of copies) and always merges in int8 mode.
+TEST(Lora, AutoModeMergesOnlyWhenTheCopiesAreSmall) {
+  const auto load = [](const std::string& adapter, WeightMode mode) {
+    LoadOptions o;
+    o.adapter_dir = adapter;
+    o.weights = mode;
+    auto m = Model::Load(kBase, o);
+    HG_CHECK(m.ok()) << m.status().ToString();
+    return std::move(*m);
+  };
+  const size_t checkpoint = load("", WeightMode::kExact)->store().total_file_bytes();
+  ASSERT_LE(2u * 128 * 64 * 4, kAutoMergeFraction * checkpoint);
+  EXPECT_EQ(load(WriteAdapter(QProjFactors()), WeightMode::kExact)->adapter_side_path(), nullptr);
+  auto all = load(kFixture, WeightMode::kExact);
+  ASSERT_NE(all->adapter_side_path(), nullptr);
+  EXPECT_GT(all->adapter()->modules.size(), 20u);
+  EXPECT_EQ(load(kFixture, WeightMode::kInt8)->adapter_side_path(), nullptr);
 }
 
 // Logits of one sequence alone and the same sequence batched with another: bit-identical, for

@@ -158,10 +158,29 @@ StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const LoadO
   return m;
 }
 
+// kAuto's choice for `adapter` on a checkpoint of `checkpoint_bytes` (AdapterMode); the reason
+// goes to the log.
+bool AutoChoosesSidePath(const LoraAdapter& adapter, WeightMode weights, size_t checkpoint_bytes) {
+  if (weights == WeightMode::kInt8) return false;  // merged matrices replace the int8 copies
+  size_t merged_bytes = 0;
+  for (const LoraModule& mod : adapter.modules)
+    merged_bytes += size_t(mod.base->rows) * size_t(mod.base->cols) * sizeof(float);
+  const bool side = double(merged_bytes) > kAutoMergeFraction * double(checkpoint_bytes);
+  HG_LOG(INFO) << "adapter: --adapter-mode auto: merged copies would take " << (merged_bytes >> 20)
+               << " MiB fp32, " << (side ? "more" : "at most") << " than " << kAutoMergeFraction
+               << " x the checkpoint's " << (checkpoint_bytes >> 20) << " MiB -> "
+               << (side ? "side path" : "merged");
+  return side;
+}
+
 Status Model::ApplyAdapter(const LoadOptions& options) {
   HG_ASSIGN_OR_RETURN(LoraAdapter ad, LoadLoraAdapter(options.adapter_dir, config_, &weights_));
   adapter_ = std::make_unique<LoraAdapter>(std::move(ad));
-  if (options.adapter_side_path) {
+  const bool side_path =
+      options.adapter_mode == AdapterMode::kSidePath ||
+      (options.adapter_mode == AdapterMode::kAuto &&
+       AutoChoosesSidePath(*adapter_, options.weights, store_->total_file_bytes()));
+  if (side_path) {
     side_path_ = std::make_unique<LoraSidePath>(*adapter_);
     adapter_bytes_ = side_path_->bytes();
     HG_LOG(INFO) << "adapter: side path on " << adapter_->modules.size() << " matrices (r = "

@@ -68,6 +68,13 @@ struct ForwardOptions {
 // non-BF16 checkpoint, the model logs that and loads as kExact.
 enum class WeightMode { kExact, kInt8, kBf16 };
 
+// How a LoRA adapter is applied (docs/LORA.md). kAuto: merged copies when they are cheap (int8
+// mode, where only the int8 copy every matrix has remains, or merged fp32 copies of at most
+// kAutoMergeFraction of the checkpoint's bytes), else the side path, so an all-linear adapter never
+// costs a second full-size copy of the weights.
+enum class AdapterMode { kAuto, kMerged, kSidePath };
+inline constexpr double kAutoMergeFraction = 0.25;
+
 struct LoadOptions {
   WeightMode weights = WeightMode::kExact;
   int quantize_threads = 0;  // threads for int8 quantisation / adapter merge at load (0 = all cores)
@@ -75,10 +82,10 @@ struct LoadOptions {
   // merged into private fp32 copies of only the matrices it targets (docs/LORA.md); in kInt8
   // mode the merged matrices are what gets quantised, one at a time (no fp32 copy is kept).
   std::string adapter_dir;
-  // How the adapter is applied: merged copies (default) or the low-rank side path (LoraSidePath:
-  // no copy of any matrix; in kInt8 mode the unmerged base is quantised and the side path stays
-  // fp32).
-  bool adapter_side_path = false;
+  // How the adapter is applied: merged copies or the low-rank side path (LoraSidePath: no copy of
+  // any matrix; in kInt8 mode the unmerged base is quantised and the side path stays fp32);
+  // kAuto picks one by memory (AdapterMode).
+  AdapterMode adapter_mode = AdapterMode::kAuto;
 };
 
 class Model {
@@ -96,7 +103,7 @@ class Model {
   // path's fp32 factors.
   const LoraAdapter* adapter() const { return adapter_.get(); }
   size_t adapter_bytes() const { return adapter_bytes_; }
-  // Non-null when the adapter runs as a side path (LoadOptions::adapter_side_path).
+  // Non-null when the adapter runs as a side path (LoadOptions::adapter_mode).
   const LoraSidePath* adapter_side_path() const { return side_path_.get(); }
   // Bytes of the forward workspace for a batch of `rows` tokens in total (fp32 activations and
   // block scratch, ~80 KiB per token for the 0.8B shape). Up to 64 MiB it is kept per calling
@@ -131,7 +138,7 @@ class Model {
   size_t int8_bytes_ = 0;
   std::unique_ptr<LoraAdapter> adapter_;
   std::vector<std::vector<float>> merged_;  // the adapter's merged matrices [out, in] f32
-  std::unique_ptr<LoraSidePath> side_path_;  // set instead of merged_ with adapter_side_path
+  std::unique_ptr<LoraSidePath> side_path_;  // set instead of merged_ for the side path
   size_t adapter_bytes_ = 0;
 };
 
