@@ -115,6 +115,7 @@ void DescribeAdapter(const hub::ResolvedModel& resolved, const model::Model& m,
   info->adapter_base = ad->config.base_model_name_or_path;
   info->adapter_rank = ad->config.r;
   info->adapter_scale = ad->config.scale();
+  info->adapter_mode = m.adapter_side_path() != nullptr ? "side_path" : "merged";
   info->adapter_modules = static_cast<int64_t>(ad->modules.size());
   info->adapter_bytes = m.adapter_bytes();
   if (!info->adapter_digest.empty()) info->artifact_digests["adapter/adapter_model.safetensors"] = info->adapter_digest;
@@ -128,7 +129,8 @@ void DescribeAdapter(const hub::ResolvedModel& resolved, const model::Model& m,
                     << "'; using it because every targeted matrix has the expected shape";
   }
   HG_LOG(INFO) << "guard: adapter " << info->adapter_id << " (" << info->adapter_digest << ", r "
-               << info->adapter_rank << ", " << info->adapter_modules << " matrices merged)";
+               << info->adapter_rank << ", " << info->adapter_modules << " matrices, " << info->adapter_mode
+               << ")";
 }
 
 StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options) {

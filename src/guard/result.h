@@ -93,8 +93,9 @@ struct ModelInfo {
   std::vector<std::string> categories{kCategories.begin(), kCategories.end()};
   // The PEFT LoRA adapter merged at load (adapter_id empty = none): repo id (or directory),
   // commit, "sha256:<hex>" of adapter_model.safetensors, its base_model_name_or_path, rank,
-  // scale, targeted matrices and the bytes of their merged copies.
-  std::string adapter_id, adapter_revision, adapter_digest, adapter_base;
+  // scale, how it is applied ("merged" | "side_path"), targeted matrices and the adapter's
+  // memory (merged copies or side-path factors).
+  std::string adapter_id, adapter_revision, adapter_digest, adapter_base, adapter_mode;
   int64_t adapter_rank = 0, adapter_modules = 0;
   double adapter_scale = 0;
   size_t adapter_bytes = 0;

@@ -520,8 +520,9 @@ std::string HealthJson(const HealthView& h) {
                                {"base_model_name_or_path", m->adapter_base},
                                {"r", m->adapter_rank},
                                {"scale", m->adapter_scale},
-                               {"merged_matrices", m->adapter_modules},
-                               {"merged_bytes", m->adapter_bytes}};
+                               {"mode", m->adapter_mode},
+                               {"matrices", m->adapter_modules},
+                               {"bytes", m->adapter_bytes}};
   }
   j["version"] = h.version;
   j["uptime_s"] = std::round(h.uptime_s * 1000) / 1000;

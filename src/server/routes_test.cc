@@ -594,6 +594,7 @@ TEST(HealthJson, ListsTheLoraAdapterAndItsDigest) {
   info.adapter_base = "astroware/HaloGuard1-Gen-0.8B";
   info.adapter_rank = 16;
   info.adapter_scale = 2;
+  info.adapter_mode = "merged";
   info.adapter_modules = 96;
   info.adapter_bytes = 1024;
   json h = json::parse(HealthJson({"ok", true, &info, "v", 1}));
@@ -603,8 +604,9 @@ TEST(HealthJson, ListsTheLoraAdapterAndItsDigest) {
   EXPECT_EQ(h["adapter"]["base_model_name_or_path"], "astroware/HaloGuard1-Gen-0.8B");
   EXPECT_EQ(h["adapter"]["r"], 16);
   EXPECT_EQ(h["adapter"]["scale"], 2.0);
-  EXPECT_EQ(h["adapter"]["merged_matrices"], 96);
-  EXPECT_EQ(h["adapter"]["merged_bytes"], 1024);
+  EXPECT_EQ(h["adapter"]["mode"], "merged");
+  EXPECT_EQ(h["adapter"]["matrices"], 96);
+  EXPECT_EQ(h["adapter"]["bytes"], 1024);
 }
 
 TEST_F(RoutesTest, ModelsAndRequestIds) {

@@ -265,7 +265,7 @@ async function refreshSettings() {
       ['window length', h.window_length], ['window stride', h.window_stride],
       ['policy file', s.policy_file || 'built-in'], ['calibration file', s.calibration_file || 'none'],
       ['attack rules file', s.attack_rules_file || 'built-in'],
-      ['LoRA adapter', h.adapter ? `${h.adapter.id} (r ${h.adapter.r}, ${h.adapter.sha256})` : 'none'],
+      ['LoRA adapter', h.adapter ? `${h.adapter.id} (r ${h.adapter.r}, ${h.adapter.mode}, ${h.adapter.sha256})` : 'none'],
       ['version', h.version]];
     for (const [name, d] of Object.entries(h.artifact_digests || {})) rows.push(['digest ' + name, d]);
     dl.replaceChildren();
