@@ -101,6 +101,23 @@ TEST_P(MatMulTest, RowsAreBitIdenticalWhateverTheBatch) {
   }
 }
 
+// Every row count 1..130 (GEMV, every tile height, both GEMM loop orders and their chunks) over
+// a K tail (300 = 256 + 44: the prefetcher's last, shorter block) and a column tail (70 = 2 x 32
+// + 6): each call's rows equal the same rows of one 130-row call, bit for bit.
+TEST_P(MatMulTest, EveryRowCountIsBitIdenticalOverKAndColumnTails) {
+  const int64_t N = 70, K = 300, T = 130;
+  StoredWeights sw(DType::kBF16, N, K, 61);
+  std::vector<float> x = Random(T * K, 62), all(T * N);
+  MatMul(pool_, x.data(), T, sw.w, all.data());
+  for (int64_t n = 1; n <= T; ++n) {
+    const int64_t t0 = (T - n) / 2;
+    std::vector<float> part(n * N + 1, NAN);
+    MatMul(pool_, x.data() + t0 * K, n, sw.w, part.data());
+    for (int64_t i = 0; i < n * N; ++i) ASSERT_EQ(part[i], all[t0 * N + i]) << "rows " << t0 << "+" << n << " i=" << i;
+    EXPECT_TRUE(std::isnan(part[n * N])) << "wrote past the output, rows " << n;
+  }
+}
+
 // The int8 twin computes the same integers and the same float operations in the same order, so
 // every target must agree with ref::MatMulInt8 bit for bit.
 TEST_P(MatMulTest, Int8IsBitExactWithItsReference) {
