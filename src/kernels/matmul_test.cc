@@ -136,6 +136,27 @@ TEST_P(MatMulTest, Int8IsBitExactWithItsReference) {
   }
 }
 
+// Every row count 1..130 (balanced tiles of every height; the panel-outer order with the next
+// panel's prefetch up to 128 rows, the tile-outer one above) over a K tail (K4 = 300, not a
+// multiple of 8 groups) and a column tail (70 = 2 x 32 + 6): bit-exact against the reference.
+TEST_P(MatMulTest, Int8EveryRowCountIsBitExactOverTails) {
+  const int64_t N = 70, K = 299, T = 130;
+  StoredWeights sw(DType::kBF16, N, K, 71);
+  const QuantizedMatrix q = QuantizeWeights(pool_, sw.w);
+  WeightMatrix wq = sw.w;
+  wq.int8 = &q;
+  const std::vector<float> x = Random(T * K, 72);
+  std::vector<float> want(T * N);
+  ref::MatMulInt8(x.data(), T, q, want.data());
+  for (int64_t n = 1; n <= T; ++n) {
+    const int64_t t0 = (T - n) / 2;
+    std::vector<float> y(n * N + 1, NAN);
+    MatMul(pool_, x.data() + t0 * K, n, wq, y.data());
+    for (int64_t i = 0; i < n * N; ++i) ASSERT_EQ(y[i], want[t0 * N + i]) << "rows " << t0 << "+" << n << " i=" << i;
+    EXPECT_TRUE(std::isnan(y[n * N])) << "wrote past the output, rows " << n;
+  }
+}
+
 TEST(Int8, QuantizedWeightsRoundTripWithinHalfAStep) {
   ThreadPool pool(2);
   const int64_t N = 37, K = 70;
