@@ -40,6 +40,19 @@ struct StoredWeights {
   }
 };
 
+// BF16 weights, their int8 copy, and the matrix MatMul multiplies in int8 mode.
+struct Int8Weights {
+  StoredWeights sw;
+  QuantizedMatrix q;
+  WeightMatrix wq;
+  Int8Weights(ThreadPool& pool, int64_t N, int64_t K, uint32_t seed)
+      : sw(DType::kBF16, N, K, seed), q(QuantizeWeights(pool, sw.w)), wq(sw.w) {
+    wq.int8 = &q;
+  }
+  Int8Weights(const Int8Weights&) = delete;  // wq points into q
+  Int8Weights& operator=(const Int8Weights&) = delete;
+};
+
 struct Shape {
   int64_t T, N, K;
 };
@@ -123,10 +136,9 @@ TEST_P(MatMulTest, EveryRowCountIsBitIdenticalOverKAndColumnTails) {
 TEST_P(MatMulTest, Int8IsBitExactWithItsReference) {
   const Shape shapes[] = {{1, 40, 67}, {3, 33, 5}, {14, 64, 256}, {15, 300, 130}, {40, 1, 9}};
   for (const Shape& s : shapes) {
-    StoredWeights sw(DType::kBF16, s.N, s.K, 21);
-    const QuantizedMatrix q = QuantizeWeights(pool_, sw.w);
-    WeightMatrix wq = sw.w;
-    wq.int8 = &q;
+    const Int8Weights iw(pool_, s.N, s.K, 21);
+    const QuantizedMatrix& q = iw.q;
+    const WeightMatrix& wq = iw.wq;
     std::vector<float> x = Random(s.T * s.K, 22), y(s.T * s.N), want(s.T * s.N);
     x[0] = 0.0f;
     if (s.T > 1) std::fill(x.begin() + s.K, x.begin() + 2 * s.K, 0.0f);  // an all-zero row
@@ -141,10 +153,9 @@ TEST_P(MatMulTest, Int8IsBitExactWithItsReference) {
 // multiple of 8 groups) and a column tail (70 = 2 x 32 + 6): bit-exact against the reference.
 TEST_P(MatMulTest, Int8EveryRowCountIsBitExactOverTails) {
   const int64_t N = 70, K = 299, T = 130;
-  StoredWeights sw(DType::kBF16, N, K, 71);
-  const QuantizedMatrix q = QuantizeWeights(pool_, sw.w);
-  WeightMatrix wq = sw.w;
-  wq.int8 = &q;
+  const Int8Weights iw(pool_, N, K, 71);
+  const QuantizedMatrix& q = iw.q;
+  const WeightMatrix& wq = iw.wq;
   const std::vector<float> x = Random(T * K, 72);
   std::vector<float> want(T * N);
   ref::MatMulInt8(x.data(), T, q, want.data());
@@ -187,10 +198,10 @@ TEST(Int8, QuantizedWeightsRoundTripWithinHalfAStep) {
 // sum_k |x_k| |w_k - sw wq_k| + |x_k - sx xq_k| |sw wq_k| <= sw/2 sum|x| + sx/2 sum|sw wq|.
 TEST_P(MatMulTest, Int8ErrorWithinQuantisationBound) {
   const int64_t T = 9, N = 70, K = 300;
-  StoredWeights sw(DType::kBF16, N, K, 41);
-  const QuantizedMatrix q = QuantizeWeights(pool_, sw.w);
-  WeightMatrix wq = sw.w;
-  wq.int8 = &q;
+  const Int8Weights iw(pool_, N, K, 41);
+  const StoredWeights& sw = iw.sw;
+  const QuantizedMatrix& q = iw.q;
+  const WeightMatrix& wq = iw.wq;
   std::vector<float> x = Random(T * K, 42), y(T * N);
   MatMul(pool_, x.data(), T, wq, y.data());
   std::vector<int8_t> xq(K);
