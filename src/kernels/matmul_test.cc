@@ -40,6 +40,19 @@ struct StoredWeights {
   }
 };
 
+// BF16 weights, their int8 copy, and the matrix MatMul multiplies in int8 mode.
+struct Int8Weights {
+  StoredWeights sw;
+  QuantizedMatrix q;
+  WeightMatrix wq;
+  Int8Weights(ThreadPool& pool, int64_t N, int64_t K, uint32_t seed)
+      : sw(DType::kBF16, N, K, seed), q(QuantizeWeights(pool, sw.w)), wq(sw.w) {
+    wq.int8 = &q;
+  }
+  Int8Weights(const Int8Weights&) = delete;  // wq points into q
+  Int8Weights& operator=(const Int8Weights&) = delete;
+};
+
 struct Shape {
   int64_t T, N, K;
 };
@@ -101,21 +114,57 @@ TEST_P(MatMulTest, RowsAreBitIdenticalWhateverTheBatch) {
   }
 }
 
+// Every row count 1..130 (GEMV, every tile height, both GEMM loop orders and their chunks) over
+// a K tail (300 = 256 + 44: the prefetcher's last, shorter block) and a column tail (70 = 2 x 32
+// + 6): each call's rows equal the same rows of one 130-row call, bit for bit.
+TEST_P(MatMulTest, EveryRowCountIsBitIdenticalOverKAndColumnTails) {
+  const int64_t N = 70, K = 300, T = 130;
+  StoredWeights sw(DType::kBF16, N, K, 61);
+  std::vector<float> x = Random(T * K, 62), all(T * N);
+  MatMul(pool_, x.data(), T, sw.w, all.data());
+  for (int64_t n = 1; n <= T; ++n) {
+    const int64_t t0 = (T - n) / 2;
+    std::vector<float> part(n * N + 1, NAN);
+    MatMul(pool_, x.data() + t0 * K, n, sw.w, part.data());
+    for (int64_t i = 0; i < n * N; ++i) ASSERT_EQ(part[i], all[t0 * N + i]) << "rows " << t0 << "+" << n << " i=" << i;
+    EXPECT_TRUE(std::isnan(part[n * N])) << "wrote past the output, rows " << n;
+  }
+}
+
 // The int8 twin computes the same integers and the same float operations in the same order, so
 // every target must agree with ref::MatMulInt8 bit for bit.
 TEST_P(MatMulTest, Int8IsBitExactWithItsReference) {
   const Shape shapes[] = {{1, 40, 67}, {3, 33, 5}, {14, 64, 256}, {15, 300, 130}, {40, 1, 9}};
   for (const Shape& s : shapes) {
-    StoredWeights sw(DType::kBF16, s.N, s.K, 21);
-    const QuantizedMatrix q = QuantizeWeights(pool_, sw.w);
-    WeightMatrix wq = sw.w;
-    wq.int8 = &q;
+    const Int8Weights iw(pool_, s.N, s.K, 21);
+    const QuantizedMatrix& q = iw.q;
+    const WeightMatrix& wq = iw.wq;
     std::vector<float> x = Random(s.T * s.K, 22), y(s.T * s.N), want(s.T * s.N);
     x[0] = 0.0f;
     if (s.T > 1) std::fill(x.begin() + s.K, x.begin() + 2 * s.K, 0.0f);  // an all-zero row
     MatMul(pool_, x.data(), s.T, wq, y.data());
     ref::MatMulInt8(x.data(), s.T, q, want.data());
     for (size_t i = 0; i < y.size(); ++i) ASSERT_EQ(y[i], want[i]) << "T=" << s.T << " N=" << s.N << " i=" << i;
+  }
+}
+
+// Every row count 1..130 (balanced tiles of every height; the panel-outer order with the next
+// panel's prefetch up to 128 rows, the tile-outer one above) over a K tail (K4 = 300, not a
+// multiple of 8 groups) and a column tail (70 = 2 x 32 + 6): bit-exact against the reference.
+TEST_P(MatMulTest, Int8EveryRowCountIsBitExactOverTails) {
+  const int64_t N = 70, K = 299, T = 130;
+  const Int8Weights iw(pool_, N, K, 71);
+  const QuantizedMatrix& q = iw.q;
+  const WeightMatrix& wq = iw.wq;
+  const std::vector<float> x = Random(T * K, 72);
+  std::vector<float> want(T * N);
+  ref::MatMulInt8(x.data(), T, q, want.data());
+  for (int64_t n = 1; n <= T; ++n) {
+    const int64_t t0 = (T - n) / 2;
+    std::vector<float> y(n * N + 1, NAN);
+    MatMul(pool_, x.data() + t0 * K, n, wq, y.data());
+    for (int64_t i = 0; i < n * N; ++i) ASSERT_EQ(y[i], want[t0 * N + i]) << "rows " << t0 << "+" << n << " i=" << i;
+    EXPECT_TRUE(std::isnan(y[n * N])) << "wrote past the output, rows " << n;
   }
 }
 
@@ -149,10 +198,10 @@ TEST(Int8, QuantizedWeightsRoundTripWithinHalfAStep) {
 // sum_k |x_k| |w_k - sw wq_k| + |x_k - sx xq_k| |sw wq_k| <= sw/2 sum|x| + sx/2 sum|sw wq|.
 TEST_P(MatMulTest, Int8ErrorWithinQuantisationBound) {
   const int64_t T = 9, N = 70, K = 300;
-  StoredWeights sw(DType::kBF16, N, K, 41);
-  const QuantizedMatrix q = QuantizeWeights(pool_, sw.w);
-  WeightMatrix wq = sw.w;
-  wq.int8 = &q;
+  const Int8Weights iw(pool_, N, K, 41);
+  const StoredWeights& sw = iw.sw;
+  const QuantizedMatrix& q = iw.q;
+  const WeightMatrix& wq = iw.wq;
   std::vector<float> x = Random(T * K, 42), y(T * N);
   MatMul(pool_, x.data(), T, wq, y.data());
   std::vector<int8_t> xq(K);

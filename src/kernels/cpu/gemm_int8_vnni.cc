@@ -29,10 +29,20 @@ inline __m512i Broadcast4(const uint8_t* p) {
   return _mm512_set1_epi32(v);
 }
 
+// Prefetches a contiguous byte range (a slice of the next weight panel) a few lines at a time,
+// spread over a tile's k loop (Step every 8 groups), so the panel is in L2 before its first tile.
+struct SlicePrefetch {
+  const char* p = nullptr;
+  int64_t left = 0, per_step = 0;  // bytes
+  void Step() {
+    for (int64_t b = 0; b < per_step && left > 0; b += 64, p += 64, left -= 64) _mm_prefetch(p, _MM_HINT_T1);
+  }
+};
+
 // y[t:t+M, n:n+nr] = dequantised x_u[t:t+M, :] · wq[n:n+32, :]^T; the max |sum| is
 // K * 255 * 127 < 2^31 for K < 66000, so int32 never overflows.
 template <int M>
-void Tile(const cpu::Int8Args& a, int64_t t, int64_t n, int64_t nr) {
+void Tile(const cpu::Int8Args& a, int64_t t, int64_t n, int64_t nr, SlicePrefetch& pf) {
   const int64_t K4 = cpu::RoundUp(a.K, 4), groups = K4 / 4;
   const int8_t* panel = a.wq + (n / kNr) * K4 * kNr;
   const uint8_t* x = a.xu + t * K4;
@@ -40,6 +50,7 @@ void Tile(const cpu::Int8Args& a, int64_t t, int64_t n, int64_t nr) {
 #pragma GCC unroll 14
   for (int m = 0; m < M; ++m) acc0[m] = acc1[m] = _mm512_setzero_si512();
   for (int64_t g = 0; g < groups; ++g) {
+    if ((g & 7) == 0) pf.Step();
     const __m512i b0 = _mm512_loadu_si512(panel + g * 128), b1 = _mm512_loadu_si512(panel + g * 128 + 64);
 #pragma GCC unroll 14
     for (int m = 0; m < M; ++m) {
@@ -63,7 +74,7 @@ void Tile(const cpu::Int8Args& a, int64_t t, int64_t n, int64_t nr) {
   }
 }
 
-using TileFn = void (*)(const cpu::Int8Args&, int64_t, int64_t, int64_t);
+using TileFn = void (*)(const cpu::Int8Args&, int64_t, int64_t, int64_t, SlicePrefetch&);
 constexpr TileFn kTiles[kMr + 1] = {nullptr,  Tile<1>,  Tile<2>,  Tile<3>,  Tile<4>,
                                     Tile<5>,  Tile<6>,  Tile<7>,  Tile<8>,  Tile<9>,
                                     Tile<10>, Tile<11>, Tile<12>, Tile<13>, Tile<14>};
@@ -96,10 +107,43 @@ void QuantizeRows(const float* x, int64_t T, int64_t K, int64_t ldx, uint8_t* xu
   }
 }
 
+// The task's rows are split into ceil(rows / kMr) tiles of near-equal height (57 rows: 12, 12,
+// 11, 11, 11 rather than 4 x 14 + 1: a one-row tile is bound by the latency of its 2 vpdpbusd
+// chains). Tasks of at most kPanelOuterRows rows run all their tiles against one weight panel,
+// then the next, while each tile's k loop prefetches a slice of the next panel: at 32-64 rows the
+// weights stream from memory, and without the prefetch the first tile of every panel waited for
+// them (one thread, weights from memory: 57 rows 443 -> ~700 GOP/s vs 694 with the weights
+// cache-resident). Larger tasks run each tile across all panels. Every row's sums are exact
+// integers, so neither the split nor the order shows in the results.
+constexpr int64_t kPanelOuterRows = 128;
+
 void GemmInt8(const cpu::Int8Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1) {
-  for (int64_t t = t0; t < t1; t += kMr) {
-    const int64_t mr = Min(kMr, t1 - t);
-    for (int64_t n = n0; n < n1; n += kNr) kTiles[mr](a, t, n, Min(kNr, n1 - n));
+  const int64_t rows = t1 - t0, tiles = (rows + kMr - 1) / kMr;
+  if (tiles <= 0) return;
+  const int64_t base = rows / tiles, extra = rows % tiles, K4 = cpu::RoundUp(a.K, 4);
+  const int64_t panel_bytes = K4 * kNr, groups = K4 / 4;
+  auto height = [&](int64_t i) { return base + (i < extra ? 1 : 0); };
+  auto start = [&](int64_t i) { return t0 + i * base + Min(i, extra); };
+  SlicePrefetch none;
+  if (rows > kPanelOuterRows) {
+    for (int64_t i = 0; i < tiles; ++i) {
+      for (int64_t n = n0; n < n1; n += kNr) kTiles[height(i)](a, start(i), n, Min(kNr, n1 - n), none);
+    }
+    return;
+  }
+  // Each tile prefetches its share of the next panel: per_step bytes every 8 groups.
+  const int64_t share = (panel_bytes / tiles + 63) / 64 * 64, steps = (groups + 7) / 8;
+  for (int64_t n = n0; n < n1; n += kNr) {
+    const char* next = n + kNr < n1 ? reinterpret_cast<const char*>(a.wq + (n / kNr + 1) * panel_bytes) : nullptr;
+    for (int64_t i = 0; i < tiles; ++i) {
+      SlicePrefetch pf;
+      if (next != nullptr) {
+        pf.p = next + i * share;
+        pf.left = Min(share, panel_bytes - i * share);
+        pf.per_step = (pf.left / steps + 63) / 64 * 64 + 64;
+      }
+      kTiles[height(i)](a, start(i), n, Min(kNr, n1 - n), pf);
+    }
   }
 }
 
