@@ -89,13 +89,8 @@ TEST_P(GoldenTest, EveryLayerAndTheLogitsMatchTheReference) {
     taps[n].assign(d, d + rows * cols);
   };
   ThreadPool pool(2);
-  model::InferenceState st = (*m)->NewState();
   std::vector<float> logits;
-  model::SequenceInput in{&st, g.ids};
-  for (int64_t p = 0; p < T; ++p) in.logit_positions.push_back(static_cast<int32_t>(p));
-  in.logits = &logits;
-  std::span<model::SequenceInput> batch(&in, 1);
-  ASSERT_TRUE((*m)->Forward(pool, batch, opt).ok());
+  ASSERT_TRUE((*m)->ForwardAllPositions(pool, g.ids, &logits, opt).ok());
   ExpectWithin("embed", taps["embed"], g.Get("embed"), 0.0);  // a lookup: exact
   const int L = static_cast<int>(c.num_hidden_layers);
   for (int l = 0; l < L; ++l) {
@@ -170,13 +165,8 @@ TEST(GoldenBf16, Bf16ModeMatchesTheBf16RoundedReference) {
   const model::TextConfig& c = (*m)->config();
   const int64_t T = 40, V = c.vocab_size;
   ThreadPool pool(2);
-  model::InferenceState st = (*m)->NewState();
   std::vector<float> logits;
-  model::SequenceInput in{&st, std::span<const int32_t>(exact.ids.data(), T)};
-  for (int64_t p = 0; p < T; ++p) in.logit_positions.push_back(static_cast<int32_t>(p));
-  in.logits = &logits;
-  std::span<model::SequenceInput> batch(&in, 1);
-  ASSERT_TRUE((*m)->Forward(pool, batch).ok());
+  ASSERT_TRUE((*m)->ForwardAllPositions(pool, std::span<const int32_t>(exact.ids.data(), T), &logits).ok());
   const auto want = g.Get("logits");
   auto exact_logits = exact.Get("logits");
   exact_logits.resize(static_cast<size_t>(T * V));  // the first 40 positions (causal)
@@ -222,13 +212,8 @@ std::string DataDir(const std::string& rel) { return std::string(HG_SOURCE_DIR) 
 // Logits [T, V] of all positions of `ids` through `m`.
 std::vector<float> AllLogits(const model::Model& m, const std::vector<int32_t>& ids) {
   ThreadPool pool(2);
-  model::InferenceState st = m.NewState();
   std::vector<float> logits;
-  model::SequenceInput in{&st, ids};
-  for (size_t p = 0; p < ids.size(); ++p) in.logit_positions.push_back(static_cast<int32_t>(p));
-  in.logits = &logits;
-  std::span<model::SequenceInput> batch(&in, 1);
-  HG_CHECK(m.Forward(pool, batch).ok());
+  HG_CHECK(m.ForwardAllPositions(pool, ids, &logits).ok());
   return logits;
 }
 

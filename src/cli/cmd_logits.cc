@@ -39,13 +39,8 @@ Status DumpLayers(const model::Model& m, ThreadPool& pool, const std::vector<int
     taps.emplace_back(name, std::vector<float>(d, d + rows * cols));
     shapes.push_back({rows, cols});
   };
-  model::InferenceState st = m.NewState();
   std::vector<float> logits;
-  model::SequenceInput in{&st, ids};
-  for (size_t p = 0; p < ids.size(); ++p) in.logit_positions.push_back(static_cast<int32_t>(p));
-  in.logits = &logits;
-  std::span<model::SequenceInput> batch(&in, 1);
-  HG_RETURN_IF_ERROR(m.Forward(pool, batch, opt));
+  HG_RETURN_IF_ERROR(m.ForwardAllPositions(pool, ids, &logits, opt));
   model::SafetensorsWriter w;
   for (size_t i = 0; i < taps.size(); ++i) w.Declare(taps[i].first, DType::kF32, shapes[i]);
   w.Declare("logits", DType::kF32, {static_cast<int64_t>(ids.size()), m.config().vocab_size});

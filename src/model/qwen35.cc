@@ -244,6 +244,15 @@ size_t Model::WorkspaceBytes(int64_t rows) const {
   return static_cast<size_t>(WorkspaceFloats(config_, rows, rows)) * sizeof(float);
 }
 
+Status Model::ForwardAllPositions(ThreadPool& pool, std::span<const int32_t> ids,
+                                  std::vector<float>* logits, const ForwardOptions& options) const {
+  InferenceState st = NewState();
+  SequenceInput in{&st, ids};
+  for (size_t p = 0; p < ids.size(); ++p) in.logit_positions.push_back(static_cast<int32_t>(p));
+  in.logits = logits;
+  return Forward(pool, std::span<SequenceInput>(&in, 1), options);
+}
+
 Status Model::Forward(ThreadPool& pool, std::span<SequenceInput> batch,
                       const ForwardOptions& options) const {
   const TextConfig& c = config_;

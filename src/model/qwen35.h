@@ -123,6 +123,11 @@ class Model {
   Status Forward(ThreadPool& pool, std::span<SequenceInput> batch,
                  const ForwardOptions& options = {}) const;
 
+  // `ids` [T] alone through a fresh state, logits at every position into `logits` [T, V]
+  // (reference comparisons, layer dumps). Errors: those of Forward.
+  Status ForwardAllPositions(ThreadPool& pool, std::span<const int32_t> ids,
+                             std::vector<float>* logits, const ForwardOptions& options = {}) const;
+
  private:
   Model() = default;
   Status QuantizeMatrices(int threads);
