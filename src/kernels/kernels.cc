@@ -42,27 +42,13 @@ void SigmoidMul(const float* x, const float* gate, int64_t n, float* out) {
   cpu::Ops().sigmoid_mul(x, gate, n, out);
 }
 
-void CausalConv1dSilu(const float* x, int64_t T, int64_t C, const float* state_in,
-                      const float* w, int64_t K, float* out, float* state_out) {
-  if (K > cpu::kConvMaxK) {
-    ref::CausalConv1dSilu(x, T, C, state_in, w, K, out, state_out);
-    return;
-  }
-  cpu::Ops().causal_conv1d_silu(x, T, C, state_in, w, K, out, state_out);
-}
+namespace {
 
-void CausalConv1dSilu(ThreadPool& pool, const float* x, int64_t T, int64_t C,
-                      const float* state_in, const float* w, int64_t K, float* out,
-                      float* state_out) {
-  // An output row needs only its K-1 predecessors: the first chunk reads them from state_in,
-  // later chunks (each >= K-1 rows long) from x. state_out may alias state_in, so the state is
-  // updated once every chunk is done: row r of it is row T + r of [state_in | x].
-  pool.ParallelFor(0, T, std::max<int64_t>(K - 1, 32), [&](int64_t t0, int64_t t1, int) {
-    const float* st = t0 == 0 ? state_in : x + (t0 - (K - 1)) * C;
-    CausalConv1dSilu(x + t0 * C, t1 - t0, C, st, w, K, out + t0 * C, nullptr);
-  });
-  if (state_out == nullptr) return;
-  for (int64_t r = 0; r < K - 1; ++r) {  // ascending: reads row r + T >= r, alias-safe
+// Row r of the new conv state = row T + r of [state_in | x] (kernels.h CausalConv1dSilu).
+// Ascending: row r reads row r + T >= r, so state_out may alias state_in.
+void UpdateConvState(const float* x, int64_t T, int64_t C, const float* state_in, int64_t K,
+                     float* state_out) {
+  for (int64_t r = 0; r < K - 1; ++r) {
     const int64_t src = T + r;
     float* dst = state_out + r * C;
     if (src >= K - 1) {
@@ -73,6 +59,38 @@ void CausalConv1dSilu(ThreadPool& pool, const float* x, int64_t T, int64_t C,
       std::fill(dst, dst + C, 0.0f);
     }
   }
+}
+
+}  // namespace
+
+void CausalConv1dSilu(const float* x, int64_t T, int64_t C, const float* state_in,
+                      const float* w, int64_t K, float* out, float* state_out) {
+  if (K > cpu::kConvMaxK) {
+    ref::CausalConv1dSilu(x, T, C, state_in, w, K, out, state_out);
+    return;
+  }
+  cpu::Ops().causal_conv1d_silu(x, T, C, 0, C, state_in, w, K, out);
+  if (state_out != nullptr) UpdateConvState(x, T, C, state_in, K, state_out);
+}
+
+void CausalConv1dSilu(ThreadPool& pool, const float* x, int64_t T, int64_t C,
+                      const float* state_in, const float* w, int64_t K, float* out,
+                      float* state_out) {
+  if (K > cpu::kConvMaxK) {
+    ref::CausalConv1dSilu(x, T, C, state_in, w, K, out, state_out);
+    return;
+  }
+  // Channels are independent: split them (tokens would give one chunk to a short request),
+  // in ranges of kConvChannels, enough tasks to balance; the state is updated once all
+  // outputs are done, since state_out may alias state_in.
+  constexpr int64_t kConvChannels = 512;
+  const cpu::OpTable& ops = cpu::Ops();
+  const int64_t tasks = (C + kConvChannels - 1) / kConvChannels;
+  pool.Run(static_cast<int>(tasks), [&](int task, int) {
+    const int64_t c0 = task * kConvChannels;
+    ops.causal_conv1d_silu(x, T, C, c0, std::min(C, c0 + kConvChannels), state_in, w, K, out);
+  });
+  if (state_out != nullptr) UpdateConvState(x, T, C, state_in, K, state_out);
 }
 
 void RopeNeox(float* x, int64_t T, int64_t H, int64_t Dh, int64_t token_stride, int64_t R,

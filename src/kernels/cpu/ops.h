@@ -110,8 +110,10 @@ struct OpTable {
   void (*l2_norm_rows)(float* x, int64_t rows, int64_t D, int64_t row_stride, float eps, float scale);
   void (*silu_mul)(const float* gate, const float* up, int64_t n, float* out);
   void (*sigmoid_mul)(const float* x, const float* gate, int64_t n, float* out);
-  void (*causal_conv1d_silu)(const float* x, int64_t T, int64_t C, const float* state_in,
-                             const float* w, int64_t K, float* out, float* state_out);
+  // Channels [c0, c1) of kernels.h CausalConv1dSilu (rows of x, state_in, out: C floats); the
+  // state update is the caller's.
+  void (*causal_conv1d_silu)(const float* x, int64_t T, int64_t C, int64_t c0, int64_t c1,
+                             const float* state_in, const float* w, int64_t K, float* out);
   // Gated delta rule, recurrent form, value columns in blocks of delta_cols.
   int64_t delta_cols;
   void (*delta_rule)(const DeltaArgs& a, int64_t n, int64_t j0, int64_t j1);

@@ -30,6 +30,8 @@ struct Vec {
   static V Max(V a, V b) { return _mm256_max_ps(a, b); }
   static V Min(V a, V b) { return _mm256_min_ps(a, b); }
   static V Abs(V a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  // v where x >= t, else 0 (also where x is NaN).
+  static V ZeroWhereLess(V v, V x, V t) { return _mm256_and_ps(_mm256_cmp_ps(x, t, _CMP_GE_OQ), v); }
   static V Fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }    // a * b + c
   static V Fnma(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a * b
   static V Round(V a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }

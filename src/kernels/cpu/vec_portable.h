@@ -27,6 +27,8 @@ struct Vec {
   static V Max(V a, V b) { return std::max(a, b); }
   static V Min(V a, V b) { return std::min(a, b); }
   static V Abs(V a) { return std::fabs(a); }
+  // v where x >= t, else 0 (also where x is NaN).
+  static V ZeroWhereLess(V v, V x, V t) { return x >= t ? v : 0.0f; }
   // Plain multiply-add: std::fma is a slow software routine on CPUs without FMA.
   static V Fma(V a, V b, V c) { return a * b + c; }
   static V Fnma(V a, V b, V c) { return c - a * b; }
