@@ -22,6 +22,11 @@ Status CheckIds(const std::vector<int32_t>& ids, int64_t vocab, const char* what
   return OkStatus();
 }
 
+// Forks kept for reuse, and the largest kept: the prefix plus this many tokens of KV cache (a
+// short request's window; longer windows' states are freed after use).
+constexpr size_t kSpareForks = 2;
+constexpr int64_t kKeptForkTokens = 1024;
+
 // Longest category-trie chain folded into the main pass: each token is one more row of a pass
 // that already has ~50 (a few ms each), against a separate pass that must stream all weights.
 constexpr size_t kMaxChainTokens = 8;
@@ -35,7 +40,11 @@ int32_t Argmax(const float* v, int64_t n) {
 ModelScorer::ModelScorer(const model::Model& model, ThreadPool& pool, GuardPromptIds ids,
                          LabelTrie trie, const ModelScorerOptions& options)
     : model_(model), pool_(pool), ids_(std::move(ids)), trie_(std::move(trie)), options_(options),
-      prefix_state_(model.NewState()) {
+      prefix_state_(model.NewState()),
+      fork_pool_(prefix_state_, kSpareForks,
+                 model::InferenceState::FixedBytes(model.config()) +
+                     model::InferenceState::KvBytesPerToken(model.config()) *
+                         static_cast<size_t>(static_cast<int64_t>(ids_.prefix.size()) + kKeptForkTokens)) {
   main_rows_ = {ids_.safe_id, ids_.unsafe_id};
   const auto& nodes = trie_.nodes();
   main_rows_.insert(main_rows_.end(), nodes[0].child_tokens.begin(), nodes[0].child_tokens.end());
@@ -103,7 +112,8 @@ Status ModelScorer::ScoreGroup(std::span<const WindowRequest> windows, WindowSco
   const size_t n = windows.size();
   const bool cached = options_.use_prefix_cache;
   const int64_t V = model_.config().vocab_size;
-  std::vector<InferenceState> states(n, prefix_state_);
+  model::StatePool::Lease lease = fork_pool_.Acquire(n);
+  std::vector<InferenceState>& states = lease.states();
   std::vector<std::vector<int32_t>> tokens(n);
   std::vector<std::vector<float>> logits(n);
   std::vector<SequenceInput> batch(n);
@@ -148,7 +158,8 @@ Status ModelScorer::ScoreInPieces(const WindowRequest& window, int64_t chunk_tok
                                   const std::function<bool()>& should_stop, WindowScore* out) {
   if (window.generate) return InvalidArgumentError("ScoreInPieces: generate is not supported");
   chunk_tokens = std::max<int64_t>(1, chunk_tokens);
-  std::vector<InferenceState> states(1, prefix_state_);
+  model::StatePool::Lease lease = fork_pool_.Acquire(1);
+  std::vector<InferenceState>& states = lease.states();
   std::vector<int32_t> t;
   if (!options_.use_prefix_cache) t = ids_.prefix;
   t.insert(t.end(), window.content.begin(), window.content.end());

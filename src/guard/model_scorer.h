@@ -9,6 +9,7 @@
 #include "guard/label_trie.h"
 #include "guard/scorer.h"
 #include "model/qwen35.h"
+#include "model/state_pool.h"
 
 namespace haloguard::guard {
 
@@ -54,6 +55,8 @@ class ModelScorer : public Scorer {
   LabelTrie trie_;
   ModelScorerOptions options_;
   model::InferenceState prefix_state_;
+  // Forks of prefix_state_, reused across requests (model/state_pool.h).
+  model::StatePool fork_pool_;
   // Logit rows of the main pass: safe, unsafe, the root's child tokens, then the child tokens
   // of each node on chain_ (in chain order).
   std::vector<int32_t> main_rows_;

@@ -12,15 +12,14 @@ namespace haloguard::model::internal {
 namespace {
 
 // RoPE for one sequence's rows, the cache append (committed sequences), and attention over
-// [cache | new]. cos_sin: scratch of T * R floats.
+// [cache | new].
 void AttendSequence(const BlockContext& b, int64_t L, const SeqSlice& s, float* q, float* k,
-                    const float* v, float* cos_sin, float* attn) {
+                    const float* v, float* attn) {
   const TextConfig& c = b.c;
   const int64_t Nq = c.num_attention_heads, Nkv = c.num_key_value_heads, Dh = c.head_dim;
   const int64_t R = c.rotary_dim();
-  float* cos_t = cos_sin;
-  float* sin_t = cos_sin + s.T * R / 2;
-  kernels::RopeTables(s.T, s.P, R, c.rope_theta, cos_t, sin_t);
+  const float* cos_t = b.rope + s.row0 * R;
+  const float* sin_t = cos_t + s.T * R / 2;
   float* qs = q + s.row0 * Nq * Dh;
   float* ks = k + s.row0 * Nkv * Dh;
   const float* vs = v + s.row0 * Nkv * Dh;
@@ -44,8 +43,16 @@ void AttendSequence(const BlockContext& b, int64_t L, const SeqSlice& s, float* 
 
 int64_t FullAttentionScratchFloats(const TextConfig& c, int64_t N) {
   const int64_t q = c.num_attention_heads * c.head_dim, kv = c.num_key_value_heads * c.head_dim;
-  // qg, k, v, q, gate, attn, RoPE tables
-  return N * (2 * q + 2 * kv + 3 * q + c.rotary_dim());
+  // qg, k, v, q, gate, attn
+  return N * (2 * q + 2 * kv + 3 * q);
+}
+
+void ComputeRopeTables(const TextConfig& c, const std::vector<SeqSlice>& seqs, float* rope) {
+  const int64_t R = c.rotary_dim();
+  for (const SeqSlice& s : seqs) {
+    float* cos_t = rope + s.row0 * R;
+    kernels::RopeTables(s.T, s.P, R, c.rope_theta, cos_t, cos_t + s.T * R / 2);
+  }
 }
 
 void FullAttentionBlock(const BlockContext& b, const FullAttentionWeights& w, int64_t L,
@@ -59,7 +66,6 @@ void FullAttentionBlock(const BlockContext& b, const FullAttentionWeights& w, in
   float* q = v + N * Nkv * Dh;       // [N, Nq, Dh]
   float* gate = q + N * Nq * Dh;     // [N, Nq, Dh]
   float* attn = gate + N * Nq * Dh;  // [N, Nq, Dh]
-  float* rope = attn + N * Nq * Dh;  // per sequence [T, R]
   {
     StageTimer t(b.profile, &ForwardProfile::matmul);
     Project(b, x, N, w.q_proj, qg);
@@ -78,7 +84,7 @@ void FullAttentionBlock(const BlockContext& b, const FullAttentionWeights& w, in
   }
   {
     StageTimer t(b.profile, &ForwardProfile::attention);
-    for (const SeqSlice& s : b.seqs) AttendSequence(b, L, s, q, k, v, rope, attn);
+    for (const SeqSlice& s : b.seqs) AttendSequence(b, L, s, q, k, v, attn);
   }
   {
     StageTimer t(b.profile, &ForwardProfile::other);

@@ -49,7 +49,13 @@ struct BlockContext {
   int64_t N;  // rows in the batch
   ForwardProfile* profile;
   const LoraSidePath* lora = nullptr;  // the adapter's side path (docs/LORA.md), if any
+  // RoPE cos/sin tables of every sequence's positions, shared by all full-attention layers:
+  // sequence s's are rope + s.row0 * R ([s.T, R/2] cos, then [s.T, R/2] sin; R = rotary_dim).
+  const float* rope = nullptr;
 };
+
+// Fills the RoPE tables BlockContext::rope describes, [N, R] floats.
+void ComputeRopeTables(const TextConfig& c, const std::vector<SeqSlice>& seqs, float* rope);
 
 // y [N, w.rows] = x [N, w.cols] · W^T, plus the LoRA side path's term when W is targeted.
 inline void Project(const BlockContext& b, const float* x, int64_t N, const WeightMatrix& w,

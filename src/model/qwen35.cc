@@ -79,7 +79,7 @@ void ComputeLogits(ThreadPool& pool, const TextConfig& c, const ModelWeights& w,
   }
 }
 
-// The forward workspace: [h | x | y | block scratch | logit rows]. Up to kKeptWorkspaceBytes
+// The forward workspace: [h | x | y | RoPE tables | block scratch | logit rows]. Up to kKeptWorkspaceBytes
 // (~800 tokens of the 0.8B shape) it is kept per thread and reused, so steady-state requests
 // allocate nothing; a larger batch gets a buffer of its own (`owned`), freed after the call, so
 // one huge batch does not pin its workspace for the thread's lifetime.
@@ -103,7 +103,7 @@ int64_t WorkspaceFloats(const TextConfig& c, int64_t N, int64_t logit_rows) {
   const int64_t block = std::max({internal::LinearAttentionScratchFloats(c, N),
                                   internal::FullAttentionScratchFloats(c, N),
                                   internal::MlpScratchFloats(c, N)});
-  return 3 * N * c.hidden_size + block + logit_rows * c.hidden_size;
+  return 3 * N * c.hidden_size + N * c.rotary_dim() + block + logit_rows * c.hidden_size;
 }
 
 // h += y, x = RmsNorm(h) * scale, rows split across the pool.
@@ -274,10 +274,12 @@ Status Model::Forward(ThreadPool& pool, std::span<SequenceInput> batch,
   float* h = Workspace(static_cast<size_t>(WorkspaceFloats(c, N, logit_rows)), owned);  // [N, D] residual
   float* x = h + N * D;      // [N, D] normed block input
   float* y = x + N * D;      // [N, D] block output
-  float* scratch = y + N * D;
-  const BlockContext bc{pool, c, seqs, N, prof, side_path_.get()};
+  float* rope = y + N * D;    // [N, rotary_dim] RoPE tables (BlockContext::rope)
+  float* scratch = rope + N * c.rotary_dim();
+  const BlockContext bc{pool, c, seqs, N, prof, side_path_.get(), rope};
   {
     StageTimer t(prof, &ForwardProfile::other);
+    internal::ComputeRopeTables(c, seqs, rope);
     kernels::Embed(weights_.embed_tokens, ids, h);
     if (tap) options.tap("embed", h, N, D);
     kernels::RmsNorm(h, N, D, weights_.layers[0].input_layernorm.data(), eps, x);

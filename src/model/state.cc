@@ -55,6 +55,12 @@ size_t InferenceState::BytesUsed() const {
   return n;
 }
 
+size_t InferenceState::CapacityBytes() const {
+  size_t n = 0;
+  for (const Layer& l : layers_) n += (l.conv.capacity() + l.recurrent.capacity() + l.k.capacity() + l.v.capacity()) * 4;
+  return n;
+}
+
 size_t InferenceState::FixedBytes(const TextConfig& c) {
   const size_t per_layer = ((c.linear_conv_kernel_dim - 1) * c.linear_conv_dim() +
                             c.linear_num_value_heads * c.linear_key_head_dim * c.linear_value_head_dim) * 4;

@@ -23,6 +23,8 @@ class InferenceState {
   void CopyFrom(const InferenceState& other);
   // Bytes held (KV as used + fixed GDN state), for memory accounting.
   size_t BytesUsed() const;
+  // Bytes allocated (as BytesUsed, but the KV cache's capacity rather than its use).
+  size_t CapacityBytes() const;
   // Fixed bytes of the GDN state plus KV bytes per token, for a config (the state budget).
   static size_t FixedBytes(const TextConfig& c);
   static size_t KvBytesPerToken(const TextConfig& c);
