@@ -74,7 +74,12 @@ void MatMulInt8(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix&
   const cpu::Int8Args a{xu, sx, q.packed.data(), q.scale.data(), q.row_sum.data(), K, y, N};
   const int64_t P = cpu::kInt8PanelRows;
   const TaskGrid grid(T, N, ops.int8_mr, 8 * P, pool.num_threads());
-  if (grid.parts == 1 || T <= ops.int8_mr) {  // split columns only, in whole panels
+  // Split columns only, in whole panels, also when there are few column blocks but at most
+  // kInt8ColumnsOnlyRows rows: split by rows, every part would stream the same weights, and at
+  // these sizes the weight stream is what the GEMM waits for (the 1024-row projections of a
+  // 57-row pass ran as 42 + 15-row parts). Integer sums: any split gives the same bits.
+  constexpr int64_t kInt8ColumnsOnlyRows = 128;
+  if (grid.parts == 1 || T <= std::max(ops.int8_mr, kInt8ColumnsOnlyRows)) {
     pool.ParallelFor(0, (N + P - 1) / P, 1, [&](int64_t p0, int64_t p1, int) {
       ops.gemm_int8(a, 0, T, p0 * P, std::min(N, p1 * P));
     });
