@@ -2,9 +2,16 @@
 // that the OS saves the wide registers), builds each supported OpTable once, and keeps the active
 // one (the best, or HALOGUARD_ISA).
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <string>
+
+#if defined(__x86_64__) && defined(__linux__)
+#include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "core/log.h"
 #include "kernels/cpu/ops.h"
@@ -12,7 +19,7 @@
 
 #if HG_HAVE_X86_TARGETS
 namespace haloguard::kernels::avx512 {
-cpu::OpTable MakeTable(bool has_vnni, const cpu::OpTable& fallback);
+cpu::OpTable MakeTable(bool has_vnni, bool has_amx, const cpu::OpTable& fallback);
 }
 namespace haloguard::kernels::cpu {
 void GemmBf16Avx512(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1);
@@ -37,7 +44,31 @@ bool CpuRunsAvx512() {
 }
 bool CpuRunsVnni() { return CpuRunsAvx512() && __builtin_cpu_supports("avx512vnni"); }
 bool CpuRunsBf16() { return CpuRunsAvx512() && __builtin_cpu_supports("avx512bf16"); }
+
+// AMX-INT8 usable by this process: CPUID.(7,0):EDX bits 24 (AMX-TILE) and 25 (AMX-INT8), the
+// OS saving the tile state (XCR0 bits 17-18), and Linux granting the process the tile data
+// (arch_prctl ARCH_REQ_XCOMP_PERM; once granted it holds for every thread of the process).
+bool ProcessRunsAmxInt8() {
+#if defined(__x86_64__) && defined(__linux__)
+  if (!CpuRunsVnni()) return false;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0 || ((d >> 24) & 3u) != 3u) return false;
+  uint32_t lo = 0, hi = 0;
+  asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  if (((lo >> 17) & 3u) != 3u) return false;
+  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
 #endif
+}
+#endif
+
+// Whether MatMul's int8 mode uses the AMX kernel where it has one: on, unless HALOGUARD_AMX=0.
+std::atomic<bool> g_int8_amx{[] {
+  const char* env = std::getenv("HALOGUARD_AMX");
+  return env == nullptr || std::string(env) != "0";
+}()};
 
 const cpu::OpTable* TableFor(Isa isa) {
   switch (isa) {
@@ -88,7 +119,8 @@ const OpTable* Avx2Ops() {
 const OpTable* Avx512Ops() {
 #if HG_HAVE_X86_TARGETS
   static const OpTable* table =
-      CpuRunsAvx512() ? new OpTable(avx512::MakeTable(CpuRunsVnni(), PortableOps())) : nullptr;
+      CpuRunsAvx512() ? new OpTable(avx512::MakeTable(CpuRunsVnni(), ProcessRunsAmxInt8(), PortableOps()))
+                      : nullptr;
   return table;
 #else
   return nullptr;
@@ -135,6 +167,12 @@ std::string_view IsaName(Isa isa) {
 }
 
 bool Bf16ComputeSupported() { return cpu::Bf16Gemm() != nullptr; }
+
+bool Int8AmxSupported() { return cpu::Ops().gemm_int8_amx != nullptr; }
+
+bool Int8AmxActive() { return Int8AmxSupported() && g_int8_amx.load(std::memory_order_relaxed); }
+
+void SetInt8Amx(bool on) { g_int8_amx.store(on, std::memory_order_relaxed); }
 
 bool IsaSupported(Isa isa) { return TableFor(isa) != nullptr; }
 

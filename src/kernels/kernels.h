@@ -35,6 +35,15 @@ bool SetActiveIsa(Isa isa);
 // active. Otherwise a bf16_compute weight is multiplied exactly (callers log the fallback).
 bool Bf16ComputeSupported();
 
+// The int8 mode's AMX kernel (Intel AMX-INT8: tdpbusd tiles, bit-identical to the VNNI kernel):
+// supported when the active ISA is avx512 and this CPU, OS and process run AMX-INT8; active
+// when supported and not switched off (HALOGUARD_AMX=0 at start, or SetInt8Amx(false): tests
+// and benchmarks compare the two). MatMul uses it for int8 weights whose RoundUp(cols, 4) is a
+// multiple of 64, the VNNI kernel otherwise. SetInt8Amx is not thread-safe with running kernels.
+bool Int8AmxSupported();
+bool Int8AmxActive();
+void SetInt8Amx(bool on);
+
 struct QuantizedMatrix;
 
 // A weight used in place: [rows, cols] row-major in its stored dtype (F32, BF16 or F16).

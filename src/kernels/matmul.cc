@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "core/bf16.h"
@@ -65,12 +66,17 @@ void MatMulInt8(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix&
   const cpu::OpTable& ops = cpu::Ops();
   const QuantizedMatrix& q = *w.int8;
   const int64_t K = q.cols, N = q.rows, K4 = cpu::RoundUp(K, 4);
-  // Quantised activations: caller-thread scratch, [T, K4] bytes then [T] scales.
-  auto* xu = static_cast<uint8_t*>(Scratch(kActivations, static_cast<size_t>(T * K4 + 64 + T * 4)));
-  auto* sx = reinterpret_cast<float*>(xu + cpu::RoundUp(T * K4, 64));
+  // Quantised activations: caller-thread scratch, [T + kInt8AmxPadRows, K4] bytes (the AMX
+  // kernel's overread, zeroed) then [T] scales.
+  const int64_t padded = (T + cpu::kInt8AmxPadRows) * K4;
+  auto* xu = static_cast<uint8_t*>(Scratch(kActivations, static_cast<size_t>(padded + 64 + T * 4)));
+  auto* sx = reinterpret_cast<float*>(xu + cpu::RoundUp(padded, 64));
   pool.ParallelFor(0, T, 16, [&](int64_t t0, int64_t t1, int) {
     ops.quantize_rows(x + t0 * K, t1 - t0, K, K, xu + t0 * K4, sx + t0);
   });
+  std::memset(xu + T * K4, 0, static_cast<size_t>(padded - T * K4));
+  const bool amx = ops.gemm_int8_amx != nullptr && Int8AmxActive() && ops.int8_amx_fits(K);
+  const auto gemm = amx ? ops.gemm_int8_amx : ops.gemm_int8;
   const cpu::Int8Args a{xu, sx, q.packed.data(), q.scale.data(), q.row_sum.data(), K, y, N};
   const int64_t P = cpu::kInt8PanelRows;
   const TaskGrid grid(T, N, ops.int8_mr, 8 * P, pool.num_threads());
@@ -81,14 +87,14 @@ void MatMulInt8(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix&
   constexpr int64_t kInt8ColumnsOnlyRows = 128;
   if (grid.parts == 1 || T <= std::max(ops.int8_mr, kInt8ColumnsOnlyRows)) {
     pool.ParallelFor(0, (N + P - 1) / P, 1, [&](int64_t p0, int64_t p1, int) {
-      ops.gemm_int8(a, 0, T, p0 * P, std::min(N, p1 * P));
+      gemm(a, 0, T, p0 * P, std::min(N, p1 * P));
     });
     return;
   }
   pool.Run(grid.num_tasks(), [&](int i, int) {
     int64_t t0, t1, n0, n1;
     grid.Get(i, T, N, &t0, &t1, &n0, &n1);
-    if (t0 < t1) ops.gemm_int8(a, t0, t1, n0, n1);
+    if (t0 < t1) gemm(a, t0, t1, n0, n1);
   });
 }
 

@@ -149,23 +149,32 @@ TEST_P(MatMulTest, Int8IsBitExactWithItsReference) {
 }
 
 // Every row count 1..130 (balanced tiles of every height; the panel-outer order with the next
-// panel's prefetch up to 128 rows, the tile-outer one above) over a K tail (K4 = 300, not a
-// multiple of 8 groups) and a column tail (70 = 2 x 32 + 6): bit-exact against the reference.
+// panel's prefetch up to 128 rows, the tile-outer one above) and a column tail (70 = 2 x 32 + 6),
+// bit-exact against the reference: over a K tail (K4 = 300, not a multiple of 8 groups) and, for
+// the AMX kernel where it runs (K4 a multiple of 64), at K = 320 with AMX on and off.
 TEST_P(MatMulTest, Int8EveryRowCountIsBitExactOverTails) {
-  const int64_t N = 70, K = 299, T = 130;
-  const Int8Weights iw(pool_, N, K, 71);
-  const QuantizedMatrix& q = iw.q;
-  const WeightMatrix& wq = iw.wq;
-  const std::vector<float> x = Random(T * K, 72);
-  std::vector<float> want(T * N);
-  ref::MatMulInt8(x.data(), T, q, want.data());
-  for (int64_t n = 1; n <= T; ++n) {
-    const int64_t t0 = (T - n) / 2;
-    std::vector<float> y(n * N + 1, NAN);
-    MatMul(pool_, x.data() + t0 * K, n, wq, y.data());
-    for (int64_t i = 0; i < n * N; ++i) ASSERT_EQ(y[i], want[t0 * N + i]) << "rows " << t0 << "+" << n << " i=" << i;
-    EXPECT_TRUE(std::isnan(y[n * N])) << "wrote past the output, rows " << n;
+  const int64_t N = 70, T = 130;
+  for (const int64_t K : {299, 320}) {
+    for (const bool amx : {false, true}) {
+      if (amx && !Int8AmxSupported()) continue;
+      SetInt8Amx(amx);
+      const Int8Weights iw(pool_, N, K, 71);
+      const QuantizedMatrix& q = iw.q;
+      const WeightMatrix& wq = iw.wq;
+      const std::vector<float> x = Random(T * K, 72);
+      std::vector<float> want(T * N);
+      ref::MatMulInt8(x.data(), T, q, want.data());
+      for (int64_t n = 1; n <= T; ++n) {
+        const int64_t t0 = (T - n) / 2;
+        std::vector<float> y(n * N + 1, NAN);
+        MatMul(pool_, x.data() + t0 * K, n, wq, y.data());
+        for (int64_t i = 0; i < n * N; ++i)
+          ASSERT_EQ(y[i], want[t0 * N + i]) << "K=" << K << " amx=" << amx << " rows " << t0 << "+" << n << " i=" << i;
+        EXPECT_TRUE(std::isnan(y[n * N])) << "wrote past the output, rows " << n;
+      }
+    }
   }
+  SetInt8Amx(true);
 }
 
 TEST(Int8, QuantizedWeightsRoundTripWithinHalfAStep) {

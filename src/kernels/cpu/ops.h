@@ -51,6 +51,7 @@ using Bf16RoundFn = void (*)(const float* x, int64_t K, uint16_t* xb, int64_t K3
 // Its AVX-512 version under the same conditions as Bf16Gemm(), else nullptr.
 Bf16RoundFn Bf16RoundRow();
 inline constexpr int64_t kInt8PanelRows = 32;  // QuantizedMatrix panel height
+inline constexpr int64_t kInt8AmxPadRows = 32;  // rows OpTable::gemm_int8_amx may read past t1
 
 // Gated delta rule operands (kernels.h GatedDeltaRule); one call covers head n, value columns
 // [j0, j1) for all T tokens (columns of the state evolve independently).
@@ -101,6 +102,10 @@ struct OpTable {
   void (*quantize_rows)(const float* x, int64_t T, int64_t K, int64_t ldx, uint8_t* xu, float* sx);
   int64_t int8_mr;
   void (*gemm_int8)(const Int8Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1);
+  // The same on AMX tiles, bit-identical, for K with int8_amx_fits(K) (nullptr: no AMX here). It
+  // reads up to kInt8AmxPadRows activation rows past t1: xu must have them (any values).
+  void (*gemm_int8_amx)(const Int8Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1);
+  bool (*int8_amx_fits)(int64_t K);
   // Element-wise and sequence ops: same contracts as kernels.h.
   void (*rms_norm)(const float* x, int64_t rows, int64_t D, const float* scale, float eps, float* out);
   void (*add_rms_norm)(float* h, const float* y, int64_t rows, int64_t D, const float* scale,

@@ -18,7 +18,8 @@
 namespace haloguard::kernels::avx512 {
 
 // `has_vnni`: the CPU runs AVX512-VNNI; otherwise the int8 entries come from `fallback`.
-cpu::OpTable MakeTable(bool has_vnni, const cpu::OpTable& fallback) {
+// `has_amx`: it also runs AMX-INT8 and the process may use the tiles (dispatch.cc).
+cpu::OpTable MakeTable(bool has_vnni, bool has_amx, const cpu::OpTable& fallback) {
   cpu::OpTable t = fallback;
   t.isa = Isa::kAvx512;
   FillGemmOps(t);
@@ -26,6 +27,10 @@ cpu::OpTable MakeTable(bool has_vnni, const cpu::OpTable& fallback) {
     t.quantize_rows = QuantizeRows;
     t.int8_mr = kInt8Mr;
     t.gemm_int8 = GemmInt8;
+    if (has_amx) {
+      t.gemm_int8_amx = GemmInt8Amx;
+      t.int8_amx_fits = GemmInt8AmxFits;
+    }
   }
   FillTemplateOps(t);
   return t;

@@ -1,0 +1,109 @@
+// AMX-INT8 GEMM for the --weights int8 mode on CPUs with AMX (Intel Sapphire Rapids and later):
+// the VNNI kernel's u8 x s8 products, summed exactly in int32 by tdpbusd on 16 x 64-byte tiles
+// that are read straight from QuantizedMatrix's panels, then the same dequantisation, so the
+// results are bit-identical to gemm_int8_vnni.cc. Compiled with the AVX-512 + AMX flags.
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/cpu/gemm_avx512.h"
+
+namespace haloguard::kernels::avx512 {
+namespace {
+
+constexpr int64_t kNr = cpu::kInt8PanelRows;  // 32 outputs per panel = two 16-column tiles
+static_assert(kNr == 32, "a panel is two B tiles wide");
+
+// ldtilecfg's 64-byte operand, palette 1. Tiles: 0-3 accumulators C[2 * block + half], 4-5 the
+// activations of two 16-row blocks, 6-7 the two 16-output halves of a panel; all 16 rows x 64
+// bytes (a C row is 16 int32, an A row 64 k bytes, a B row one 4-byte k group of 16 outputs).
+struct alignas(64) TileConfig {
+  uint8_t palette = 1, start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+void ConfigureTiles() {
+  TileConfig c;
+  for (int t = 0; t < 8; ++t) {
+    c.rows[t] = 16;
+    c.colsb[t] = 64;
+  }
+  _tile_loadconfig(&c);
+}
+
+// y rows [t, t + rows) x outputs [n, n + nr) from the int32 sums acc[row][0..32) (as Tile in
+// gemm_int8_vnni.cc: (sx * sw) * float(acc - 128 * row_sum), the same operations in the same
+// order).
+void Dequantise(const cpu::Int8Args& a, int64_t t, int64_t rows, int64_t n, int64_t nr,
+                const int32_t (*acc)[kNr]) {
+  const __mmask16 k0 = nr >= 16 ? 0xffff : static_cast<__mmask16>((1u << nr) - 1);
+  const __mmask16 k1 = nr >= 32 ? 0xffff : nr > 16 ? static_cast<__mmask16>((1u << (nr - 16)) - 1) : 0;
+  const __m512 sw0 = _mm512_maskz_loadu_ps(k0, a.sw + n);
+  const __m512 sw1 = _mm512_maskz_loadu_ps(k1, a.sw + n + 16);
+  const __m512i c0 = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(k0, a.row_sum + n), 7);
+  const __m512i c1 = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(k1, a.row_sum + n + 16), 7);
+  for (int64_t m = 0; m < rows; ++m) {
+    const __m512 s = _mm512_set1_ps(a.sx[t + m]);
+    float* yr = a.y + (t + m) * a.ldy + n;
+    const __m512i v0 = _mm512_loadu_si512(acc[m]), v1 = _mm512_loadu_si512(acc[m] + 16);
+    _mm512_mask_storeu_ps(yr, k0, _mm512_mul_ps(_mm512_mul_ps(s, sw0), _mm512_cvtepi32_ps(_mm512_sub_epi32(v0, c0))));
+    _mm512_mask_storeu_ps(yr + 16, k1, _mm512_mul_ps(_mm512_mul_ps(s, sw1), _mm512_cvtepi32_ps(_mm512_sub_epi32(v1, c1))));
+  }
+}
+
+// Sums of one panel (B tiles at `panel`, 128 bytes per k group) against activation rows
+// [r, r + 16 * kBlocks) into acc [16 * kBlocks][32]. K4 % 64 == 0.
+template <int kBlocks>
+void PanelBlocks(const uint8_t* x, int64_t K4, const int8_t* panel, int32_t (*acc)[kNr]) {
+  _tile_zero(0);
+  _tile_zero(1);
+  if constexpr (kBlocks == 2) {
+    _tile_zero(2);
+    _tile_zero(3);
+  }
+  for (int64_t k = 0; k < K4; k += 64) {
+    const int8_t* b = panel + k / 4 * kNr * 4;  // 16 k groups of 128 bytes
+    _tile_loadd(6, b, kNr * 4);
+    _tile_loadd(7, b + 64, kNr * 4);
+    _tile_loadd(4, x + k, K4);
+    _tile_dpbusd(0, 4, 6);
+    _tile_dpbusd(1, 4, 7);
+    if constexpr (kBlocks == 2) {
+      _tile_loadd(5, x + 16 * K4 + k, K4);
+      _tile_dpbusd(2, 5, 6);
+      _tile_dpbusd(3, 5, 7);
+    }
+  }
+  // C tile (block i, half j) -> acc rows 16 i .., columns 16 j ..
+  _tile_stored(0, acc[0], kNr * 4);
+  _tile_stored(1, acc[0] + 16, kNr * 4);
+  if constexpr (kBlocks == 2) {
+    _tile_stored(2, acc[16], kNr * 4);
+    _tile_stored(3, acc[16] + 16, kNr * 4);
+  }
+}
+
+}  // namespace
+
+bool GemmInt8AmxFits(int64_t K) { return cpu::RoundUp(K, 4) % 64 == 0; }
+
+void GemmInt8Amx(const cpu::Int8Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1) {
+  const int64_t K4 = cpu::RoundUp(a.K, 4);
+  alignas(64) int32_t acc[32][kNr];
+  ConfigureTiles();
+  // Panel outer: a panel (K4 x 32 bytes) stays in L1/L2 while every row block uses it.
+  for (int64_t n = n0; n < n1; n += kNr) {
+    const int8_t* panel = a.wq + (n / kNr) * K4 * kNr;
+    const int64_t nr = n1 - n < kNr ? n1 - n : kNr;
+    for (int64_t r = t0; r < t1; r += 32) {
+      const int64_t rows = t1 - r < 32 ? t1 - r : 32;
+      if (rows > 16) PanelBlocks<2>(a.xu + r * K4, K4, panel, acc); else PanelBlocks<1>(a.xu + r * K4, K4, panel, acc);
+      Dequantise(a, r, rows, n, nr, acc);
+    }
+  }
+  _tile_release();
+}
+
+}  // namespace haloguard::kernels::avx512
