@@ -1,6 +1,7 @@
-// MatMul's bf16 compute mode (w.bf16_compute): the AVX512_BF16 kernel against its float64
-// reference twin (ref::MatMulBf16) within the derived fp32-accumulation bound, batch invariance
-// bit for bit, and the exact fallback where the mode does not run.
+// MatMul's bf16 compute mode (w.bf16_compute): the AVX512_BF16 kernel and, where it runs, the
+// AMX-BF16 one against their float64 reference twin (ref::MatMulBf16) within each one's derived
+// fp32-accumulation bound, batch invariance bit for bit, and the exact fallback where the mode
+// does not run.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -36,11 +37,28 @@ struct Bf16Weights {
   ScopedIsa isa(Isa::kAvx512);                                 \
   if (!Bf16ComputeSupported()) GTEST_SKIP() << "no AVX512_BF16 on this CPU"
 
-// Every term bf16(x) * w is exact in fp32 (8 + 8 significant bits); each of the 16 lanes adds
-// two terms per 32 columns (K/16 rounded additions), then a 4-level horizontal sum and the
-// reference's own final rounding: |fast - ref| <= gamma(ceil(K/16) + 5) * sum|terms|.
+// The kernels this machine runs: vdpbf16ps (AMX off) and, if supported, AMX-BF16.
+std::vector<bool> AmxSettings() {
+  std::vector<bool> v = {false};
+  if (AmxBf16Supported()) v.push_back(true);
+  return v;
+}
+
+// Restores AMX (on by default) when a test ends.
+struct ScopedAmx {
+  explicit ScopedAmx(bool on) { SetAmx(on); }
+  ~ScopedAmx() { SetAmx(true); }
+};
+
+// Every term bf16(x) * w is exact in fp32 (8 + 8 significant bits). vdpbf16ps: each of the 16
+// lanes adds two terms per 32 columns (K/16 rounded additions), then a 4-level horizontal sum and
+// the reference's own final rounding: |fast - ref| <= gamma(ceil(K/16) + 5) * sum|terms|. AMX:
+// the tile adds the K terms one by one (K rounded additions, in an order the hardware fixes):
+// gamma(K + 1) * sum|terms|, the bound of any summation order.
 TEST(Bf16Compute, MatchesItsReferenceAcrossEdges) {
   REQUIRE_BF16();
+  for (const bool amx : AmxSettings()) {
+  ScopedAmx scoped(amx);
   ThreadPool pool(2);
   struct Shape { int64_t T, N, K; };
   for (const Shape& s : {Shape{1, 41, 67}, Shape{3, 17, 300}, Shape{4, 64, 256}, Shape{5, 33, 1},
@@ -52,7 +70,7 @@ TEST(Bf16Compute, MatchesItsReferenceAcrossEdges) {
     std::vector<float> y(s.T * s.N + 1, NAN), want(s.T * s.N);
     MatMul(pool, x, s.T, bw.w, y.data());
     ref::MatMulBf16(x, s.T, bw.w, want.data());
-    const double g = Gamma(static_cast<double>((s.K + 15) / 16 + 5));
+    const double g = Gamma(amx ? static_cast<double>(s.K + 1) : static_cast<double>((s.K + 15) / 16 + 5));
     for (int64_t t = 0; t < s.T; ++t)
       for (int64_t n = 0; n < s.N; ++n) {
         double abs_sum = 0;
@@ -60,9 +78,10 @@ TEST(Bf16Compute, MatchesItsReferenceAcrossEdges) {
           abs_sum += std::fabs(double(Bf16ToF32(F32ToBf16(x[t * s.K + k]))) *
                                Bf16ToF32(bw.h16[n * s.K + k]));
         ASSERT_NEAR(y[t * s.N + n], want[t * s.N + n], g * abs_sum)
-            << "T=" << s.T << " N=" << s.N << " K=" << s.K << " t=" << t << " n=" << n;
+            << "amx=" << amx << " T=" << s.T << " N=" << s.N << " K=" << s.K << " t=" << t << " n=" << n;
       }
     EXPECT_TRUE(std::isnan(y[s.T * s.N])) << "wrote past the output";
+  }
   }
 }
 
@@ -89,6 +108,8 @@ TEST(Bf16Compute, DiffersFromExact) {
 // rows of one 130-row call, bit for bit, with 1 or 2 threads.
 TEST(Bf16Compute, RowsAreBitIdenticalWhateverTheBatch) {
   REQUIRE_BF16();
+  for (const bool amx : AmxSettings()) {
+  ScopedAmx scoped(amx);
   const int64_t N = 301, K = 600, T = 130;
   Bf16Weights bw(N, K, 51);
   std::vector<float> x = Random(T * K, 52), all(T * N);
@@ -101,8 +122,9 @@ TEST(Bf16Compute, RowsAreBitIdenticalWhateverTheBatch) {
         std::vector<float> part(n * N);
         MatMul(*pool, x.data() + t0 * K, n, bw.w, part.data());
         for (int64_t i = 0; i < n * N; ++i)
-          ASSERT_EQ(part[i], all[t0 * N + i]) << "rows " << t0 << "+" << n << " i=" << i;
+          ASSERT_EQ(part[i], all[t0 * N + i]) << "amx=" << amx << " rows " << t0 << "+" << n << " i=" << i;
       }
+  }
 }
 
 // The vector rounding of activations equals F32ToBf16 bit for bit: ties to even both ways, the

@@ -22,6 +22,7 @@ namespace haloguard::kernels::avx512 {
 cpu::OpTable MakeTable(bool has_vnni, bool has_amx, const cpu::OpTable& fallback);
 }
 namespace haloguard::kernels::cpu {
+void GemmBf16Amx(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1);
 void GemmBf16Avx512(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1);
 void RoundRowBf16Avx512(const float* x, int64_t K, uint16_t* xb, int64_t K32);
 }
@@ -45,27 +46,31 @@ bool CpuRunsAvx512() {
 bool CpuRunsVnni() { return CpuRunsAvx512() && __builtin_cpu_supports("avx512vnni"); }
 bool CpuRunsBf16() { return CpuRunsAvx512() && __builtin_cpu_supports("avx512bf16"); }
 
-// AMX-INT8 usable by this process: CPUID.(7,0):EDX bits 24 (AMX-TILE) and 25 (AMX-INT8), the
-// OS saving the tile state (XCR0 bits 17-18), and Linux granting the process the tile data
-// (arch_prctl ARCH_REQ_XCOMP_PERM; once granted it holds for every thread of the process).
-bool ProcessRunsAmxInt8() {
+// AMX usable by this process: CPUID.(7,0):EDX bit 24 (AMX-TILE) and `feature_bit` (25
+// AMX-INT8, 22 AMX-BF16), the OS saving the tile state (XCR0 bits 17-18), and Linux granting the
+// process the tile data (arch_prctl ARCH_REQ_XCOMP_PERM; once granted it holds for every thread).
+bool ProcessRunsAmx(int feature_bit) {
 #if defined(__x86_64__) && defined(__linux__)
-  if (!CpuRunsVnni()) return false;
+  if (!CpuRunsAvx512()) return false;
   unsigned a = 0, b = 0, c = 0, d = 0;
-  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0 || ((d >> 24) & 3u) != 3u) return false;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0 || ((d >> 24) & 1u) == 0 || ((d >> feature_bit) & 1u) == 0) return false;
   uint32_t lo = 0, hi = 0;
   asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
   if (((lo >> 17) & 3u) != 3u) return false;
   constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
-  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+  static const bool granted = syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+  return granted;
 #else
+  (void)feature_bit;
   return false;
 #endif
 }
+bool ProcessRunsAmxInt8() { return CpuRunsVnni() && ProcessRunsAmx(25); }
+bool ProcessRunsAmxBf16() { return CpuRunsBf16() && ProcessRunsAmx(22); }
 #endif
 
-// Whether MatMul's int8 mode uses the AMX kernel where it has one: on, unless HALOGUARD_AMX=0.
-std::atomic<bool> g_int8_amx{[] {
+// Whether MatMul uses the AMX kernels where it has them: on, unless HALOGUARD_AMX=0.
+std::atomic<bool> g_amx{[] {
   const char* env = std::getenv("HALOGUARD_AMX");
   return env == nullptr || std::string(env) != "0";
 }()};
@@ -130,7 +135,7 @@ const OpTable* Avx512Ops() {
 Bf16GemmFn Bf16Gemm() {
 #if HG_HAVE_X86_TARGETS
   static const bool cpu_has = CpuRunsBf16();
-  if (cpu_has && Ops().isa == Isa::kAvx512) return &GemmBf16Avx512;
+  if (cpu_has && Ops().isa == Isa::kAvx512) return AmxBf16Supported() && AmxEnabled() ? &GemmBf16Amx : &GemmBf16Avx512;
 #endif
   return nullptr;
 }
@@ -168,11 +173,20 @@ std::string_view IsaName(Isa isa) {
 
 bool Bf16ComputeSupported() { return cpu::Bf16Gemm() != nullptr; }
 
-bool Int8AmxSupported() { return cpu::Ops().gemm_int8_amx != nullptr; }
+bool AmxInt8Supported() { return cpu::Ops().gemm_int8_amx != nullptr; }
 
-bool Int8AmxActive() { return Int8AmxSupported() && g_int8_amx.load(std::memory_order_relaxed); }
+bool AmxBf16Supported() {
+#if HG_HAVE_X86_TARGETS
+  static const bool process_runs = ProcessRunsAmxBf16();
+  return process_runs && cpu::Ops().isa == Isa::kAvx512;
+#else
+  return false;
+#endif
+}
 
-void SetInt8Amx(bool on) { g_int8_amx.store(on, std::memory_order_relaxed); }
+bool AmxEnabled() { return g_amx.load(std::memory_order_relaxed); }
+
+void SetAmx(bool on) { g_amx.store(on, std::memory_order_relaxed); }
 
 bool IsaSupported(Isa isa) { return TableFor(isa) != nullptr; }
 

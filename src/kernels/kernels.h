@@ -35,14 +35,18 @@ bool SetActiveIsa(Isa isa);
 // active. Otherwise a bf16_compute weight is multiplied exactly (callers log the fallback).
 bool Bf16ComputeSupported();
 
-// The int8 mode's AMX kernel (Intel AMX-INT8: tdpbusd tiles, bit-identical to the VNNI kernel):
-// supported when the active ISA is avx512 and this CPU, OS and process run AMX-INT8; active
-// when supported and not switched off (HALOGUARD_AMX=0 at start, or SetInt8Amx(false): tests
-// and benchmarks compare the two). MatMul uses it for int8 weights whose RoundUp(cols, 4) is a
-// multiple of 64, the VNNI kernel otherwise. SetInt8Amx is not thread-safe with running kernels.
-bool Int8AmxSupported();
-bool Int8AmxActive();
-void SetInt8Amx(bool on);
+// Intel AMX kernels, used where this CPU, OS and process run them, the active ISA is avx512 and
+// AMX is not switched off (HALOGUARD_AMX=0 at start, or SetAmx(false): tests and benchmarks
+// compare both paths):
+// - int8 mode (AMX-INT8 tdpbusd): bit-identical to the VNNI kernel; used for int8 weights whose
+//   RoundUp(cols, 4) is a multiple of 64, the VNNI kernel otherwise.
+// - bf16 compute mode (AMX-BF16 tdpbf16ps): the same bf16 rounding of x and exact products, summed
+//   in fp32 k-ascending instead of vdpbf16ps' 16 lanes + tree (docs/TOLERANCES.md).
+// SetAmx is not thread-safe with running kernels.
+bool AmxInt8Supported();
+bool AmxBf16Supported();
+bool AmxEnabled();
+void SetAmx(bool on);
 
 struct QuantizedMatrix;
 

@@ -66,16 +66,16 @@ void MatMulInt8(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix&
   const cpu::OpTable& ops = cpu::Ops();
   const QuantizedMatrix& q = *w.int8;
   const int64_t K = q.cols, N = q.rows, K4 = cpu::RoundUp(K, 4);
-  // Quantised activations: caller-thread scratch, [T + kInt8AmxPadRows, K4] bytes (the AMX
+  // Quantised activations: caller-thread scratch, [T + kAmxPadRows, K4] bytes (the AMX
   // kernel's overread, zeroed) then [T] scales.
-  const int64_t padded = (T + cpu::kInt8AmxPadRows) * K4;
+  const int64_t padded = (T + cpu::kAmxPadRows) * K4;
   auto* xu = static_cast<uint8_t*>(Scratch(kActivations, static_cast<size_t>(padded + 64 + T * 4)));
   auto* sx = reinterpret_cast<float*>(xu + cpu::RoundUp(padded, 64));
   pool.ParallelFor(0, T, 16, [&](int64_t t0, int64_t t1, int) {
     ops.quantize_rows(x + t0 * K, t1 - t0, K, K, xu + t0 * K4, sx + t0);
   });
   std::memset(xu + T * K4, 0, static_cast<size_t>(padded - T * K4));
-  const bool amx = ops.gemm_int8_amx != nullptr && Int8AmxActive() && ops.int8_amx_fits(K);
+  const bool amx = ops.gemm_int8_amx != nullptr && AmxEnabled() && ops.int8_amx_fits(K);
   const auto gemm = amx ? ops.gemm_int8_amx : ops.gemm_int8;
   const cpu::Int8Args a{xu, sx, q.packed.data(), q.scale.data(), q.row_sum.data(), K, y, N};
   const int64_t P = cpu::kInt8PanelRows;
@@ -104,11 +104,14 @@ void MatMulInt8(ThreadPool& pool, const float* x, int64_t T, const WeightMatrix&
 void MatMulBf16(ThreadPool& pool, cpu::Bf16GemmFn gemm, const float* x, int64_t T,
                 const WeightMatrix& w, float* y) {
   const int64_t K = w.cols, N = w.rows, K32 = cpu::RoundUp(K, 32);
-  auto* xb = static_cast<uint16_t*>(Scratch(kActivations, static_cast<size_t>(T * K32) * 2));
+  // [T + kAmxPadRows, K32]: the AMX kernel's overread, zeroed.
+  const int64_t padded = (T + cpu::kAmxPadRows) * K32;
+  auto* xb = static_cast<uint16_t*>(Scratch(kActivations, static_cast<size_t>(padded) * 2));
   const cpu::Bf16RoundFn round = cpu::Bf16RoundRow();
   pool.ParallelFor(0, T, 16, [&](int64_t t0, int64_t t1, int) {
     for (int64_t t = t0; t < t1; ++t) round(x + t * K, K, xb + t * K32, K32);
   });
+  std::memset(xb + T * K32, 0, static_cast<size_t>(padded - T * K32) * 2);
   const cpu::Bf16Args a{xb, K32, static_cast<const uint16_t*>(w.data), K, y, N};
   const TaskGrid grid(T, N, 4, 64, pool.num_threads());
   pool.Run(grid.num_tasks(), [&](int i, int) {

@@ -156,8 +156,8 @@ TEST_P(MatMulTest, Int8EveryRowCountIsBitExactOverTails) {
   const int64_t N = 70, T = 130;
   for (const int64_t K : {299, 320}) {
     for (const bool amx : {false, true}) {
-      if (amx && !Int8AmxSupported()) continue;
-      SetInt8Amx(amx);
+      if (amx && !AmxInt8Supported()) continue;
+      SetAmx(amx);
       const Int8Weights iw(pool_, N, K, 71);
       const QuantizedMatrix& q = iw.q;
       const WeightMatrix& wq = iw.wq;
@@ -174,7 +174,7 @@ TEST_P(MatMulTest, Int8EveryRowCountIsBitExactOverTails) {
       }
     }
   }
-  SetInt8Amx(true);
+  SetAmx(true);
 }
 
 TEST(Int8, QuantizedWeightsRoundTripWithinHalfAStep) {

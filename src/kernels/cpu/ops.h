@@ -44,14 +44,16 @@ struct Bf16Args {
   int64_t ldy;
 };
 using Bf16GemmFn = void (*)(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1);
-// The AVX512_BF16 kernel if this build and CPU have it and the active ISA is avx512, else nullptr.
+// The bf16 kernel if this build and CPU have one and the active ISA is avx512, else nullptr:
+// AMX-BF16 tiles where the process runs them and AMX is on (kernels.h AmxActive; it reads up to
+// kAmxPadRows rows of xb past t1, which the caller pads), else AVX512_BF16 vdpbf16ps.
 Bf16GemmFn Bf16Gemm();
 // xb[0, K32) = F32ToBf16(x[k]) for k < K, then zeros (bit-identical to the scalar rounding).
 using Bf16RoundFn = void (*)(const float* x, int64_t K, uint16_t* xb, int64_t K32);
 // Its AVX-512 version under the same conditions as Bf16Gemm(), else nullptr.
 Bf16RoundFn Bf16RoundRow();
 inline constexpr int64_t kInt8PanelRows = 32;  // QuantizedMatrix panel height
-inline constexpr int64_t kInt8AmxPadRows = 32;  // rows OpTable::gemm_int8_amx may read past t1
+inline constexpr int64_t kAmxPadRows = 32;  // rows OpTable::gemm_int8_amx may read past t1
 
 // Gated delta rule operands (kernels.h GatedDeltaRule); one call covers head n, value columns
 // [j0, j1) for all T tokens (columns of the state evolve independently).
@@ -103,7 +105,7 @@ struct OpTable {
   int64_t int8_mr;
   void (*gemm_int8)(const Int8Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1);
   // The same on AMX tiles, bit-identical, for K with int8_amx_fits(K) (nullptr: no AMX here). It
-  // reads up to kInt8AmxPadRows activation rows past t1: xu must have them (any values).
+  // reads up to kAmxPadRows activation rows past t1: xu must have them (any values).
   void (*gemm_int8_amx)(const Int8Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1);
   bool (*int8_amx_fits)(int64_t K);
   // Element-wise and sequence ops: same contracts as kernels.h.

@@ -1,0 +1,139 @@
+// bf16 compute mode on AMX-BF16 tiles (Intel Sapphire Rapids and later): y = x_bf16 · W_bf16^T,
+// products exact in fp32 and summed in fp32 by tdpbf16ps, k ascending in 32-column steps. W is
+// packed per 32-output panel into B tiles (16 k pairs x 16 outputs, one 16 x 16 dword transpose
+// per tile) in a per-thread buffer. Every output's sum is independent of the batch and the task
+// split. Compiled with the AVX-512 + AMX flags; reached only through dispatch.cc (cpu/ops.h).
+#include <immintrin.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/cpu/ops.h"
+
+namespace haloguard::kernels::cpu {
+namespace {
+
+constexpr int64_t kPanel = 32;  // outputs per packed panel: two B tiles
+
+// ldtilecfg's operand, palette 1: tiles 0-3 accumulators C[2 * block + half] (16 rows x 16 fp32),
+// 4-5 the activations of two 16-row blocks (16 rows x 32 bf16), 6-7 a panel's two B tiles.
+struct alignas(64) TileConfig {
+  uint8_t palette = 1, start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+void ConfigureTiles() {
+  TileConfig c;
+  for (int t = 0; t < 8; ++t) {
+    c.rows[t] = 16;
+    c.colsb[t] = 64;
+  }
+  _tile_loadconfig(&c);
+}
+
+// In-register transpose of 16 x 16 dwords (r[i] row i in, column i out).
+inline void Transpose16(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512i u0 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0x44);
+    const __m512i u1 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0xEE);
+    const __m512i u2 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0x44);
+    const __m512i u3 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0xEE);
+    t[c] = _mm512_shuffle_i32x4(u0, u2, 0x88);
+    t[4 + c] = _mm512_shuffle_i32x4(u0, u2, 0xDD);
+    t[8 + c] = _mm512_shuffle_i32x4(u1, u3, 0x88);
+    t[12 + c] = _mm512_shuffle_i32x4(u1, u3, 0xDD);
+  }
+  for (int i = 0; i < 16; ++i) r[i] = t[i];
+}
+
+// Packs outputs [n, n + 32) of W (zero from output n_end and past K) for all K32 / 32 steps:
+// pack[step][half][p][j] = the bf16 pair (k = 32 step + 2p, +1) of output n + 16 half + j.
+void PackPanel(const Bf16Args& a, int64_t n_end, int64_t n, uint16_t* pack) {
+  for (int64_t k = 0; k < a.K32; k += 32) {
+    const __mmask32 m = a.K - k >= 32 ? ~__mmask32{0} : a.K > k ? (__mmask32{1} << (a.K - k)) - 1 : 0;
+    for (int half = 0; half < 2; ++half) {
+      __m512i r[16];
+      for (int j = 0; j < 16; ++j) {
+        const int64_t row = n + 16 * half + j;
+        r[j] = row < n_end ? _mm512_maskz_loadu_epi16(m, a.w + row * a.K + k) : _mm512_setzero_si512();
+      }
+      Transpose16(r);  // r[p] = dword p (the k pair) of the 16 rows
+      uint16_t* dst = pack + (k / 32 * 2 + half) * 512;
+      for (int p = 0; p < 16; ++p) _mm512_store_si512(dst + p * 32, r[p]);
+    }
+  }
+}
+
+// C = x rows [r, r + 16 kBlocks) · the packed panel, into acc [16 kBlocks][32].
+template <int kBlocks>
+void PanelBlocks(const Bf16Args& a, int64_t r, const uint16_t* pack, float (*acc)[kPanel]) {
+  _tile_zero(0);
+  _tile_zero(1);
+  if constexpr (kBlocks == 2) {
+    _tile_zero(2);
+    _tile_zero(3);
+  }
+  const int64_t lda = a.K32 * 2;  // bytes per activation row
+  const uint16_t* x = a.xb + r * a.K32;
+  for (int64_t k = 0; k < a.K32; k += 32) {
+    const uint16_t* b = pack + k / 32 * 1024;
+    _tile_loadd(6, b, 64);
+    _tile_loadd(7, b + 512, 64);
+    _tile_loadd(4, x + k, lda);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    if constexpr (kBlocks == 2) {
+      _tile_loadd(5, x + 16 * a.K32 + k, lda);
+      _tile_dpbf16ps(2, 5, 6);
+      _tile_dpbf16ps(3, 5, 7);
+    }
+  }
+  _tile_stored(0, acc[0], kPanel * 4);
+  _tile_stored(1, acc[0] + 16, kPanel * 4);
+  if constexpr (kBlocks == 2) {
+    _tile_stored(2, acc[16], kPanel * 4);
+    _tile_stored(3, acc[16] + 16, kPanel * 4);
+  }
+}
+
+}  // namespace
+
+void GemmBf16Amx(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1) {
+  thread_local std::vector<uint16_t> pack_buf;
+  const size_t pack_elems = static_cast<size_t>(a.K32 / 32 * 1024);  // 2 tiles of 512 bf16 per step
+  if (pack_buf.size() < pack_elems + 32) pack_buf.resize(pack_elems + 32);
+  uint16_t* pack = reinterpret_cast<uint16_t*>((reinterpret_cast<uintptr_t>(pack_buf.data()) + 63) & ~uintptr_t{63});
+  alignas(64) float acc[32][kPanel];
+  ConfigureTiles();
+  for (int64_t n = n0; n < n1; n += kPanel) {
+    const int64_t nr = n1 - n < kPanel ? n1 - n : kPanel;
+    PackPanel(a, n1, n, pack);
+    for (int64_t r = t0; r < t1; r += 32) {
+      const int64_t rows = t1 - r < 32 ? t1 - r : 32;
+      if (rows > 16) PanelBlocks<2>(a, r, pack, acc); else PanelBlocks<1>(a, r, pack, acc);
+      const __mmask16 k0 = nr >= 16 ? 0xffff : static_cast<__mmask16>((1u << nr) - 1);
+      const __mmask16 k1 = nr >= 32 ? 0xffff : nr > 16 ? static_cast<__mmask16>((1u << (nr - 16)) - 1) : 0;
+      for (int64_t m = 0; m < rows; ++m) {
+        float* yr = a.y + (r + m) * a.ldy + n;
+        _mm512_mask_storeu_ps(yr, k0, _mm512_load_ps(acc[m]));
+        _mm512_mask_storeu_ps(yr + 16, k1, _mm512_load_ps(acc[m] + 16));
+      }
+    }
+  }
+  _tile_release();
+}
+
+}  // namespace haloguard::kernels::cpu
