@@ -21,8 +21,12 @@ std::vector<int64_t> PromptLengths(const BenchOptions& o) {
 void PrefillSweep(BenchEnv& env, Report& r, const model::Model& m, const std::string& sec) {
   const model::TextConfig& c = m.config();
   const double fp32_peak = r.Get("machine", "fp32_fma.gflops");
-  const double int8_peak = r.Get("machine", "int8_vnni.gops");
-  const double bf16_peak = r.Get("machine", "bf16_dot.gflops");
+  // The peak of the kernel that runs: AMX where the mode uses it (kernels.h), else VNNI/vdpbf16ps.
+  const bool amx = kernels::AmxEnabled();
+  const double int8_peak = r.Get("machine", amx && kernels::AmxInt8Supported() ? "amx_int8.gops" : "int8_vnni.gops");
+  const double bf16_peak = r.Get("machine", amx && kernels::AmxBf16Supported() ? "amx_bf16.gflops" : "bf16_dot.gflops");
+  if (m.weight_mode() == WeightMode::kInt8) r.Add(sec, "matmul_amx", amx && kernels::AmxInt8Supported(), "bool");
+  if (m.weight_mode() == WeightMode::kBf16) r.Add(sec, "matmul_amx", amx && kernels::AmxBf16Supported(), "bool");
   TimePrefill(m, env.pool(), TokenIds(64, c.vocab_size, 1));  // warm-up: page in, grow scratch
   for (int64_t T : PromptLengths(env.options())) {
     const std::vector<int32_t> ids = TokenIds(T, c.vocab_size, 2);
@@ -58,8 +62,9 @@ void CpuPrefill(BenchEnv& env, Report& r, const model::Model& m, const std::stri
   }
   const std::string k = "cpu1.t" + std::to_string(T) + ".";
   r.Add(sec, k + "tokens_per_cpu_second", double(T) / best, "tok/s");
-  const double core_peak = r.Get("machine", m.weight_mode() == WeightMode::kInt8 ? "int8_vnni.cpu_gops_per_core"
-                                                                                  : "fp32_fma.cpu_gflops_per_core");
+  const bool amx_int8 = kernels::AmxEnabled() && kernels::AmxInt8Supported();
+  const double core_peak = r.Get("machine", m.weight_mode() != WeightMode::kInt8 ? "fp32_fma.cpu_gflops_per_core"
+                                            : amx_int8 ? "amx_int8.cpu_gops_per_core" : "int8_vnni.cpu_gops_per_core");
   const double rate = ForwardFlops(m.config(), T, 0) / best / 1e9;
   r.Add(sec, k + "gflops_per_core", rate, "GFLOP/s");
   if (std::isfinite(core_peak)) r.Add(sec, k + "fraction_of_core_peak", rate / core_peak, "");
