@@ -11,6 +11,7 @@
 #include "guard/prompt.h"
 #include "hub/digest.h"
 #include "hub/hub.h"
+#include "kernels/kernels.h"
 #include "model/qwen35.h"
 
 namespace haloguard::guard {
@@ -196,6 +197,12 @@ StatusOr<std::unique_ptr<Classifier>> LoadClassifier(const GuardOptions& options
   }
   HG_LOG(INFO) << "guard: loaded " << info.model_id << " (" << info.dtype << ", "
                << parts.info.max_input_tokens << " max input tokens)";
+  const model::WeightMode mode = owner->model().weight_mode();
+  if (kernels::AmxEnabled() && ((mode == model::WeightMode::kInt8 && kernels::AmxInt8Supported()) ||
+                                (mode == model::WeightMode::kBf16 && kernels::AmxBf16Supported()))) {
+    HG_LOG(INFO) << "guard: " << (mode == model::WeightMode::kInt8 ? "int8" : "bf16")
+                 << " matmuls run on AMX tiles (HALOGUARD_AMX=0: AVX-512 kernels)";
+  }
   owner->set_inner(std::make_unique<GuardClassifier>(std::move(parts), options));
   return std::unique_ptr<Classifier>(std::move(owner));
 }

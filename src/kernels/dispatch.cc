@@ -22,8 +22,8 @@ namespace haloguard::kernels::avx512 {
 cpu::OpTable MakeTable(bool has_vnni, bool has_amx, const cpu::OpTable& fallback);
 }
 namespace haloguard::kernels::cpu {
-void GemmBf16Amx(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1);
-void GemmBf16Avx512(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1);
+void GemmBf16Amx(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1, void* scratch);
+void GemmBf16Avx512(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1, void* scratch);
 void RoundRowBf16Avx512(const float* x, int64_t K, uint16_t* xb, int64_t K32);
 }
 namespace haloguard::kernels::avx2 {

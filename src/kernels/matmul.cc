@@ -117,7 +117,7 @@ void MatMulBf16(ThreadPool& pool, cpu::Bf16GemmFn gemm, const float* x, int64_t 
   pool.Run(grid.num_tasks(), [&](int i, int) {
     int64_t t0, t1, n0, n1;
     grid.Get(i, T, N, &t0, &t1, &n0, &n1);
-    if (t0 < t1) gemm(a, t0, t1, n0, n1);
+    if (t0 < t1) gemm(a, t0, t1, n0, n1, Scratch(kTile, static_cast<size_t>(cpu::kBf16ScratchBytesPerK32 * K32)));
   });
 }
 

@@ -89,7 +89,7 @@ void Columns(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n) {
 
 }  // namespace
 
-void GemmBf16Avx512(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1) {
+void GemmBf16Avx512(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1, void*) {
   int64_t n = n0;
   for (; n + 4 <= n1; n += 4) Columns<4>(a, t0, t1, n);
   switch (n1 - n) {

@@ -3,10 +3,10 @@
 // packed per 32-output panel into B tiles (16 k pairs x 16 outputs, one 16 x 16 dword transpose
 // per tile) in a per-thread buffer. Every output's sum is independent of the batch and the task
 // split. Compiled with the AVX-512 + AMX flags; reached only through dispatch.cc (cpu/ops.h).
+// No std:: code here (docs/HOWTO-add-kernel.md): the packed panel lives in the driver's scratch.
 #include <immintrin.h>
 
 #include <cstdint>
-#include <vector>
 
 #include "kernels/cpu/ops.h"
 
@@ -111,11 +111,8 @@ void PanelBlocks(const Bf16Args& a, int64_t r, const uint16_t* pack, float (*acc
 
 }  // namespace
 
-void GemmBf16Amx(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1) {
-  thread_local std::vector<uint16_t> pack_buf;
-  const size_t pack_elems = static_cast<size_t>(a.K32 / 32 * 1024);  // 2 tiles of 512 bf16 per step
-  if (pack_buf.size() < pack_elems + 32) pack_buf.resize(pack_elems + 32);
-  uint16_t* pack = reinterpret_cast<uint16_t*>((reinterpret_cast<uintptr_t>(pack_buf.data()) + 63) & ~uintptr_t{63});
+void GemmBf16Amx(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1, void* scratch) {
+  auto* pack = static_cast<uint16_t*>(scratch);  // [K32 / 32][2][16][32] bf16, the panel's B tiles
   alignas(64) float acc[32][kPanel];
   ConfigureTiles();
   for (int64_t n = n0; n < n1; n += kPanel) {

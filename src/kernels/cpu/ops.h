@@ -43,7 +43,10 @@ struct Bf16Args {
   float* y;  // [T, N], row stride ldy
   int64_t ldy;
 };
-using Bf16GemmFn = void (*)(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1);
+// `scratch`: per-thread, 64-byte aligned, kBf16ScratchBytesPerK32 * K32 bytes (the AMX kernel's
+// packed weight panel; the vdpbf16ps kernel ignores it).
+using Bf16GemmFn = void (*)(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1, void* scratch);
+inline constexpr int64_t kBf16ScratchBytesPerK32 = 64;  // 2 B tiles of 1 KiB per 32 columns
 // The bf16 kernel if this build and CPU have one and the active ISA is avx512, else nullptr:
 // AMX-BF16 tiles where the process runs them and AMX is on (kernels.h AmxActive; it reads up to
 // kAmxPadRows rows of xb past t1, which the caller pads), else AVX512_BF16 vdpbf16ps.
