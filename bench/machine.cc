@@ -13,6 +13,7 @@
 
 #include "bench/bench.h"
 #include "core/clock.h"
+#include "kernels/cpu/amx_tiles.h"
 #include "kernels/kernels.h"
 
 namespace haloguard::bench {
@@ -76,50 +77,29 @@ __attribute__((target("avx512f,avx512vnni"))) double VnniAvx512(int64_t iters) {
 }
 
 // AMX tile throughput, register-only: four accumulator tiles against two resident A and two B
-// tiles (what the AMX kernels issue per k step). Run only where kernels::Amx*Supported() (the
-// process holds the tile permission).
-struct alignas(64) AmxConfig {
-  uint8_t palette = 1, start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {64, 64, 64, 64, 64, 64, 64, 64};
-  uint8_t rows[16] = {16, 16, 16, 16, 16, 16, 16, 16};
-};
+// tiles (what the AMX kernels issue per k step), tdpbf16ps if kBf16 else tdpbusd. Run only where
+// kernels::Amx*Supported() (the process holds the tile permission).
 alignas(64) const uint8_t kAmxZeros[1024] = {};
 
-__attribute__((target("amx-tile,amx-int8"))) double AmxInt8(int64_t iters) {
-  const AmxConfig c;
+template <bool kBf16>
+__attribute__((target("amx-tile,amx-int8,amx-bf16"))) double Amx(int64_t iters) {
+  const kernels::cpu::AmxTileConfig c;
   _tile_loadconfig(&c);
+  _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+  _tile_loadd(4, kAmxZeros, 64); _tile_loadd(5, kAmxZeros, 64);
+  _tile_loadd(6, kAmxZeros, 64); _tile_loadd(7, kAmxZeros, 64);
   for (int64_t it = 0; it < iters; ++it) {
-    if (it == 0) {
-      _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
-      _tile_loadd(4, kAmxZeros, 64); _tile_loadd(5, kAmxZeros, 64);
-      _tile_loadd(6, kAmxZeros, 64); _tile_loadd(7, kAmxZeros, 64);
+    if constexpr (kBf16) {
+      _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7); _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
+    } else {
+      _tile_dpbusd(0, 4, 6); _tile_dpbusd(1, 4, 7); _tile_dpbusd(2, 5, 6); _tile_dpbusd(3, 5, 7);
     }
-    _tile_dpbusd(0, 4, 6); _tile_dpbusd(1, 4, 7); _tile_dpbusd(2, 5, 6); _tile_dpbusd(3, 5, 7);
   }
   alignas(64) int32_t out[256];
   _tile_stored(0, out, 64);
   _tile_release();
   g_sink += out[0] == 0;
-  return double(iters) * 4 * (16 * 16 * 64) * 2;
-}
-
-__attribute__((target("amx-tile,amx-bf16"))) double AmxBf16(int64_t iters) {
-  const AmxConfig c;
-  _tile_loadconfig(&c);
-  for (int64_t it = 0; it < iters; ++it) {
-    if (it == 0) {
-      _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
-      _tile_loadd(4, kAmxZeros, 64); _tile_loadd(5, kAmxZeros, 64);
-      _tile_loadd(6, kAmxZeros, 64); _tile_loadd(7, kAmxZeros, 64);
-    }
-    _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7); _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
-  }
-  alignas(64) float out[256];
-  _tile_stored(0, out, 64);
-  _tile_release();
-  g_sink += out[0] == 0.0f;
-  return double(iters) * 4 * (16 * 16 * 32) * 2;
+  return double(iters) * 4 * (16 * 16 * (kBf16 ? 32 : 64)) * 2;  // 2 ops per multiply-add
 }
 
 __attribute__((target("avx512f,avx512bf16"))) double Bf16Avx512(int64_t iters) {
@@ -222,10 +202,10 @@ Status MachineSection(BenchEnv& env, Report& r) {
   }
   if (avx512 && __builtin_cpu_supports("avx512bf16")) r.Add("machine", "bf16_dot.gflops", Throughput(pool, Bf16Avx512) / 1e9, "GFLOP/s");
   if (kernels::AmxInt8Supported()) {
-    r.Add("machine", "amx_int8.gops", Throughput(pool, AmxInt8) / 1e9, "GOP/s");
-    r.Add("machine", "amx_int8.cpu_gops_per_core", CpuThroughput(AmxInt8) / 1e9, "GOP/s");
+    r.Add("machine", "amx_int8.gops", Throughput(pool, Amx<false>) / 1e9, "GOP/s");
+    r.Add("machine", "amx_int8.cpu_gops_per_core", CpuThroughput(Amx<false>) / 1e9, "GOP/s");
   }
-  if (kernels::AmxBf16Supported()) r.Add("machine", "amx_bf16.gflops", Throughput(pool, AmxBf16) / 1e9, "GFLOP/s");
+  if (kernels::AmxBf16Supported()) r.Add("machine", "amx_bf16.gflops", Throughput(pool, Amx<true>) / 1e9, "GFLOP/s");
 #endif
   r.Add("machine", "memory_read.gbs", ReadBandwidth(pool) / 1e9, "GB/s");
   return OkStatus();

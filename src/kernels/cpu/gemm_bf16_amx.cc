@@ -8,56 +8,17 @@
 
 #include <cstdint>
 
+#include "kernels/cpu/amx_tiles.h"
 #include "kernels/cpu/ops.h"
+#include "kernels/cpu/vec_avx512.h"
 
 namespace haloguard::kernels::cpu {
 namespace {
 
 constexpr int64_t kPanel = 32;  // outputs per packed panel: two B tiles
 
-// ldtilecfg's operand, palette 1: tiles 0-3 accumulators C[2 * block + half] (16 rows x 16 fp32),
-// 4-5 the activations of two 16-row blocks (16 rows x 32 bf16), 6-7 a panel's two B tiles.
-struct alignas(64) TileConfig {
-  uint8_t palette = 1, start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
-void ConfigureTiles() {
-  TileConfig c;
-  for (int t = 0; t < 8; ++t) {
-    c.rows[t] = 16;
-    c.colsb[t] = 64;
-  }
-  _tile_loadconfig(&c);
-}
-
-// In-register transpose of 16 x 16 dwords (r[i] row i in, column i out).
-inline void Transpose16(__m512i r[16]) {
-  __m512i t[16];
-  for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; ++i) {
-    r[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
-    r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
-    r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-    r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-  }
-  for (int c = 0; c < 4; ++c) {
-    const __m512i u0 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0x44);
-    const __m512i u1 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0xEE);
-    const __m512i u2 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0x44);
-    const __m512i u3 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0xEE);
-    t[c] = _mm512_shuffle_i32x4(u0, u2, 0x88);
-    t[4 + c] = _mm512_shuffle_i32x4(u0, u2, 0xDD);
-    t[8 + c] = _mm512_shuffle_i32x4(u1, u3, 0x88);
-    t[12 + c] = _mm512_shuffle_i32x4(u1, u3, 0xDD);
-  }
-  for (int i = 0; i < 16; ++i) r[i] = t[i];
-}
+// Tiles (cpu/amx_tiles.h): 0-3 accumulators C[2 * block + half] (16 rows x 16 fp32), 4-5 the
+// activations of two 16-row blocks (16 rows x 32 bf16), 6-7 a panel's two B tiles.
 
 // Packs outputs [n, n + 32) of W (zero from output n_end and past K) for all K32 / 32 steps:
 // pack[step][half][p][j] = the bf16 pair (k = 32 step + 2p, +1) of output n + 16 half + j.
@@ -65,14 +26,14 @@ void PackPanel(const Bf16Args& a, int64_t n_end, int64_t n, uint16_t* pack) {
   for (int64_t k = 0; k < a.K32; k += 32) {
     const __mmask32 m = a.K - k >= 32 ? ~__mmask32{0} : a.K > k ? (__mmask32{1} << (a.K - k)) - 1 : 0;
     for (int half = 0; half < 2; ++half) {
-      __m512i r[16];
+      __m512 r[16];  // 16 dwords (bf16 pairs) of 16 rows, as float bit patterns
       for (int j = 0; j < 16; ++j) {
         const int64_t row = n + 16 * half + j;
-        r[j] = row < n_end ? _mm512_maskz_loadu_epi16(m, a.w + row * a.K + k) : _mm512_setzero_si512();
+        r[j] = _mm512_castsi512_ps(row < n_end ? _mm512_maskz_loadu_epi16(m, a.w + row * a.K + k) : _mm512_setzero_si512());
       }
-      Transpose16(r);  // r[p] = dword p (the k pair) of the 16 rows
+      avx512::Vec::Transpose(r);  // r[p] = dword p (the k pair) of the 16 rows
       uint16_t* dst = pack + (k / 32 * 2 + half) * 512;
-      for (int p = 0; p < 16; ++p) _mm512_store_si512(dst + p * 32, r[p]);
+      for (int p = 0; p < 16; ++p) _mm512_store_ps(dst + p * 32, r[p]);
     }
   }
 }
@@ -114,7 +75,8 @@ void PanelBlocks(const Bf16Args& a, int64_t r, const uint16_t* pack, float (*acc
 void GemmBf16Amx(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1, void* scratch) {
   auto* pack = static_cast<uint16_t*>(scratch);  // [K32 / 32][2][16][32] bf16, the panel's B tiles
   alignas(64) float acc[32][kPanel];
-  ConfigureTiles();
+  const AmxTileConfig config;
+  _tile_loadconfig(&config);
   for (int64_t n = n0; n < n1; n += kPanel) {
     const int64_t nr = n1 - n < kPanel ? n1 - n : kPanel;
     PackPanel(a, n1, n, pack);

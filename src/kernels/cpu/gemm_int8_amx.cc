@@ -6,7 +6,9 @@
 
 #include <cstdint>
 
+#include "kernels/cpu/amx_tiles.h"
 #include "kernels/cpu/gemm_avx512.h"
+#include "kernels/cpu/int8_dequant-inl.h"
 
 namespace haloguard::kernels::avx512 {
 namespace {
@@ -14,43 +16,17 @@ namespace {
 constexpr int64_t kNr = cpu::kInt8PanelRows;  // 32 outputs per panel = two 16-column tiles
 static_assert(kNr == 32, "a panel is two B tiles wide");
 
-// ldtilecfg's 64-byte operand, palette 1. Tiles: 0-3 accumulators C[2 * block + half], 4-5 the
-// activations of two 16-row blocks, 6-7 the two 16-output halves of a panel; all 16 rows x 64
-// bytes (a C row is 16 int32, an A row 64 k bytes, a B row one 4-byte k group of 16 outputs).
-struct alignas(64) TileConfig {
-  uint8_t palette = 1, start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
+// Tiles (cpu/amx_tiles.h): 0-3 accumulators C[2 * block + half], 4-5 the activations of two
+// 16-row blocks (64 k bytes per row), 6-7 the two 16-output halves of a panel (a row is one
+// 4-byte k group of 16 outputs).
 
-void ConfigureTiles() {
-  TileConfig c;
-  for (int t = 0; t < 8; ++t) {
-    c.rows[t] = 16;
-    c.colsb[t] = 64;
-  }
-  _tile_loadconfig(&c);
-}
-
-// y rows [t, t + rows) x outputs [n, n + nr) from the int32 sums acc[row][0..32) (as Tile in
-// gemm_int8_vnni.cc: (sx * sw) * float(acc - 128 * row_sum), the same operations in the same
-// order).
+// y rows [t, t + rows) x outputs [n, n + nr) from the int32 sums acc[row][0..32), with the VNNI
+// kernel's epilogue.
 void Dequantise(const cpu::Int8Args& a, int64_t t, int64_t rows, int64_t n, int64_t nr,
                 const int32_t (*acc)[kNr]) {
-  const __mmask16 k0 = nr >= 16 ? 0xffff : static_cast<__mmask16>((1u << nr) - 1);
-  const __mmask16 k1 = nr >= 32 ? 0xffff : nr > 16 ? static_cast<__mmask16>((1u << (nr - 16)) - 1) : 0;
-  const __m512 sw0 = _mm512_maskz_loadu_ps(k0, a.sw + n);
-  const __m512 sw1 = _mm512_maskz_loadu_ps(k1, a.sw + n + 16);
-  const __m512i c0 = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(k0, a.row_sum + n), 7);
-  const __m512i c1 = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(k1, a.row_sum + n + 16), 7);
-  for (int64_t m = 0; m < rows; ++m) {
-    const __m512 s = _mm512_set1_ps(a.sx[t + m]);
-    float* yr = a.y + (t + m) * a.ldy + n;
-    const __m512i v0 = _mm512_loadu_si512(acc[m]), v1 = _mm512_loadu_si512(acc[m] + 16);
-    _mm512_mask_storeu_ps(yr, k0, _mm512_mul_ps(_mm512_mul_ps(s, sw0), _mm512_cvtepi32_ps(_mm512_sub_epi32(v0, c0))));
-    _mm512_mask_storeu_ps(yr + 16, k1, _mm512_mul_ps(_mm512_mul_ps(s, sw1), _mm512_cvtepi32_ps(_mm512_sub_epi32(v1, c1))));
-  }
+  const Int8Dequant dq(a, n, nr);
+  for (int64_t m = 0; m < rows; ++m)
+    dq.Store(a, t + m, n, _mm512_loadu_si512(acc[m]), _mm512_loadu_si512(acc[m] + 16));
 }
 
 // Sums of one panel (B tiles at `panel`, 128 bytes per k group) against activation rows
@@ -92,7 +68,8 @@ bool GemmInt8AmxFits(int64_t K) { return cpu::RoundUp(K, 4) % 64 == 0; }
 void GemmInt8Amx(const cpu::Int8Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t n1) {
   const int64_t K4 = cpu::RoundUp(a.K, 4);
   alignas(64) int32_t acc[32][kNr];
-  ConfigureTiles();
+  const cpu::AmxTileConfig config;
+  _tile_loadconfig(&config);
   // Panel outer: a panel (K4 x 32 bytes) stays in L1/L2 while every row block uses it.
   for (int64_t n = n0; n < n1; n += kNr) {
     const int8_t* panel = a.wq + (n / kNr) * K4 * kNr;

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kernels/cpu/gemm_avx512.h"
+#include "kernels/cpu/int8_dequant-inl.h"
 
 namespace haloguard::kernels::avx512 {
 namespace {
@@ -59,19 +60,9 @@ void Tile(const cpu::Int8Args& a, int64_t t, int64_t n, int64_t nr, SlicePrefetc
       acc1[m] = Dot4(acc1[m], av, b1);
     }
   }
-  const __mmask16 k0 = nr >= 16 ? 0xffff : static_cast<__mmask16>((1u << nr) - 1);
-  const __mmask16 k1 = nr >= 32 ? 0xffff : nr > 16 ? static_cast<__mmask16>((1u << (nr - 16)) - 1) : 0;
-  const __m512 sw0 = _mm512_maskz_loadu_ps(k0, a.sw + n);
-  const __m512 sw1 = _mm512_maskz_loadu_ps(k1, a.sw + n + 16);
-  const __m512i c0 = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(k0, a.row_sum + n), 7);
-  const __m512i c1 = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(k1, a.row_sum + n + 16), 7);
+  const Int8Dequant dq(a, n, nr);
 #pragma GCC unroll 14
-  for (int m = 0; m < M; ++m) {
-    const __m512 s = _mm512_set1_ps(a.sx[t + m]);
-    float* yr = a.y + (t + m) * a.ldy + n;
-    _mm512_mask_storeu_ps(yr, k0, _mm512_mul_ps(_mm512_mul_ps(s, sw0), _mm512_cvtepi32_ps(_mm512_sub_epi32(acc0[m], c0))));
-    _mm512_mask_storeu_ps(yr + 16, k1, _mm512_mul_ps(_mm512_mul_ps(s, sw1), _mm512_cvtepi32_ps(_mm512_sub_epi32(acc1[m], c1))));
-  }
+  for (int m = 0; m < M; ++m) dq.Store(a, t + m, n, acc0[m], acc1[m]);
 }
 
 using TileFn = void (*)(const cpu::Int8Args&, int64_t, int64_t, int64_t, SlicePrefetch&);
