@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 BUILD_DIR="${HG_ASAN_BUILD_DIR:-build-asan}"
 targets=(core_test model_test tokenizer_unit_test hub_unit_test server_unit_test server_routes_test
          server_malformed_test server_stream_test monitor_unit_test guard_e2e_test guard_prompt_test cli_flags_test
-         lora_config_test lora_test)
+         lora_config_test lora_test state_pool_test)
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DHG_SANITIZE=ON -DHG_WERROR=ON \
   -DCMAKE_CXX_COMPILER_LAUNCHER="$(command -v ccache || true)" >/dev/null
