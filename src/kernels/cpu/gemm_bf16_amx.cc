@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "kernels/cpu/amx_panel-inl.h"
 #include "kernels/cpu/amx_tiles.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/vec_avx512.h"
@@ -38,37 +39,8 @@ void PackPanel(const Bf16Args& a, int64_t n_end, int64_t n, uint16_t* pack) {
   }
 }
 
-// C = x rows [r, r + 16 kBlocks) · the packed panel, into acc [16 kBlocks][32].
-template <int kBlocks>
-void PanelBlocks(const Bf16Args& a, int64_t r, const uint16_t* pack, float (*acc)[kPanel]) {
-  _tile_zero(0);
-  _tile_zero(1);
-  if constexpr (kBlocks == 2) {
-    _tile_zero(2);
-    _tile_zero(3);
-  }
-  const int64_t lda = a.K32 * 2;  // bytes per activation row
-  const uint16_t* x = a.xb + r * a.K32;
-  for (int64_t k = 0; k < a.K32; k += 32) {
-    const uint16_t* b = pack + k / 32 * 1024;
-    _tile_loadd(6, b, 64);
-    _tile_loadd(7, b + 512, 64);
-    _tile_loadd(4, x + k, lda);
-    _tile_dpbf16ps(0, 4, 6);
-    _tile_dpbf16ps(1, 4, 7);
-    if constexpr (kBlocks == 2) {
-      _tile_loadd(5, x + 16 * a.K32 + k, lda);
-      _tile_dpbf16ps(2, 5, 6);
-      _tile_dpbf16ps(3, 5, 7);
-    }
-  }
-  _tile_stored(0, acc[0], kPanel * 4);
-  _tile_stored(1, acc[0] + 16, kPanel * 4);
-  if constexpr (kBlocks == 2) {
-    _tile_stored(2, acc[16], kPanel * 4);
-    _tile_stored(3, acc[16] + 16, kPanel * 4);
-  }
-}
+// tdpbf16ps: bf16 pairs, exact products summed in fp32.
+HG_AMX_DOT(DotBf16, _tile_dpbf16ps);
 
 }  // namespace
 
@@ -82,7 +54,10 @@ void GemmBf16Amx(const Bf16Args& a, int64_t t0, int64_t t1, int64_t n0, int64_t 
     PackPanel(a, n1, n, pack);
     for (int64_t r = t0; r < t1; r += 32) {
       const int64_t rows = t1 - r < 32 ? t1 - r : 32;
-      if (rows > 16) PanelBlocks<2>(a, r, pack, acc); else PanelBlocks<1>(a, r, pack, acc);
+      // A: 32 bf16 per step; B: two packed 1 KiB tiles per step, 64-byte rows.
+      const AmxPanel p{reinterpret_cast<const char*>(a.xb + r * a.K32), a.K32 * 2, a.K32 / 32,
+                       reinterpret_cast<const char*>(pack), 2048, 1024, 64};
+      AmxPanelRows<DotBf16>(p, rows, acc);
       const __mmask16 k0 = nr >= 16 ? 0xffff : static_cast<__mmask16>((1u << nr) - 1);
       const __mmask16 k1 = nr >= 32 ? 0xffff : nr > 16 ? static_cast<__mmask16>((1u << (nr - 16)) - 1) : 0;
       for (int64_t m = 0; m < rows; ++m) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "kernels/cpu/amx_panel-inl.h"
 #include "kernels/cpu/amx_tiles.h"
 #include "kernels/cpu/gemm_avx512.h"
 #include "kernels/cpu/int8_dequant-inl.h"
@@ -29,37 +30,8 @@ void Dequantise(const cpu::Int8Args& a, int64_t t, int64_t rows, int64_t n, int6
     dq.Store(a, t + m, n, _mm512_loadu_si512(acc[m]), _mm512_loadu_si512(acc[m] + 16));
 }
 
-// Sums of one panel (B tiles at `panel`, 128 bytes per k group) against activation rows
-// [r, r + 16 * kBlocks) into acc [16 * kBlocks][32]. K4 % 64 == 0.
-template <int kBlocks>
-void PanelBlocks(const uint8_t* x, int64_t K4, const int8_t* panel, int32_t (*acc)[kNr]) {
-  _tile_zero(0);
-  _tile_zero(1);
-  if constexpr (kBlocks == 2) {
-    _tile_zero(2);
-    _tile_zero(3);
-  }
-  for (int64_t k = 0; k < K4; k += 64) {
-    const int8_t* b = panel + k / 4 * kNr * 4;  // 16 k groups of 128 bytes
-    _tile_loadd(6, b, kNr * 4);
-    _tile_loadd(7, b + 64, kNr * 4);
-    _tile_loadd(4, x + k, K4);
-    _tile_dpbusd(0, 4, 6);
-    _tile_dpbusd(1, 4, 7);
-    if constexpr (kBlocks == 2) {
-      _tile_loadd(5, x + 16 * K4 + k, K4);
-      _tile_dpbusd(2, 5, 6);
-      _tile_dpbusd(3, 5, 7);
-    }
-  }
-  // C tile (block i, half j) -> acc rows 16 i .., columns 16 j ..
-  _tile_stored(0, acc[0], kNr * 4);
-  _tile_stored(1, acc[0] + 16, kNr * 4);
-  if constexpr (kBlocks == 2) {
-    _tile_stored(2, acc[16], kNr * 4);
-    _tile_stored(3, acc[16] + 16, kNr * 4);
-  }
-}
+// tdpbusd: u8 activations x s8 weights, exact int32 sums.
+HG_AMX_DOT(DotInt8, _tile_dpbusd);
 
 }  // namespace
 
@@ -76,7 +48,10 @@ void GemmInt8Amx(const cpu::Int8Args& a, int64_t t0, int64_t t1, int64_t n0, int
     const int64_t nr = n1 - n < kNr ? n1 - n : kNr;
     for (int64_t r = t0; r < t1; r += 32) {
       const int64_t rows = t1 - r < 32 ? t1 - r : 32;
-      if (rows > 16) PanelBlocks<2>(a.xu + r * K4, K4, panel, acc); else PanelBlocks<1>(a.xu + r * K4, K4, panel, acc);
+      // B: 16 k groups (64 k) per step, each group 128 bytes (outputs 0-15, then 16-31).
+      const cpu::AmxPanel p{reinterpret_cast<const char*>(a.xu + r * K4), K4, K4 / 64,
+                            reinterpret_cast<const char*>(panel), 16 * kNr * 4, 64, kNr * 4};
+      cpu::AmxPanelRows<DotInt8>(p, rows, acc);
       Dequantise(a, r, rows, n, nr, acc);
     }
   }
